@@ -1,0 +1,46 @@
+"""ndgrad: a deep learning framework on NumPy with PyTorch's API."""
+from ndgrad._tensor import Size, Tensor
+from ndgrad import autograd
+from ndgrad._backend import device
+from ndgrad._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
+                              full_like, linspace, ones, ones_like, tensor, zeros, zeros_like)
+from ndgrad._dtype import (bool, double, dtype, float, float16, float32, float64,
+                           get_default_dtype, half, int, int8, int16, int32, int64, long,
+                           promote_types, result_type, set_default_dtype, short, uint8)
+from ndgrad._random import (Generator, default_generator, get_rng_state, initial_seed,
+                            manual_seed, normal, rand, rand_like, randint, randint_like, randn,
+                            randn_like, randperm, seed, set_rng_state)
+from ndgrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ndgrad.ops.elementwise import (abs, absolute, acos, add, allclose, arccos, arcsin, arctan,
+                                    arctan2, asin, atan, atan2, bitwise_and, bitwise_not,
+                                    bitwise_or, bitwise_xor, ceil, clamp, clip, clone, cos, cosh,
+                                    div, divide, eq, equal, erf, exp, exp2, expm1, fix,
+                                    float_power, floor, floor_divide, fmod, frac, ge, greater,
+                                    greater_equal, gt, isclose, isfinite, isinf, isnan, le, lerp,
+                                    less, less_equal, log, log1p, log2, log10, logical_and,
+                                    logical_not, logical_or, logical_xor, lt, maximum, minimum,
+                                    mul, multiply, ne, neg, negative, not_equal, pow, reciprocal,
+                                    relu, remainder, round, rsqrt, sigmoid, sign, sin, sinh, sqrt,
+                                    square, sub, subtract, tan, tanh, true_divide, trunc, where)
+from ndgrad.ops.indexing import take_along_dim
+from ndgrad.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod,
+                                  cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var)
+from ndgrad.ops.shape import (broadcast_to, flatten, permute, reshape, squeeze, t, transpose,
+                              unsqueeze)
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    """True if `obj` is an ndgrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of `input`."""
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """True if `input` has a floating point dtype."""
+    return input.is_floating_point()

@@ -1,0 +1,157 @@
+"""Random number generation: a seedable default generator and the random tensor factories."""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad import _dtype
+from ndgrad._tensor import Tensor, _parse_shape
+
+
+class Generator:
+    """A source of random numbers (NumPy's PCG64), seeded with `manual_seed`."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        self._seed = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Resets the generator to the stream of `seed`; returns self."""
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseeds from fresh entropy and returns the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        """The seed the current stream started from."""
+        return self._seed
+
+    def get_state(self) -> dict:
+        """A snapshot of the generator's state, restorable with set_state."""
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        """Restores a state from get_state."""
+        self._rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seeds the default generator, making every random function reproducible."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seeds the default generator from fresh entropy and returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed of the default generator."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> dict:
+    """The state of the default generator."""
+    return default_generator.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    """Restores the default generator's state."""
+    default_generator.set_state(state)
+
+
+def _rng(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+def _float_dtype(dtype) -> _dtype.dtype:
+    dtype = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"expected a floating point dtype for random floats, got {dtype}")
+    return dtype
+
+
+def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor._make(array).requires_grad_(requires_grad)
+
+
+def rand(*size, generator: Generator | None = None, dtype=None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    dtype = _float_dtype(dtype)
+    return _finish(_rng(generator).random(_parse_shape(size)).astype(dtype.numpy), requires_grad)
+
+
+def randn(*size, generator: Generator | None = None, dtype=None,
+          requires_grad: bool = False) -> Tensor:
+    """Samples from the standard normal distribution."""
+    dtype = _float_dtype(dtype)
+    samples = _rng(generator).standard_normal(_parse_shape(size))
+    return _finish(samples.astype(dtype.numpy), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size=None, *, generator: Generator | None = None,
+            dtype=None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (`randint(high, size)` starts at 0)."""
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
+    samples = _rng(generator).integers(low, high, size=_parse_shape((size,)))
+    return _finish(samples.astype(dtype.numpy), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
+           dtype=None, requires_grad: bool = False) -> Tensor:
+    """Normal samples with the given mean and std (numbers or tensors, broadcast)."""
+    mean_data = mean._data if isinstance(mean, Tensor) else mean
+    std_data = std._data if isinstance(std, Tensor) else std
+    if np.any(np.asarray(std_data) < 0):
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std_data}")
+    if size is None:
+        shape = np.broadcast_shapes(np.shape(mean_data), np.shape(std_data))
+    else:
+        shape = _parse_shape((size,))
+    if dtype is None:
+        tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+        dtype = tensors[0].dtype if tensors else None
+    dtype = _float_dtype(dtype)
+    samples = _rng(generator).normal(mean_data, std_data, size=shape)
+    return _finish(samples.astype(dtype.numpy), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples from [0, 1) with the shape (and dtype) of `input`."""
+    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples with the shape (and dtype) of `input`."""
+    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype=None,
+                 requires_grad: bool = False) -> Tensor:
+    """Integers from [low, high) with the shape (and dtype) of `input`."""
+    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+                   requires_grad=requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
+    return Tensor._make(_rng(generator).permutation(n).astype(dtype.numpy))

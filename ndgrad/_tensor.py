@@ -1,0 +1,838 @@
+"""class Tensor: an n-dimensional array with dtype, device and an autograd history."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ndgrad import _backend, _dtype
+from ndgrad._tensor_str import tensor_repr
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as `ndgrad.Size([2, 3])`."""
+
+    def __repr__(self) -> str:
+        return f"ndgrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        return int(np.prod(self, dtype=np.int64))
+
+
+def _parse_shape(shape: tuple) -> tuple:
+    """Accepts sizes given as `f(2, 3)` or `f((2, 3))` and returns a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, but got {type(s).__name__} in "
+                            f"{shape}")
+    return tuple(int(s) for s in shape)
+
+
+def _array_from_data(data: Any, dtype=None) -> np.ndarray:
+    """Converts data (number, nested lists, array, Tensor) into an array of ndgrad's dtypes."""
+    if isinstance(data, Tensor):
+        array = data._data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+        _dtype.from_numpy_dtype(array.dtype)
+    else:
+        array = _array_from_python(data)
+    if dtype is not None:
+        array = array.astype(_dtype.to_dtype(dtype).numpy, copy=False)
+    return array
+
+
+def _array_from_python(data: Any) -> np.ndarray:
+    try:
+        array = np.array(data)
+    except ValueError as error:
+        raise ValueError(f"could not build a tensor from {type(data).__name__}: {error}") from None
+    if array.dtype == np.float64 and not _holds_float64(data):
+        return array.astype(_dtype.get_default_dtype().numpy)
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64, copy=False)
+    if array.dtype.kind not in "bf":
+        raise TypeError(f"could not build a tensor from data of type {array.dtype}: "
+                        "expected numbers, bools or nested lists of them")
+    return array
+
+
+def _holds_float64(data: Any) -> bool:
+    """True when nested data contains a float64 array or tensor (kept as float64)."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype == np.float64
+    if isinstance(data, Tensor):
+        return data._data.dtype == np.float64
+    if isinstance(data, (list, tuple)):
+        return any(_holds_float64(d) for d in data)
+    return False
+
+
+class Tensor:
+    """An n-dimensional array with autograd.
+
+    `Tensor(data, requires_grad=False, dtype=None)` is the seed articles' constructor: data of
+    any numeric type becomes the default float dtype unless `dtype` is given (as PyTorch's
+    legacy `torch.Tensor(data)` does). `Tensor(2, 3)` makes an uninitialised 2x3 tensor.
+    Prefer `ndgrad.tensor(data)`, which keeps the data's dtype.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc",
+                 "_hooks", "_retains_grad", "__weakref__")
+    # Lets NumPy defer to Tensor in `ndarray + tensor` instead of making an object array.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any = None, *sizes, requires_grad: bool = False, dtype=None) -> None:
+        if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
+            array = np.empty(_parse_shape((data,) + sizes), dtype=_dtype.to_dtype(
+                dtype or _dtype.get_default_dtype()).numpy)
+        else:
+            if sizes:
+                raise TypeError("Tensor(data, ...) takes sizes only as ints")
+            array = _array_from_data([] if data is None else data, dtype)
+            if dtype is None:
+                array = array.astype(_dtype.get_default_dtype().numpy, copy=False)
+            if isinstance(data, Tensor):
+                array = array.copy()
+        self._init(array, False, None, 0)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, array, requires_grad: bool, grad_fn, output_nr: int) -> None:
+        self._data = array
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._output_nr = output_nr
+        self._vc = [0]
+        self._hooks = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, array, requires_grad: bool = False, grad_fn=None, output_nr: int = 0):
+        """Wraps an array without validation: the internal fast path for op results."""
+        t = object.__new__(Tensor)
+        t._data = array
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._vc = [0]
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # ---- metadata ----
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_normalize_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> _backend.device:
+        return _backend.device_of(self._data)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self._data.size
+
+    def nelement(self) -> int:
+        """The number of elements (alias of numel)."""
+        return self._data.size
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        """True for float16/32/64 tensors."""
+        return self._data.dtype.kind == "f"
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    # ---- autograd state ----
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Sets whether autograd records operations on this leaf tensor; returns self."""
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind != "f":
+            # The seed articles' behaviour: integer data that asks for grad becomes float.
+            self._data = self._data.astype(_dtype.get_default_dtype().numpy)
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage as a tensor outside the graph (changes to it go unrecorded)."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's storage, outside the graph."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        """Removes this tensor from the graph in place, making it a leaf."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Makes a non-leaf tensor keep its .grad after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self._retains_grad:
+            self._retains_grad = True
+            self._output_hook_list()
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Registers `hook(grad) -> Tensor or None`, called with this tensor's gradient."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = self._output_hook_list() if self.grad_fn is not None else self._leaf_hook_list()
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def _leaf_hook_list(self) -> list:
+        if self._hooks is None:
+            self._hooks = []
+        return self._hooks
+
+    def _output_hook_list(self) -> list:
+        import weakref
+        node = self.grad_fn
+        if not hasattr(node, "_output_hooks"):
+            node._output_hooks = {}
+        entry = node._output_hooks.setdefault(self._output_nr, (weakref.ref(self), []))
+        return entry[1]
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulates the gradient of this tensor into the .grad of the leaves it came from."""
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ---- conversions ----
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing memory (refused if the tensor requires grad)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return _backend.to_host(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        array = _backend.to_host(self._data)
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.item()
+
+    def tolist(self):
+        """The data as (nested) Python lists of numbers."""
+        return _backend.to_host(self._data).tolist()
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
+                               "ambiguous")
+        return bool(self._data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self._data.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return tensor_repr(self)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Converts to a dtype and/or device: `to(dtype)`, `to('cpu')`, `to(other_tensor)`."""
+        dtype, device = _parse_to(args, kwargs)
+        result = self
+        if dtype is not None and dtype.numpy != self._data.dtype:
+            result = _ew.to_dtype(result, dtype)
+        if device is not None and device != result.device:
+            result = _ew.to_device(result, device)
+        return result
+
+    def type(self, dtype=None):
+        """The dtype's name with no argument, else a copy converted to `dtype`."""
+        if dtype is None:
+            return f"ndgrad.{self.dtype.name}"
+        return self.to(_dtype.to_dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtype.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dtype.float16)
+
+    def long(self) -> Tensor:
+        return self.to(_dtype.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def short(self) -> Tensor:
+        return self.to(_dtype.int16)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtype.bool)
+
+    def byte(self) -> Tensor:
+        return self.to(_dtype.uint8)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def clone(self) -> Tensor:
+        """A differentiable copy with its own storage."""
+        return _ew.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """Returns self: NumPy-backed tensors need no contiguity for any op here."""
+        return self
+
+    # ---- the seed articles' classmethod constructors ----
+
+    @classmethod
+    def zeros(cls, *shape, dtype=None, **kwargs) -> Tensor:
+        return _creation.zeros(*shape, dtype=dtype, **kwargs)
+
+    @classmethod
+    def ones(cls, *shape, dtype=None, **kwargs) -> Tensor:
+        return _creation.ones(*shape, dtype=dtype, **kwargs)
+
+    @classmethod
+    def empty(cls, *shape, dtype=None, **kwargs) -> Tensor:
+        return _creation.empty(*shape, dtype=dtype, **kwargs)
+
+    @classmethod
+    def ones_like(cls, t: Tensor, dtype=None, **kwargs) -> Tensor:
+        return _creation.ones_like(t, dtype=dtype, **kwargs)
+
+    @classmethod
+    def zeros_like(cls, t: Tensor, dtype=None, **kwargs) -> Tensor:
+        return _creation.zeros_like(t, dtype=dtype, **kwargs)
+
+    # ---- math: each method calls the op function of the same name ----
+
+    def __add__(self, other):
+        return _ew.add(self, other)
+
+    def __radd__(self, other):
+        return _ew.add(other, self)
+
+    def __sub__(self, other):
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ew.sub(other, self)
+
+    def __mul__(self, other):
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ew.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew.div(other, self)
+
+    def __floordiv__(self, other):
+        return _ew.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ew.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ew.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ew.remainder(other, self)
+
+    def __pow__(self, exponent):
+        return _ew.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ew.pow(base, self)
+
+    def __neg__(self):
+        return _ew.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ew.abs(self)
+
+    def __invert__(self):
+        return _ew.bitwise_not(self)
+
+    def __and__(self, other):
+        return _ew.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _ew.bitwise_and(other, self)
+
+    def __or__(self, other):
+        return _ew.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _ew.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return _ew.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ew.bitwise_xor(other, self)
+
+    def __eq__(self, other):
+        return _ew.eq(self, other)
+
+    def __ne__(self, other):
+        return _ew.ne(self, other)
+
+    def __lt__(self, other):
+        return _ew.lt(self, other)
+
+    def __le__(self, other):
+        return _ew.le(self, other)
+
+    def __gt__(self, other):
+        return _ew.gt(self, other)
+
+    def __ge__(self, other):
+        return _ew.ge(self, other)
+
+    def __getitem__(self, key):
+        return _indexing.getitem(self, key)
+
+    def add(self, other, *, alpha=1):
+        return _ew.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ew.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _ew.mul(self, other)
+
+    def div(self, other, *, rounding_mode=None):
+        return _ew.div(self, other, rounding_mode=rounding_mode)
+
+    def floor_divide(self, other):
+        return _ew.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ew.remainder(self, other)
+
+    def fmod(self, other):
+        return _ew.fmod(self, other)
+
+    def pow(self, exponent):
+        return _ew.pow(self, exponent)
+
+    def float_power(self, exponent):
+        return _ew.float_power(self, exponent)
+
+    def atan2(self, other):
+        return _ew.atan2(self, other)
+
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ew.where(condition, self, other)
+
+    def lerp(self, end, weight):
+        return _ew.lerp(self, end, weight)
+
+    def neg(self):
+        return _ew.neg(self)
+
+    def abs(self):
+        return _ew.abs(self)
+
+    def exp(self):
+        return _ew.exp(self)
+
+    def exp2(self):
+        return _ew.exp2(self)
+
+    def expm1(self):
+        return _ew.expm1(self)
+
+    def log(self):
+        return _ew.log(self)
+
+    def log2(self):
+        return _ew.log2(self)
+
+    def log10(self):
+        return _ew.log10(self)
+
+    def log1p(self):
+        return _ew.log1p(self)
+
+    def sqrt(self):
+        return _ew.sqrt(self)
+
+    def rsqrt(self):
+        return _ew.rsqrt(self)
+
+    def square(self):
+        return _ew.square(self)
+
+    def reciprocal(self):
+        return _ew.reciprocal(self)
+
+    def sin(self):
+        return _ew.sin(self)
+
+    def cos(self):
+        return _ew.cos(self)
+
+    def tan(self):
+        return _ew.tan(self)
+
+    def asin(self):
+        return _ew.asin(self)
+
+    def acos(self):
+        return _ew.acos(self)
+
+    def atan(self):
+        return _ew.atan(self)
+
+    def sinh(self):
+        return _ew.sinh(self)
+
+    def cosh(self):
+        return _ew.cosh(self)
+
+    def tanh(self):
+        return _ew.tanh(self)
+
+    def sigmoid(self):
+        return _ew.sigmoid(self)
+
+    def relu(self):
+        return _ew.relu(self)
+
+    def erf(self):
+        return _ew.erf(self)
+
+    def sign(self):
+        return _ew.sign(self)
+
+    def floor(self):
+        return _ew.floor(self)
+
+    def ceil(self):
+        return _ew.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _ew.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _ew.trunc(self)
+
+    def frac(self):
+        return _ew.frac(self)
+
+    def clamp(self, min=None, max=None):
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def eq(self, other):
+        return _ew.eq(self, other)
+
+    def ne(self, other):
+        return _ew.ne(self, other)
+
+    def lt(self, other):
+        return _ew.lt(self, other)
+
+    def le(self, other):
+        return _ew.le(self, other)
+
+    def gt(self, other):
+        return _ew.gt(self, other)
+
+    def ge(self, other):
+        return _ew.ge(self, other)
+
+    def logical_and(self, other):
+        return _ew.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ew.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _ew.logical_xor(self, other)
+
+    def logical_not(self):
+        return _ew.logical_not(self)
+
+    def isnan(self):
+        return _ew.isnan(self)
+
+    def isinf(self):
+        return _ew.isinf(self)
+
+    def isfinite(self):
+        return _ew.isfinite(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ew.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ew.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return _ew.equal(self, other)
+
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _reduction.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _reduction.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        return _reduction.prod(self, dim, keepdim, dtype=dtype, axis=axis)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amax(self, dim=(), keepdim=False, *, axis=None):
+        return _reduction.amax(self, dim, keepdim, axis=axis)
+
+    def amin(self, dim=(), keepdim=False, *, axis=None):
+        return _reduction.amin(self, dim, keepdim, axis=axis)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        return _reduction.argmax(self, dim, keepdim, axis=axis)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        return _reduction.argmin(self, dim, keepdim, axis=axis)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        return _reduction.var(self, dim, unbiased, keepdim, correction=correction, axis=axis,
+                              keepdims=keepdims)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        return _reduction.std(self, dim, unbiased, keepdim, correction=correction, axis=axis,
+                              keepdims=keepdims)
+
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None):
+        return _reduction.logsumexp(self, dim, keepdim, axis=axis)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _reduction.norm(self, p, dim, keepdim, dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _reduction.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _reduction.any(self, dim, keepdim)
+
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        return _reduction.cumsum(self, dim, dtype=dtype, axis=axis)
+
+    def cumprod(self, dim=None, *, dtype=None, axis=None):
+        return _reduction.cumprod(self, dim, dtype=dtype, axis=axis)
+
+    def count_nonzero(self, dim=None):
+        return _reduction.count_nonzero(self, dim)
+
+    def reshape(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def reshape_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def expand(self, *sizes):
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _shape.expand_as(self, other)
+
+    def broadcast_to(self, shape):
+        return _shape.broadcast_to(self, shape)
+
+    def permute(self, *dims):
+        return _shape.permute(self, *dims)
+
+    def transpose(self, *dims):
+        return _shape.transpose(self, *dims)
+
+    def t(self):
+        return _shape.t(self)
+
+    @property
+    def T(self):
+        return _shape.transpose(self)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def take_along_dim(self, indices, dim=None):
+        return _indexing.take_along_dim(self, indices, dim)
+
+
+def _normalize_dim(dim: int, ndim: int) -> int:
+    """Maps a possibly negative dim into [0, ndim), raising IndexError when out of range."""
+    bound = max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-bound}, "
+                         f"{bound - 1}], but got {dim})")
+    return dim % bound
+
+
+def _parse_to(args: tuple, kwargs: dict):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, (str, _backend.device)):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    return (None if dtype is None else _dtype.to_dtype(dtype),
+            None if device is None else _backend.device(device))
+
+
+class _RemovableHandle:
+    """Returned by register_hook; `remove()` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+# Tensor methods call the ops; the ops need Tensor. This is the one place the cycle is broken:
+# these modules are imported after Tensor exists, and the methods look them up at call time.
+from ndgrad import _creation  # noqa: E402
+from ndgrad import autograd as _autograd  # noqa: E402
+from ndgrad.ops import elementwise as _ew  # noqa: E402
+from ndgrad.ops import indexing as _indexing  # noqa: E402
+from ndgrad.ops import reduction as _reduction  # noqa: E402
+from ndgrad.ops import shape as _shape  # noqa: E402

@@ -1,0 +1,201 @@
+"""The backward engine: iterative topological traversal of the graph of Function nodes."""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.grad_mode import _state, set_grad_enabled
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
+                 inputs=None, allow_unused: bool = False):
+    """Propagates `root_grads` from `roots` back through the graph.
+
+    With `inputs=None` gradients accumulate into the `.grad` of leaves (Tensor.backward);
+    otherwise the gradients of `inputs` are returned and no `.grad` is touched (autograd.grad).
+    """
+    with set_grad_enabled(create_graph):
+        buffers, leaf_grads = _seed(roots, root_grads)
+        captured = _propagate(roots, buffers, leaf_grads, retain_graph, inputs)
+        if inputs is None:
+            _accumulate_into_leaves(leaf_grads)
+            return None
+        return _collect(inputs, captured, leaf_grads, allow_unused)
+
+
+def _seed(roots, root_grads):
+    buffers: dict = {}
+    leaf_grads: dict = {}
+    for root, grad in zip(roots, root_grads):
+        if root.grad_fn is None:
+            _add_leaf_grad(leaf_grads, root, grad)
+        else:
+            slot = buffers.setdefault(root.grad_fn, [None] * len(root.grad_fn._output_meta))
+            slot[root._output_nr] = _add(slot[root._output_nr], grad)
+    return buffers, leaf_grads
+
+
+def _count_dependencies(roots) -> dict:
+    """How many edges reach each node from the nodes reachable from `roots`."""
+    dependencies: dict = {}
+    stack = [r.grad_fn for r in roots if r.grad_fn is not None]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for t in node._inputs:
+            if t is not None and t.grad_fn is not None:
+                child = t.grad_fn
+                dependencies[child] = dependencies.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return dependencies
+
+
+def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
+    dependencies = _count_dependencies(roots)
+    wanted = None if inputs is None else {(t.grad_fn, t._output_nr) for t in inputs
+                                          if t.grad_fn is not None}
+    captured: dict = {}
+    ready = [node for node in buffers if dependencies.get(node, 0) == 0]
+    while ready:
+        node = ready.pop()
+        grads = buffers.pop(node)
+        _run_output_hooks(node, grads)
+        if wanted:
+            for nr, grad in enumerate(grads):
+                if (node, nr) in wanted:
+                    captured[(node, nr)] = grad
+        input_grads = _call_backward(node, grads) if any(g is not None for g in grads) else None
+        if not retain_graph:
+            node._release()
+        for i, t in enumerate(node._inputs):
+            if t is None:
+                continue
+            grad = None if input_grads is None else input_grads[i]
+            if t.grad_fn is None:
+                if grad is not None:
+                    _add_leaf_grad(leaf_grads, t, grad)
+                continue
+            child = t.grad_fn
+            slot = buffers.get(child)
+            if slot is None:
+                slot = buffers[child] = [None] * len(child._output_meta)
+            if grad is not None:
+                slot[t._output_nr] = _add(slot[t._output_nr], grad)
+            dependencies[child] -= 1
+            if dependencies[child] == 0:
+                ready.append(child)
+    return captured
+
+
+def _call_backward(node, grads: list) -> tuple:
+    if node._materialize_grads:
+        grads = [_zeros(meta) if g is None else g for g, meta in zip(grads, node._output_meta)]
+    result = node.backward(node, *grads)
+    result = result if isinstance(result, tuple) else (result,)
+    inputs = node._inputs
+    if len(result) < len(inputs) or any(r is not None for r in result[len(inputs):]):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(inputs)}, got {len(result)})")
+    checked = []
+    for i, (t, grad) in enumerate(zip(inputs, result)):
+        if t is None or grad is None:
+            checked.append(None)
+            continue
+        checked.append(_validate(node, i, t, grad))
+    return tuple(checked)
+
+
+def _validate(node, index: int, t: Tensor, grad) -> Tensor:
+    """Checks one gradient from backward: a Tensor of the input's shape, cast to its dtype."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"function {node.name()} returned a gradient of type "
+                        f"{type(grad).__name__} at index {index}; expected a Tensor or None")
+    if grad.shape != t.shape:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} "
+                           f"- got {list(grad.shape)} but expected shape compatible with "
+                           f"{list(t.shape)}")
+    if grad._data.dtype != t._data.dtype:
+        grad = grad.to(t.dtype)
+    if _state.anomaly_enabled:
+        _check_anomaly(node, index, grad)
+    return grad
+
+
+def _check_anomaly(node, index: int, grad: Tensor) -> None:
+    data = grad._data
+    for name, bad in (("nan", np.isnan(data)), ("inf", np.isinf(data))):
+        if bad.any():
+            stack = "".join(getattr(node, "_forward_stack", ["(no forward traceback recorded)\n"]))
+            raise RuntimeError(f"Function '{node.name()}' returned {name} values in its "
+                               f"{index}th output.\nTraceback of the forward call that created "
+                               f"this node:\n{stack}")
+
+
+def _run_output_hooks(node, grads: list) -> None:
+    """Applies tensor hooks and retain_grad of the node's outputs to their total gradients."""
+    hooks = getattr(node, "_output_hooks", None)
+    if not hooks:
+        return
+    for nr, (tensor_ref, callbacks) in hooks.items():
+        if grads[nr] is None:
+            continue
+        for hook in callbacks:
+            grads[nr] = _apply_hook(hook, grads[nr])
+        tensor = tensor_ref()
+        if tensor is not None and tensor._retains_grad:
+            detached = grads[nr].detach()
+            tensor.grad = detached if tensor.grad is None else tensor.grad + detached
+
+
+def _apply_hook(hook, grad: Tensor) -> Tensor:
+    result = hook(grad)
+    return grad if result is None else result
+
+
+def _add_leaf_grad(leaf_grads: dict, t: Tensor, grad: Tensor) -> None:
+    key = id(t)
+    entry = leaf_grads.get(key)
+    leaf_grads[key] = (t, grad if entry is None else entry[1] + grad)
+
+
+def _accumulate_into_leaves(leaf_grads: dict) -> None:
+    for t, grad in leaf_grads.values():
+        for hook in t._hooks or ():
+            grad = _apply_hook(hook, grad)
+        if not t.requires_grad:
+            continue
+        if t.grad is None:
+            t.grad = grad if _state.grad_enabled else grad.detach()
+        else:
+            t.grad = t.grad + grad
+
+
+def _collect(inputs, captured: dict, leaf_grads: dict, allow_unused: bool) -> tuple:
+    results = []
+    for t in inputs:
+        if t.grad_fn is None:
+            entry = leaf_grads.get(id(t))
+            grad = None
+            if entry is not None:
+                grad = entry[1]
+                for hook in t._hooks or ():
+                    grad = _apply_hook(hook, grad)
+        else:
+            grad = captured.get((t.grad_fn, t._output_nr))
+        if grad is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                               "in the graph. Set allow_unused=True if this is the desired "
+                               "behavior.")
+        results.append(grad)
+    return tuple(results)
+
+
+def _add(total, grad):
+    return grad if total is None else total + grad
+
+
+def _zeros(meta) -> Tensor:
+    shape, dtype = meta
+    return Tensor._make(np.zeros(shape, dtype=dtype))

@@ -1,0 +1,213 @@
+"""Function: one differentiable op and, once applied, its node in the autograd graph."""
+from __future__ import annotations
+
+import traceback
+import weakref
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.grad_mode import _state, no_grad
+
+
+class _NullContext:
+    """The ctx handed to forward when no graph is recorded: it remembers nothing."""
+
+    __slots__ = ()
+    needs_input_grad = ()
+
+    def save_for_backward(self, *values) -> None:
+        pass
+
+    def mark_non_differentiable(self, *values) -> None:
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+    def __setattr__(self, name: str, value) -> None:
+        pass  # forward may store masks on ctx; with no graph nobody reads them
+
+
+_NULL_CONTEXT = _NullContext()
+
+
+class Function:
+    """Base of every differentiable op, with PyTorch's custom-function API.
+
+    A subclass defines `forward(ctx, *args, **kwargs)` and `backward(ctx, *grads)` as static
+    methods and is used through `apply`. Public subclasses receive Tensors in `forward`, as in
+    PyTorch; ndgrad's own ops subclass `ArrayFunction` and receive raw arrays. `backward`
+    receives and returns Tensors, one gradient (or None) per input. The ctx object is the
+    graph node (`tensor.grad_fn`).
+    """
+
+    _array_forward = False
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("a Function subclass must define backward(ctx, ...)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Runs forward and, if any input requires grad, records the node for backward."""
+        if _state.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    return cls._apply_recording(args, kwargs)
+        if cls._array_forward:
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            return _wrap_outputs(cls.forward(_NULL_CONTEXT, *arrays, **kwargs))
+        with no_grad():
+            return cls.forward(_NULL_CONTEXT, *args, **kwargs)
+
+    @classmethod
+    def _apply_recording(cls, args: tuple, kwargs: dict):
+        ctx = cls.__new__(cls)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        ctx._inputs = tuple(a if need else None for a, need in zip(args, needs))
+        ctx._to_save = ()
+        ctx._non_differentiable = ()
+        ctx._materialize_grads = True
+        if cls._array_forward:
+            forward_args = [a._data if isinstance(a, Tensor) else a for a in args]
+            result = cls.forward(ctx, *forward_args, **kwargs)
+            raw_outputs = result if isinstance(result, tuple) else (result,)
+        else:
+            forward_args = args
+            with no_grad():
+                result = cls.forward(ctx, *args, **kwargs)
+            raw_outputs = result if isinstance(result, tuple) else (result,)
+            raw_outputs = tuple(_user_output_array(r, cls) for r in raw_outputs)
+        outputs = ctx._make_outputs(result, raw_outputs)
+        ctx._save(forward_args, args, result, outputs)
+        if _state.anomaly_enabled:
+            ctx._forward_stack = traceback.format_stack()[:-2]
+        return outputs if isinstance(result, tuple) else outputs[0]
+
+    def _make_outputs(self, result, raw_outputs: tuple) -> tuple:
+        returned = result if isinstance(result, tuple) else (result,)
+        outputs = []
+        for nr, (given, array) in enumerate(zip(returned, raw_outputs)):
+            differentiable = (array.dtype.kind == "f"
+                              and not any(given is d for d in self._non_differentiable))
+            if differentiable:
+                outputs.append(Tensor._make(array, True, self, nr))
+            else:
+                outputs.append(Tensor._make(array))
+        self._output_meta = tuple((a.shape, a.dtype) for a in raw_outputs)
+        return tuple(outputs)
+
+    def _save(self, forward_args, args: tuple, result, outputs: tuple) -> None:
+        """Turns what forward saved into graph Tensors (see DESIGN: the saved-tensor contract)."""
+        if not self._to_save:
+            self._saved = ()
+            return
+        returned = result if isinstance(result, tuple) else (result,)
+        saved, versions = [], []
+        for value in self._to_save:
+            entry = _find(value, forward_args, args)
+            if entry is None:
+                output = _find(value, returned, outputs)
+                entry = weakref.ref(output) if output is not None else value
+            if isinstance(entry, weakref.ref):
+                versions.append(outputs[_index_of(value, returned)]._version)
+            elif isinstance(entry, Tensor):
+                versions.append(entry._version)
+            else:
+                if value is not None and hasattr(value, "dtype"):
+                    entry = Tensor._make(value) if not isinstance(value, Tensor) else value
+                versions.append(None)
+            saved.append(entry)
+        self._saved = tuple(saved)
+        self._saved_versions = tuple(versions)
+        del self._to_save
+
+    # ---- the ctx API used inside forward and backward ----
+
+    def save_for_backward(self, *values) -> None:
+        """Keeps inputs or outputs of forward for backward (see `saved_tensors`)."""
+        self._to_save = values
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Marks outputs of forward that get no gradient (e.g. indices)."""
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Whether backward sees zeros (True, the default) or None for unused outputs."""
+        self._materialize_grads = value
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The values given to save_for_backward, as the graph's own Tensors."""
+        if self._saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or if "
+                "you need to access saved tensors after calling backward.")
+        values = []
+        for entry, version in zip(self._saved, self._saved_versions):
+            if isinstance(entry, weakref.ref):
+                entry = entry()
+                if entry is None:
+                    raise RuntimeError(f"{self.name()}: a saved output tensor has been freed")
+            if version is not None and entry._version != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{entry.dtype.name} {list(entry.shape)}], which is "
+                    f"an input or output of {self.name()}, is at version {entry._version}; "
+                    f"expected version {version} instead.")
+            values.append(entry)
+        return tuple(values)
+
+    def _release(self) -> None:
+        """Frees the saved tensors once backward no longer needs them."""
+        self._saved = None
+
+    @classmethod
+    def name(cls) -> str:
+        """The node's name as shown in a tensor's repr, e.g. 'MulBackward'."""
+        return cls.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """(grad_fn, output_nr) of each input: where backward sends its gradients next."""
+        return tuple((None, 0) if t is None else (t.grad_fn, t._output_nr) for t in self._inputs)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class ArrayFunction(Function):
+    """Base of ndgrad's own ops: forward computes on raw NumPy/CuPy arrays and returns arrays."""
+
+    _array_forward = True
+
+
+def _find(value, candidates, tensors):
+    """The Tensor in `tensors` whose counterpart in `candidates` is `value` itself, or None."""
+    for candidate, tensor in zip(candidates, tensors):
+        if value is candidate and value is not None:
+            return tensor if isinstance(tensor, Tensor) else None
+    return None
+
+
+def _index_of(value, candidates) -> int:
+    return next(i for i, c in enumerate(candidates) if c is value)
+
+
+def _wrap_outputs(result):
+    if isinstance(result, tuple):
+        return tuple(Tensor._make(r) for r in result)
+    return Tensor._make(result)
+
+
+def _user_output_array(output, cls):
+    if not isinstance(output, Tensor):
+        raise TypeError(f"{cls.__name__}.forward must return Tensors, got {type(output).__name__}")
+    return output._data

@@ -1,0 +1,104 @@
+"""Argument normalisation shared by the op wrappers: operands, dtypes, dims."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ndgrad import _dtype
+from ndgrad._tensor import Tensor, _normalize_dim
+
+
+def is_scalar(x) -> bool:
+    """True for a Python (or NumPy) number, which ops keep weakly typed."""
+    return isinstance(x, numbers.Number) and not isinstance(x, np.ndarray)
+
+
+def as_tensor(x) -> Tensor:
+    """Returns `x` if it is a Tensor, else a new tensor made from it (lists, arrays, numbers)."""
+    if isinstance(x, Tensor):
+        return x
+    from ndgrad._creation import tensor
+    return tensor(x)
+
+
+def constant(array) -> Tensor:
+    """Wraps an array (a mask, indices) as a tensor outside the graph."""
+    return Tensor._make(array)
+
+
+def zeros_like_tensor(x: Tensor) -> Tensor:
+    """A tensor of zeros with the shape, dtype and device of `x`, outside the graph."""
+    return Tensor._make(np.zeros_like(x._data))
+
+
+def binary_operands(a, b, op: str):
+    """Promotes two operands to their common dtype, keeping Python scalars as scalars.
+
+    Raises the PyTorch broadcast error when two tensors' shapes do not broadcast.
+    """
+    if not isinstance(a, Tensor) and not is_scalar(a):
+        a = as_tensor(a)
+    if not isinstance(b, Tensor) and not is_scalar(b):
+        b = as_tensor(b)
+    dtype = _dtype.result_type(a, b)
+    return cast_operand(a, dtype), cast_operand(b, dtype), dtype
+
+
+def cast_operand(x, dtype: _dtype.dtype):
+    """Converts a Tensor to `dtype` if needed; a Python scalar is left for NumPy to adapt."""
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == dtype.numpy else x.to(dtype)
+    if isinstance(x, (bool, np.bool_)) and dtype is not _dtype.bool:
+        return int(x)  # NumPy refuses bool scalars in some integer/float ufuncs
+    return x
+
+
+def check_broadcast(a, b) -> None:
+    """Raises RuntimeError naming the sizes when two tensors' shapes do not broadcast."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        return
+    shape_a, shape_b = a._data.shape, b._data.shape
+    if shape_a == shape_b:
+        return
+    for i in range(1, min(len(shape_a), len(shape_b)) + 1):
+        size_a, size_b = shape_a[-i], shape_b[-i]
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            dim = max(len(shape_a), len(shape_b)) - i
+            raise RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor "
+                               f"b ({size_b}) at non-singleton dimension {dim}")
+
+
+def floating(x: Tensor) -> Tensor:
+    """`x` itself if it is floating point, else `x` converted to the default float dtype."""
+    if x._data.dtype.kind == "f":
+        return x
+    return x.to(_dtype.get_default_dtype())
+
+
+def dims(dim, ndim: int):
+    """Normalises `dim` (None, int, or a sequence) to None or a sorted tuple of dims."""
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        if len(dim) == 0:
+            return None
+        normalized = tuple(sorted(_normalize_dim(int(d), ndim) for d in dim))
+        if len(set(normalized)) != len(normalized):
+            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+        return normalized
+    return (_normalize_dim(int(dim), ndim),)
+
+
+def dim_alias(dim, axis):
+    """Accepts NumPy's `axis` for PyTorch's `dim`."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both 'dim' and its alias 'axis'")
+        return axis
+    return dim
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """Maps a possibly negative dim into [0, ndim), raising IndexError when out of range."""
+    return _normalize_dim(dim, ndim)

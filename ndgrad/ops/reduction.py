@@ -1,0 +1,446 @@
+"""Reductions over all dims, one dim or several: sum, mean, prod, max/min, var, norm, ..."""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from ndgrad import _dtype
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops import elementwise as ew
+from ndgrad.ops._common import as_tensor, constant, dim_alias, dims, floating, normalize_dim
+from ndgrad.ops.indexing import take_along_dim
+from ndgrad.ops.shape import broadcast_to, flatten, reshape
+
+# PyTorch's torch.return_types: max(dim=...) and friends return (values, indices).
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _kept_shape(shape: tuple, axes) -> tuple:
+    """The shape of a reduction over `axes` with keepdim=True."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand_back(grad: Tensor, shape: tuple, axes) -> Tensor:
+    """Broadcasts the gradient of a reduction back over the reduced dims of `shape`."""
+    return broadcast_to(reshape(grad, _kept_shape(shape, axes)), shape)
+
+
+class Sum(ArrayFunction):
+    """Sum over `axes` (all when None)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        ctx.input_shape, ctx.axes = x.shape, axes
+        return np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand_back(grad, ctx.input_shape, ctx.axes), None, None, None
+
+
+class Mean(ArrayFunction):
+    """Arithmetic mean over `axes` (all when None)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        result = np.asarray(x.mean(axis=axes, keepdims=keepdim))
+        ctx.input_shape, ctx.axes = x.shape, axes
+        ctx.count = x.size // builtins.max(result.size, 1)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand_back(grad, ctx.input_shape, ctx.axes) / ctx.count, None, None
+
+
+class Prod(ArrayFunction):
+    """Product over one dim `axis` (all elements when None)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        result = np.asarray(x.prod(axis=axis, keepdims=keepdim))
+        ctx.axis, ctx.has_zero = axis, bool((x == 0).any())
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        axes = None if ctx.axis is None else (ctx.axis,)
+        grad = _expand_back(grad, x.shape, axes)
+        if not ctx.has_zero:
+            return grad * _expand_back(result, x.shape, axes) / x, None, None
+        return grad * _product_of_others(x, ctx.axis), None, None
+
+
+def _product_of_others(x: Tensor, axis) -> Tensor:
+    """For each element, the product of the others along `axis`, exact when x holds zeros.
+
+    Builds an n x n copy with the diagonal set to 1, so it costs O(n^2) per reduced row; it is
+    used only when zeros make the cheaper result / x undefined.
+    """
+    if axis is None:
+        return reshape(_product_of_others(flatten(x), 0), x.shape)
+    moved = x.transpose(axis, -1)
+    n = moved.shape[-1]
+    rows = moved.unsqueeze(-2).expand(*moved.shape[:-1], n, n)
+    eye = constant(np.eye(n, dtype=bool))
+    others = ew.where(eye, 1.0, rows).prod(-1)
+    return others.transpose(axis, -1)
+
+
+class Amax(ArrayFunction):
+    """The largest value over `axes`; equal maxima share the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        result = np.amax(x, axis=axes, keepdims=True)
+        ctx.share = _tie_share(x, result, axes)
+        ctx.input_shape, ctx.axes = x.shape, axes
+        return result if keepdim else np.asarray(result.reshape(_drop(x.shape, axes)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = constant(ctx.share.astype(grad._data.dtype, copy=False))
+        return _expand_back(grad, ctx.input_shape, ctx.axes) * share, None, None
+
+
+class Amin(ArrayFunction):
+    """The smallest value over `axes`; equal minima share the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        result = np.amin(x, axis=axes, keepdims=True)
+        ctx.share = _tie_share(x, result, axes)
+        ctx.input_shape, ctx.axes = x.shape, axes
+        return result if keepdim else np.asarray(result.reshape(_drop(x.shape, axes)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = constant(ctx.share.astype(grad._data.dtype, copy=False))
+        return _expand_back(grad, ctx.input_shape, ctx.axes) * share, None, None
+
+
+def _tie_share(x, extreme, axes):
+    """1/k at each of the k elements equal to the extreme of their group, else 0."""
+    hits = x == extreme
+    return hits / hits.sum(axis=axes, keepdims=True)
+
+
+def _drop(shape: tuple, axes) -> tuple:
+    return () if axes is None else tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+class Norm(ArrayFunction):
+    """The vector p-norm over `axes`; the gradient at a zero vector is 0, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        a = np.abs(x)
+        if p == float("inf"):
+            result = np.amax(a, axis=axes, keepdims=True)
+        elif p == -float("inf"):
+            result = np.amin(a, axis=axes, keepdims=True)
+        elif p == 0:
+            result = (a != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            result = a.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            result = np.sqrt((a * a).sum(axis=axes, keepdims=True))
+        else:
+            result = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        if np.isinf(p):
+            ctx.share = _tie_share(a, result, axes)
+        kept = result
+        result = kept if keepdim else np.asarray(kept.reshape(_drop(x.shape, axes)))
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        p, axes = ctx.p, ctx.axes
+        grad = _expand_back(grad, x.shape, axes)
+        if p == 0:
+            return grad * 0, None, None, None
+        if p == 1:
+            return grad * ew.sign(x), None, None, None
+        if np.isinf(p):
+            share = constant(ctx.share.astype(grad._data.dtype, copy=False))
+            return grad * ew.sign(x) * share, None, None, None
+        norm = _expand_back(result, x.shape, axes)
+        safe = ew.where(norm == 0, 1.0, norm)
+        if p == 2:
+            scale = x / safe
+        else:
+            scale = x * ew.abs(x) ** (p - 2) / safe ** (p - 1)
+        return ew.where(norm == 0, 0.0, grad * scale), None, None, None
+
+
+class Cumsum(ArrayFunction):
+    """Running sum along `dim`."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The gradient is a running sum from the end: total - cumsum + grad.
+        total = grad.sum(ctx.dim, keepdim=True)
+        return total - cumsum(grad, ctx.dim) + grad, None
+
+
+class Cumprod(ArrayFunction):
+    """Running product along `dim`."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        result = np.cumprod(x, axis=dim, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+        ctx.dim, ctx.has_zero = dim, bool((x == 0).any())
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        dim = ctx.dim
+        if not ctx.has_zero:
+            weighted = grad * result
+            from_end = weighted.sum(dim, keepdim=True) - cumsum(weighted, dim) + weighted
+            return from_end / x, None
+        return _cumprod_grad_with_zeros(x, grad, dim), None
+
+
+def _cumprod_grad_with_zeros(x: Tensor, grad: Tensor, dim: int) -> Tensor:
+    """d(cumprod)/dx exactly when x holds zeros: an O(n^2) product with x_i replaced by 1."""
+    moved_x, moved_grad = x.transpose(dim, -1), grad.transpose(dim, -1)
+    n = moved_x.shape[-1]
+    rows = moved_x.unsqueeze(-2).expand(*moved_x.shape[:-1], n, n)
+    eye = constant(np.eye(n, dtype=bool))
+    # partial[..., i, j] = prod_{k <= j, k != i} x_k, which is d out_j / d x_i for j >= i.
+    partial = cumprod(ew.where(eye, 1.0, rows), -1)
+    upper = constant(np.triu(np.ones((n, n), dtype=bool)))
+    contributions = ew.where(upper, partial * moved_grad.unsqueeze(-2), 0.0)
+    return contributions.sum(-1).transpose(dim, -1)
+
+
+# ---------------------------------------------------------------- wrappers
+
+
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+        keepdims: bool | None = None) -> Tensor:
+    """Sum over `dim` (all dims when None); bool and integer inputs sum as int64."""
+    input = as_tensor(input)
+    axes = dims(dim_alias(dim, axis), input.ndim)
+    keepdim = keepdim if keepdims is None else keepdims
+    numpy_dtype = None if dtype is None else _dtype.to_dtype(dtype).numpy
+    if numpy_dtype is None and input._data.dtype.kind in "bui":
+        numpy_dtype = np.int64
+    return Sum.apply(input, axes, keepdim, numpy_dtype)
+
+
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+         keepdims: bool | None = None) -> Tensor:
+    """Arithmetic mean over `dim` (all dims when None)."""
+    input = as_tensor(input)
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.is_floating_point():
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype.name}")
+    keepdim = keepdim if keepdims is None else keepdims
+    return Mean.apply(input, dims(dim_alias(dim, axis), input.ndim), keepdim)
+
+
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
+    """Product over one dim (all elements when None); integer inputs multiply as int64."""
+    input = as_tensor(input)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "bui":
+        input = input.to(_dtype.int64)
+    dim = dim_alias(dim, axis)
+    axis = None if dim is None else normalize_dim(dim, input.ndim)
+    return Prod.apply(input, axis, keepdim)
+
+
+def amax(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
+    """The maximum over `dim` (all dims when empty); ties share the gradient evenly."""
+    input = as_tensor(input)
+    _check_not_empty(input, "amax")
+    return Amax.apply(input, dims(dim_alias(dim, axis), input.ndim), keepdim)
+
+
+def amin(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
+    """The minimum over `dim` (all dims when empty); ties share the gradient evenly."""
+    input = as_tensor(input)
+    _check_not_empty(input, "amin")
+    return Amin.apply(input, dims(dim_alias(dim, axis), input.ndim), keepdim)
+
+
+def _check_not_empty(input: Tensor, name: str) -> None:
+    if input._data.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+
+
+def _extreme(input, dim, keepdim, axis, keepdims, name: str):
+    """max/min: see `max`."""
+    input = as_tensor(input)
+    reduce_all = Amax if name == "max" else Amin
+    keepdim = keepdim if keepdims is None else keepdims
+    if isinstance(dim, Tensor):
+        return (ew.maximum if name == "max" else ew.minimum)(input, dim)
+    if axis is not None:
+        # The seed's max(axis=...): values only, ties share the gradient.
+        return reduce_all.apply(input, dims(axis, input.ndim), keepdim)
+    if dim is None:
+        _check_not_empty(input, name)
+        return reduce_all.apply(input, None, False)
+    indices = (argmax if name == "max" else argmin)(input, dim, keepdim=True)
+    values = take_along_dim(input, indices, dim)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return ValuesIndices(values, indices)
+
+
+def max(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    """The maximum.
+
+    `max()` of the whole tensor and the seed's `max(axis=...)` return values, ties sharing the
+    gradient evenly; `max(dim)` returns `(values, indices)` as PyTorch, the gradient going to
+    the first maximum; `max(other_tensor)` is `maximum`.
+    """
+    return _extreme(input, dim, keepdim, axis, keepdims, "max")
+
+
+def min(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    """The minimum; the forms and gradients mirror `max`."""
+    return _extreme(input, dim, keepdim, axis, keepdims, "min")
+
+
+def _arg_extreme(function, input, dim, keepdim: bool) -> Tensor:
+    data = as_tensor(input)._data
+    if dim is None:
+        result = function(data.reshape(-1), axis=0)
+        if keepdim:
+            result = np.reshape(result, (1,) * data.ndim)
+        return constant(np.asarray(result, dtype=np.int64))
+    dim = normalize_dim(dim, data.ndim)
+    if data.ndim == 0:
+        return constant(np.zeros((), dtype=np.int64))
+    return constant(np.asarray(function(data, axis=dim, keepdims=keepdim), dtype=np.int64))
+
+
+def argmax(input, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+    """The index of the maximum (the first one on ties), over the flattened tensor if no dim."""
+    return _arg_extreme(np.argmax, input, dim_alias(dim, axis), keepdim)
+
+
+def argmin(input, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+    """The index of the minimum (the first one on ties), over the flattened tensor if no dim."""
+    return _arg_extreme(np.argmin, input, dim_alias(dim, axis), keepdim)
+
+
+def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None, axis=None, keepdims=None) -> Tensor:
+    """Variance over `dim`, dividing by N - correction (correction=1 unless unbiased=False)."""
+    input = floating(as_tensor(input))
+    dim = dim_alias(dim, axis)
+    if isinstance(dim, bool):  # the legacy positional form var(input, unbiased)
+        dim, unbiased = None, dim
+    keepdim = keepdim if keepdims is None else keepdims
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = dims(dim, input.ndim)
+    count = input._data.size // builtins.max(np.prod(_kept_shape(input.shape, axes)), 1)
+    centered = input - mean(input, axes, keepdim=True)
+    return sum(centered * centered, axes, keepdim) / builtins.max(count - correction, 0)
+
+
+def std(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None, axis=None, keepdims=None) -> Tensor:
+    """Standard deviation: the square root of `var` with the same arguments."""
+    return ew.sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
+                       keepdims=keepdims))
+
+
+def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+    """log(sum(exp(input))) over `dim`, stable for large inputs.
+
+    Note [stable logsumexp]: subtracting the maximum m first keeps every exp() in (0, 1], so
+    nothing overflows, and log(sum(exp(x - m))) + m is the same value. m is a constant to the
+    gradient (its contributions cancel), so it is detached.
+    """
+    input = floating(as_tensor(input))
+    axes = dims(dim_alias(dim, axis), input.ndim)
+    if input._data.size == 0:
+        return ew.log(sum(ew.exp(input), axes, keepdim))
+    shift = amax(input.detach(), axes if axes is not None else (), keepdim=True)
+    shift = ew.where(ew.isinf(shift), 0.0, shift)
+    total = sum(ew.exp(input - shift), axes, keepdim=True)
+    result = ew.log(total) + shift
+    return result if keepdim else reshape(result, _drop(input.shape, axes))
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector p-norm over `dim` (all elements when None); 'fro' is the 2-norm."""
+    input = floating(as_tensor(input))
+    if dtype is not None:
+        input = input.to(dtype)
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p='{p}' is not supported for vector norms here; "
+                           "use 'fro' or a number")
+    return Norm.apply(input, float(p), dims(dim, input.ndim), keepdim)
+
+
+def all(input, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element over `dim` is nonzero."""
+    data = as_tensor(input)._data
+    return constant(np.asarray(np.all(data, axis=dims(dim, data.ndim), keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim: bool = False) -> Tensor:
+    """True where some element over `dim` is nonzero."""
+    data = as_tensor(input)._data
+    return constant(np.asarray(np.any(data, axis=dims(dim, data.ndim), keepdims=keepdim)))
+
+
+def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
+    """Running sum along `dim`; integer inputs sum as int64."""
+    input = as_tensor(input)
+    if dtype is not None:
+        input = input.to(dtype)
+    dim = dim_alias(dim, axis)
+    if input.ndim == 0:
+        return Cumsum.apply(reshape(input, (1,)), 0).reshape(())
+    return Cumsum.apply(input, normalize_dim(dim, input.ndim))
+
+
+def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
+    """Running product along `dim`; integer inputs multiply as int64."""
+    input = as_tensor(input)
+    if dtype is not None:
+        input = input.to(dtype)
+    dim = dim_alias(dim, axis)
+    if input.ndim == 0:
+        return Cumprod.apply(reshape(input, (1,)), 0).reshape(())
+    return Cumprod.apply(input, normalize_dim(dim, input.ndim))
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    """The number of nonzero elements over `dim`."""
+    data = as_tensor(input)._data
+    return constant(np.asarray(np.count_nonzero(data, axis=dims(dim, data.ndim)), np.int64))
+
+
