@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad._tensor import Tensor
-from ndgrad.autograd.grad_mode import no_grad
+from ndgrad.autograd.grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -117,6 +117,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     grad_outputs = _as_tuple(grad_outputs)
     count = len(inputs)
 
+    @enable_grad()
     def first_derivatives(*args):
         given_inputs, given_grads = args[:count], args[count:]
         outputs = [o for o in _as_tuple(func(*given_inputs)) if isinstance(o, Tensor)

@@ -556,11 +556,12 @@ class Clamp(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, low, high):
-        ctx.inside = np.ones(x.shape, dtype=bool)
+        inside = np.ones(x.shape, dtype=bool)
         if low is not None:
-            ctx.inside &= x >= low
+            inside &= x >= low
         if high is not None:
-            ctx.inside &= x <= high
+            inside &= x <= high
+        ctx.inside = inside
         return np.clip(x, low, high)
 
     @staticmethod

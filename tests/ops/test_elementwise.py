@@ -1,0 +1,100 @@
+"""Elementwise ops against torch: values, dtypes, gradients, second derivatives, gradcheck."""
+import numpy as np
+import pytest
+
+import ndgrad
+from tests._oracle import Spec, check_against_torch, check_gradcheck
+
+UNARY_SHAPES = [(3, 4), (), (0, 3)]
+BINARY_SHAPES = [[(2, 1), (1, 3)], [(), (3,)], [(4, 3), (3,)], [(0, 3), (1, 3)]]
+
+
+def unary(name, fn, **kwargs):
+    return [Spec(f"{name}{list(s)}", fn, shapes=[s], **kwargs) for s in UNARY_SHAPES]
+
+
+def binary(name, fn, **kwargs):
+    return [Spec(f"{name}{s}", fn, shapes=s, **kwargs) for s in BINARY_SHAPES]
+
+
+SPECS = [
+    *binary("add", lambda a, b: a + b),
+    *binary("add_alpha", lambda a, b: a.add(b, alpha=2.5)),
+    *binary("sub", lambda a, b: a - b),
+    *binary("mul", lambda a, b: a * b),
+    *binary("div", lambda a, b: a / b, min_abs=0.5),
+    *binary("pow", lambda a, b: a ** b, low=0.5, high=2.0),
+    *binary("atan2", lambda a, b: a.atan2(b), min_abs=0.3),
+    *binary("maximum", lambda a, b: a.maximum(b)),
+    *binary("minimum", lambda a, b: a.minimum(b)),
+    *binary("remainder", lambda a, b: a % b, min_abs=0.5, gradgrad=False),
+    *binary("lerp", lambda a, b: a.lerp(b, 0.3)),
+    *unary("radd", lambda a: 2.5 + a),
+    *unary("rsub", lambda a: 2.5 - a),
+    *unary("rmul", lambda a: 2.5 * a),
+    *unary("rdiv", lambda a: 2.5 / a, min_abs=0.5),
+    *unary("rpow", lambda a: 2.5 ** a),
+    *unary("pow_scalar", lambda a: a ** 3),
+    *unary("pow_half", lambda a: a ** 0.5, low=0.5),
+    *unary("pow_zero", lambda a: a ** 0),
+    *unary("neg", lambda a: -a),
+    *unary("abs", lambda a: a.abs(), min_abs=0.1),
+    *unary("exp", lambda a: a.exp()),
+    *unary("exp2", lambda a: a.exp2()),
+    *unary("expm1", lambda a: a.expm1()),
+    *unary("log", lambda a: a.log(), low=0.2, high=3.0),
+    *unary("log2", lambda a: a.log2(), low=0.2, high=3.0),
+    *unary("log10", lambda a: a.log10(), low=0.2, high=3.0),
+    *unary("log1p", lambda a: a.log1p(), low=-0.5, high=3.0),
+    *unary("sqrt", lambda a: a.sqrt(), low=0.2, high=3.0),
+    *unary("rsqrt", lambda a: a.rsqrt(), low=0.2, high=3.0),
+    *unary("square", lambda a: a.square()),
+    *unary("reciprocal", lambda a: a.reciprocal(), min_abs=0.5),
+    *unary("sin", lambda a: a.sin()),
+    *unary("cos", lambda a: a.cos()),
+    *unary("tan", lambda a: a.tan(), low=-1.2, high=1.2),
+    *unary("asin", lambda a: a.asin(), low=-0.9, high=0.9),
+    *unary("acos", lambda a: a.acos(), low=-0.9, high=0.9),
+    *unary("atan", lambda a: a.atan()),
+    *unary("sinh", lambda a: a.sinh()),
+    *unary("cosh", lambda a: a.cosh()),
+    *unary("tanh", lambda a: a.tanh()),
+    *unary("sigmoid", lambda a: a.sigmoid()),
+    *unary("relu", lambda a: a.relu(), min_abs=0.1),
+    *unary("erf", lambda a: a.erf()),
+    *unary("sign", lambda a: a.sign(), min_abs=0.1),
+    *unary("floor", lambda a: a.floor()),
+    *unary("ceil", lambda a: a.ceil()),
+    *unary("round", lambda a: a.round()),
+    *unary("trunc", lambda a: a.trunc()),
+    *unary("frac", lambda a: a.frac()),
+    *unary("clamp", lambda a: a.clamp(-0.5, 0.7)),
+    *unary("clamp_min", lambda a: a.clamp(min=-0.5)),
+    *unary("clip_max", lambda a: a.clip(max=0.7)),
+    *unary("floor_divide", lambda a: a // 0.7, grad=False),  # torch: not differentiable
+    Spec("where", lambda a, b: ndgrad_or_torch(a).where(a > 0, a, b), shapes=[(3, 1), (1, 4)]),
+    Spec("where_scalar", lambda a: ndgrad_or_torch(a).where(a > 0, a, 0.5), shapes=[(3, 4)]),
+    Spec("clamp_tensor", lambda a, b, c: a.clamp(b, c + 1), shapes=[(3, 4), (4,), (3, 1)]),
+]
+
+
+def ndgrad_or_torch(t):
+    """The module a tensor belongs to, so one lambda can call module-level functions."""
+    if isinstance(t, ndgrad.Tensor):
+        return ndgrad
+    import torch
+    return torch
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_against_torch(spec, dtype, torch):
+    check_against_torch(spec, torch, dtype)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if "(0," not in s.name and "[0," not in s.name
+                                  and s.name.split("[")[0].split("(")[0] not in
+                                  ("floor", "ceil", "round", "trunc", "sign", "floor_divide")],
+                         ids=str)
+def test_gradcheck(spec):
+    check_gradcheck(spec)
