@@ -81,7 +81,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc",
-                 "_hooks", "_retains_grad", "__weakref__")
+                 "_hooks", "_retains_grad", "_view", "__weakref__")
     # Lets NumPy defer to Tensor in `ndarray + tensor` instead of making an object array.
     __array_ufunc__ = None
 
@@ -110,10 +110,13 @@ class Tensor:
         self._vc = [0]
         self._hooks = None
         self._retains_grad = False
+        self._view = None
 
     @classmethod
     def _make(cls, array, requires_grad: bool = False, grad_fn=None, output_nr: int = 0):
         """Wraps an array without validation: the internal fast path for op results."""
+        if isinstance(array, np.generic):
+            array = np.asarray(array)  # NumPy gives scalars for 0-d results; keep arrays
         t = object.__new__(Tensor)
         t._data = array
         t._requires_grad = requires_grad
@@ -123,6 +126,7 @@ class Tensor:
         t._vc = [0]
         t._hooks = None
         t._retains_grad = False
+        t._view = None
         return t
 
     # ---- metadata ----
@@ -496,6 +500,88 @@ class Tensor:
     def __getitem__(self, key):
         return _indexing.getitem(self, key)
 
+    def __setitem__(self, key, value):
+        _inplace.setitem(self, key, value)
+
+    def _refresh_view(self) -> None:
+        _views.refresh(self)
+
+    # ---- in-place: each changes this tensor's storage and bumps its version ----
+
+    def __iadd__(self, other):
+        return _inplace.add_(self, other)
+
+    def __isub__(self, other):
+        return _inplace.sub_(self, other)
+
+    def __imul__(self, other):
+        return _inplace.mul_(self, other)
+
+    def __itruediv__(self, other):
+        return _inplace.div_(self, other)
+
+    def __ipow__(self, exponent):
+        return _inplace.pow_(self, exponent)
+
+    def add_(self, other, *, alpha=1):
+        return _inplace.add_(self, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return _inplace.sub_(self, other, alpha=alpha)
+
+    def mul_(self, other):
+        return _inplace.mul_(self, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        return _inplace.div_(self, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return _inplace.pow_(self, exponent)
+
+    def neg_(self):
+        return _inplace.neg_(self)
+
+    def clamp_(self, min=None, max=None):
+        return _inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def zero_(self):
+        return _inplace.zero_(self)
+
+    def fill_(self, value):
+        return _inplace.fill_(self, value)
+
+    def copy_(self, src, non_blocking=False):
+        return _inplace.copy_(self, src)
+
+    def masked_fill_(self, mask, value):
+        return _inplace.masked_fill_(self, mask, value)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        return _inplace.uniform_(self, a, b, generator=generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return _inplace.normal_(self, mean, std, generator=generator)
+
+    def exp_(self):
+        return _inplace.unary_(self, "exp_", _ew.exp)
+
+    def sqrt_(self):
+        return _inplace.unary_(self, "sqrt_", _ew.sqrt)
+
+    def abs_(self):
+        return _inplace.unary_(self, "abs_", _ew.abs)
+
+    def relu_(self):
+        return _inplace.unary_(self, "relu_", _ew.relu)
+
+    def sigmoid_(self):
+        return _inplace.unary_(self, "sigmoid_", _ew.sigmoid)
+
+    def tanh_(self):
+        return _inplace.unary_(self, "tanh_", _ew.tanh)
+
     def add(self, other, *, alpha=1):
         return _ew.add(self, other, alpha=alpha)
 
@@ -833,6 +919,8 @@ class _RemovableHandle:
 from ndgrad import _creation  # noqa: E402
 from ndgrad import autograd as _autograd  # noqa: E402
 from ndgrad.ops import elementwise as _ew  # noqa: E402
+from ndgrad.ops import _views  # noqa: E402
 from ndgrad.ops import indexing as _indexing  # noqa: E402
+from ndgrad.ops import inplace as _inplace  # noqa: E402
 from ndgrad.ops import reduction as _reduction  # noqa: E402
 from ndgrad.ops import shape as _shape  # noqa: E402

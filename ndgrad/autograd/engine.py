@@ -18,7 +18,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
         buffers, leaf_grads = _seed(roots, root_grads)
         captured = _propagate(roots, buffers, leaf_grads, retain_graph, inputs)
         if inputs is None:
-            _accumulate_into_leaves(leaf_grads)
+            _accumulate_into_leaves(leaf_grads, root_grads)
             return None
         return _collect(inputs, captured, leaf_grads, allow_unused)
 
@@ -42,9 +42,9 @@ def _count_dependencies(roots) -> dict:
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for t in node._inputs:
-            if t is not None and t.grad_fn is not None:
-                child = t.grad_fn
+        for edge in node._edges:
+            if edge is not None and edge[0] is not None:
+                child = edge[0]
                 dependencies[child] = dependencies.get(child, 0) + 1
                 if child not in seen:
                     seen.add(child)
@@ -69,20 +69,20 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
         input_grads = _call_backward(node, grads) if any(g is not None for g in grads) else None
         if not retain_graph:
             node._release()
-        for i, t in enumerate(node._inputs):
-            if t is None:
+        for i, edge in enumerate(node._edges):
+            if edge is None:
                 continue
+            child, output_nr, leaf = edge
             grad = None if input_grads is None else input_grads[i]
-            if t.grad_fn is None:
+            if child is None:
                 if grad is not None:
-                    _add_leaf_grad(leaf_grads, t, grad)
+                    _add_leaf_grad(leaf_grads, leaf, grad)
                 continue
-            child = t.grad_fn
             slot = buffers.get(child)
             if slot is None:
                 slot = buffers[child] = [None] * len(child._output_meta)
             if grad is not None:
-                slot[t._output_nr] = _add(slot[t._output_nr], grad)
+                slot[output_nr] = _add(slot[output_nr], grad)
             dependencies[child] -= 1
             if dependencies[child] == 0:
                 ready.append(child)
@@ -94,30 +94,33 @@ def _call_backward(node, grads: list) -> tuple:
         grads = [_zeros(meta) if g is None else g for g, meta in zip(grads, node._output_meta)]
     result = node.backward(node, *grads)
     result = result if isinstance(result, tuple) else (result,)
-    inputs = node._inputs
-    if len(result) < len(inputs) or any(r is not None for r in result[len(inputs):]):
+    edges = node._edges
+    if len(result) < len(edges) or any(r is not None for r in result[len(edges):]):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(inputs)}, got {len(result)})")
+                           f"(expected {len(edges)}, got {len(result)})")
     checked = []
-    for i, (t, grad) in enumerate(zip(inputs, result)):
-        if t is None or grad is None:
+    for i, (edge, grad) in enumerate(zip(edges, result)):
+        if edge is None or grad is None:
             checked.append(None)
             continue
-        checked.append(_validate(node, i, t, grad))
+        child, output_nr, leaf = edge
+        shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
+            child._output_meta[output_nr]
+        checked.append(_validate(node, i, shape, dtype, grad))
     return tuple(checked)
 
 
-def _validate(node, index: int, t: Tensor, grad) -> Tensor:
+def _validate(node, index: int, shape: tuple, dtype, grad) -> Tensor:
     """Checks one gradient from backward: a Tensor of the input's shape, cast to its dtype."""
     if not isinstance(grad, Tensor):
         raise TypeError(f"function {node.name()} returned a gradient of type "
                         f"{type(grad).__name__} at index {index}; expected a Tensor or None")
-    if grad.shape != t.shape:
+    if grad._data.shape != shape:
         raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} "
                            f"- got {list(grad.shape)} but expected shape compatible with "
-                           f"{list(t.shape)}")
-    if grad._data.dtype != t._data.dtype:
-        grad = grad.to(t.dtype)
+                           f"{list(shape)}")
+    if grad._data.dtype != dtype:
+        grad = grad.to(dtype)
     if _state.anomaly_enabled:
         _check_anomaly(node, index, grad)
     return grad
@@ -160,14 +163,19 @@ def _add_leaf_grad(leaf_grads: dict, t: Tensor, grad: Tensor) -> None:
     leaf_grads[key] = (t, grad if entry is None else entry[1] + grad)
 
 
-def _accumulate_into_leaves(leaf_grads: dict) -> None:
+def _accumulate_into_leaves(leaf_grads: dict, root_grads) -> None:
+    # A gradient may be shared: Add passes one tensor to both inputs, reshape returns a view,
+    # and a root gradient belongs to the caller. A leaf's .grad must own its storage, since
+    # optimizers and zero_() change it in place, so shared ones are copied.
+    handed_out = {id(g._data) for g in root_grads}
     for t, grad in leaf_grads.values():
         for hook in t._hooks or ():
             grad = _apply_hook(hook, grad)
-        if not t.requires_grad:
-            continue
         if t.grad is None:
-            t.grad = grad if _state.grad_enabled else grad.detach()
+            if id(grad._data) in handed_out or grad._data.base is not None:
+                grad = grad.clone() if _state.grad_enabled else Tensor._make(grad._data.copy())
+            handed_out.add(id(grad._data))
+            t.grad = grad
         else:
             t.grad = t.grad + grad
 

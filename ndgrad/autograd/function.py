@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import traceback
-import weakref
 
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.grad_mode import _state, no_grad
@@ -66,9 +65,12 @@ class Function:
     @classmethod
     def _apply_recording(cls, args: tuple, kwargs: dict):
         ctx = cls.__new__(cls)
+        for a in args:
+            if isinstance(a, Tensor) and a._view is not None:
+                a._refresh_view()  # an in-place change to its base may have moved its history
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx.needs_input_grad = needs
-        ctx._inputs = tuple(a if need else None for a, need in zip(args, needs))
+        ctx._edges = tuple(_edge(a) if need else None for a, need in zip(args, needs))
         ctx._to_save = ()
         ctx._non_differentiable = ()
         ctx._materialize_grads = True
@@ -102,7 +104,12 @@ class Function:
         return tuple(outputs)
 
     def _save(self, forward_args, args: tuple, result, outputs: tuple) -> None:
-        """Turns what forward saved into graph Tensors (see DESIGN: the saved-tensor contract)."""
+        """Turns what forward saved into graph Tensors (see DESIGN: the saved-tensor contract).
+
+        An input is kept as the input Tensor. An output is kept as its data and version counter
+        and rebuilt on access with this node as grad_fn, so the node holds no reference to its
+        own output and no reference cycle forms.
+        """
         if not self._to_save:
             self._saved = ()
             return
@@ -112,19 +119,26 @@ class Function:
             entry = _find(value, forward_args, args)
             if entry is None:
                 output = _find(value, returned, outputs)
-                entry = weakref.ref(output) if output is not None else value
-            if isinstance(entry, weakref.ref):
-                versions.append(outputs[_index_of(value, returned)]._version)
-            elif isinstance(entry, Tensor):
-                versions.append(entry._version)
-            else:
-                if value is not None and hasattr(value, "dtype"):
-                    entry = Tensor._make(value) if not isinstance(value, Tensor) else value
-                versions.append(None)
+                if output is not None:
+                    entry = _SavedOutput(output)
+                elif value is not None and hasattr(value, "dtype"):
+                    entry = value if isinstance(value, Tensor) else Tensor._make(value)
+                else:
+                    entry = value
             saved.append(entry)
+            versions.append(entry._version if isinstance(entry, (Tensor, _SavedOutput)) else None)
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
         del self._to_save
+
+    def _rebind_output(self, output: Tensor, target: Tensor) -> None:
+        """Makes saved copies of `output` refer to `target`, which took its place in place."""
+        for entry in self._saved or ():
+            if isinstance(entry, _SavedOutput) and entry.data is output._data:
+                entry.data, entry.version_counter = target._data, target._vc
+        self._saved_versions = tuple(
+            e._version if isinstance(e, (Tensor, _SavedOutput)) else None
+            for e in self._saved or ())
 
     # ---- the ctx API used inside forward and backward ----
 
@@ -152,10 +166,8 @@ class Function:
                 "you need to access saved tensors after calling backward.")
         values = []
         for entry, version in zip(self._saved, self._saved_versions):
-            if isinstance(entry, weakref.ref):
-                entry = entry()
-                if entry is None:
-                    raise RuntimeError(f"{self.name()}: a saved output tensor has been freed")
+            if isinstance(entry, _SavedOutput):
+                entry = entry.unpack(self)
             if version is not None and entry._version != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
@@ -177,7 +189,7 @@ class Function:
     @property
     def next_functions(self) -> tuple:
         """(grad_fn, output_nr) of each input: where backward sends its gradients next."""
-        return tuple((None, 0) if t is None else (t.grad_fn, t._output_nr) for t in self._inputs)
+        return tuple((None, 0) if e is None else (e[0], e[1]) for e in self._edges)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -189,16 +201,37 @@ class ArrayFunction(Function):
     _array_forward = True
 
 
+class _SavedOutput:
+    """An output saved for backward: its data and version counter, without the Tensor."""
+
+    __slots__ = ("data", "version_counter", "output_nr")
+
+    def __init__(self, output: Tensor) -> None:
+        self.data, self.version_counter, self.output_nr = output._data, output._vc, output._output_nr
+
+    @property
+    def _version(self) -> int:
+        return self.version_counter[0]
+
+    def unpack(self, node) -> Tensor:
+        t = Tensor._make(self.data, True, node, self.output_nr)
+        t._vc = self.version_counter
+        return t
+
+
+def _edge(t: Tensor) -> tuple:
+    """Where an input's gradient goes: (grad_fn, output_nr, the tensor itself if a leaf)."""
+    if t.grad_fn is None:
+        return (None, 0, t)
+    return (t.grad_fn, t._output_nr, None)
+
+
 def _find(value, candidates, tensors):
     """The Tensor in `tensors` whose counterpart in `candidates` is `value` itself, or None."""
     for candidate, tensor in zip(candidates, tensors):
         if value is candidate and value is not None:
             return tensor if isinstance(tensor, Tensor) else None
     return None
-
-
-def _index_of(value, candidates) -> int:
-    return next(i for i, c in enumerate(candidates) if c is value)
 
 
 def _wrap_outputs(result):

@@ -27,11 +27,6 @@ def constant(array) -> Tensor:
     return Tensor._make(array)
 
 
-def zeros_like_tensor(x: Tensor) -> Tensor:
-    """A tensor of zeros with the shape, dtype and device of `x`, outside the graph."""
-    return Tensor._make(np.zeros_like(x._data))
-
-
 def binary_operands(a, b, op: str):
     """Promotes two operands to their common dtype, keeping Python scalars as scalars.
 

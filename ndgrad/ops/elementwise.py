@@ -9,7 +9,7 @@ from ndgrad import _backend, _dtype
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import (as_tensor, binary_operands, cast_operand, check_broadcast,
-                                constant, floating, is_scalar, zeros_like_tensor)
+                                constant, floating, is_scalar)
 from ndgrad.ops.shape import sum_to
 
 # ---------------------------------------------------------------- arithmetic
@@ -570,11 +570,16 @@ class Clamp(ArrayFunction):
 
 
 class _Piecewise(ArrayFunction):
-    """Ops that are constant between jumps (floor, sign, ...): the gradient is zero."""
+    """Ops that are constant between jumps (floor, sign, ...): the gradient is zero.
+
+    Unary ones have the gradient's shape; binary ones record their operands' `shapes`.
+    """
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(None if t is None else zeros_like_tensor(t) for t in ctx._inputs)
+        shapes = getattr(ctx, "shapes", (grad.shape,))
+        return tuple(constant(np.zeros(shape, dtype=grad._data.dtype)) if need else None
+                     for shape, need in zip(shapes, ctx.needs_input_grad))
 
 
 class Floor(_Piecewise):
@@ -598,6 +603,7 @@ class Round(_Piecewise):
 
     @staticmethod
     def forward(ctx, x, decimals=0):
+        ctx.shapes = (np.shape(x),)
         return np.round(x, decimals)
 
 
@@ -622,6 +628,7 @@ class FloorDivide(_Piecewise):
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
         return np.floor_divide(a, b)
 
 
@@ -630,6 +637,7 @@ class TruncDivide(_Piecewise):
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
         quotient = np.trunc(np.true_divide(a, b))
         return quotient.astype(np.result_type(a, b), copy=False)
 

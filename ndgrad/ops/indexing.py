@@ -7,6 +7,7 @@ from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import normalize_dim
+from ndgrad.ops._views import mark_view
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -88,16 +89,24 @@ def _index_part(item):
     return item
 
 
-def getitem(input: Tensor, key) -> Tensor:
-    """input[key]: ints, slices, None, Ellipsis, bool masks and integer arrays, mixed."""
+def normalize_key(key) -> tuple:
+    """An index as a tuple NumPy takes: Tensors and lists become arrays, checked for dtype."""
     parts = key if isinstance(key, tuple) else (key,)
     parts = tuple(_index_part(p) for p in parts)
     for part in parts:
         if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors, "
                              f"got {part.dtype}")
+    if not any(p is Ellipsis for p in parts):
+        parts += (Ellipsis,)  # makes NumPy return a 0-d view, not a scalar, for x[i, j]
+    return parts
+
+
+def getitem(input: Tensor, key) -> Tensor:
+    """input[key]: ints, slices, None, Ellipsis, bool masks and integer arrays, mixed."""
+    parts = normalize_key(key)
     try:
-        return GetItem.apply(input, parts)
+        return mark_view(GetItem.apply(input, parts), input, getitem, parts)
     except IndexError as error:
         raise IndexError(f"{error} (indexing a tensor of shape {list(input.shape)})") from None
 

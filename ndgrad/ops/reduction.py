@@ -18,6 +18,12 @@ from ndgrad.ops.shape import broadcast_to, flatten, reshape
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+def _axes(dim, ndim: int):
+    """`dims` for a reduction: None (all dims) for a 0-d input, whose dim 0 or -1 is itself."""
+    axes = dims(dim, ndim)
+    return None if ndim == 0 else axes
+
+
 def _kept_shape(shape: tuple, axes) -> tuple:
     """The shape of a reduction over `axes` with keepdim=True."""
     if axes is None:
@@ -239,7 +245,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
         keepdims: bool | None = None) -> Tensor:
     """Sum over `dim` (all dims when None); bool and integer inputs sum as int64."""
     input = as_tensor(input)
-    axes = dims(dim_alias(dim, axis), input.ndim)
+    axes = _axes(dim_alias(dim, axis), input.ndim)
     keepdim = keepdim if keepdims is None else keepdims
     numpy_dtype = None if dtype is None else _dtype.to_dtype(dtype).numpy
     if numpy_dtype is None and input._data.dtype.kind in "bui":
@@ -257,7 +263,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype.name}")
     keepdim = keepdim if keepdims is None else keepdims
-    return Mean.apply(input, dims(dim_alias(dim, axis), input.ndim), keepdim)
+    return Mean.apply(input, _axes(dim_alias(dim, axis), input.ndim), keepdim)
 
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
@@ -269,27 +275,34 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Te
         input = input.to(_dtype.int64)
     dim = dim_alias(dim, axis)
     axis = None if dim is None else normalize_dim(dim, input.ndim)
-    return Prod.apply(input, axis, keepdim)
+    return Prod.apply(input, None if input.ndim == 0 else axis, keepdim)
 
 
 def amax(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
     """The maximum over `dim` (all dims when empty); ties share the gradient evenly."""
     input = as_tensor(input)
-    _check_not_empty(input, "amax")
-    return Amax.apply(input, dims(dim_alias(dim, axis), input.ndim), keepdim)
+    axes = _axes(dim_alias(dim, axis), input.ndim)
+    _check_not_empty(input, axes, "amax")
+    return Amax.apply(input, axes, keepdim)
 
 
 def amin(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
     """The minimum over `dim` (all dims when empty); ties share the gradient evenly."""
     input = as_tensor(input)
-    _check_not_empty(input, "amin")
-    return Amin.apply(input, dims(dim_alias(dim, axis), input.ndim), keepdim)
+    axes = _axes(dim_alias(dim, axis), input.ndim)
+    _check_not_empty(input, axes, "amin")
+    return Amin.apply(input, axes, keepdim)
 
 
-def _check_not_empty(input: Tensor, name: str) -> None:
-    if input._data.size == 0:
+def _check_not_empty(input: Tensor, axes, name: str) -> None:
+    """Raises as torch does when a max/min-like reduction (no identity) meets no elements."""
+    shape = input._data.shape
+    if axes is None and input._data.size == 0:
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
                            "== 0. Specify the reduction dim with the 'dim' argument.")
+    for axis in axes or ():
+        if shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
 
 
 def _extreme(input, dim, keepdim, axis, keepdims, name: str):
@@ -301,10 +314,16 @@ def _extreme(input, dim, keepdim, axis, keepdims, name: str):
         return (ew.maximum if name == "max" else ew.minimum)(input, dim)
     if axis is not None:
         # The seed's max(axis=...): values only, ties share the gradient.
-        return reduce_all.apply(input, dims(axis, input.ndim), keepdim)
+        axes = _axes(axis, input.ndim)
+        _check_not_empty(input, axes, name)
+        return reduce_all.apply(input, axes, keepdim)
     if dim is None:
-        _check_not_empty(input, name)
+        _check_not_empty(input, None, name)
         return reduce_all.apply(input, None, False)
+    axes = _axes(dim, input.ndim)
+    _check_not_empty(input, axes, name)
+    if axes is None:  # a 0-d input: its only element, index 0
+        return ValuesIndices(reduce_all.apply(input, None, False), argmax(input, dim))
     indices = (argmax if name == "max" else argmin)(input, dim, keepdim=True)
     values = take_along_dim(input, indices, dim)
     if not keepdim:
@@ -360,8 +379,8 @@ def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
     keepdim = keepdim if keepdims is None else keepdims
     if correction is None:
         correction = 0 if unbiased is False else 1
-    axes = dims(dim, input.ndim)
-    count = input._data.size // builtins.max(np.prod(_kept_shape(input.shape, axes)), 1)
+    axes = _axes(dim, input.ndim)
+    count = input._data.size // builtins.max(int(np.prod(_kept_shape(input.shape, axes))), 1)
     centered = input - mean(input, axes, keepdim=True)
     return sum(centered * centered, axes, keepdim) / builtins.max(count - correction, 0)
 
@@ -381,7 +400,7 @@ def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
     gradient (its contributions cancel), so it is detached.
     """
     input = floating(as_tensor(input))
-    axes = dims(dim_alias(dim, axis), input.ndim)
+    axes = _axes(dim_alias(dim, axis), input.ndim)
     if input._data.size == 0:
         return ew.log(sum(ew.exp(input), axes, keepdim))
     shift = amax(input.detach(), axes if axes is not None else (), keepdim=True)
@@ -401,19 +420,19 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if isinstance(p, str):
         raise RuntimeError(f"norm: p='{p}' is not supported for vector norms here; "
                            "use 'fro' or a number")
-    return Norm.apply(input, float(p), dims(dim, input.ndim), keepdim)
+    return Norm.apply(input, float(p), _axes(dim, input.ndim), keepdim)
 
 
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element over `dim` is nonzero."""
     data = as_tensor(input)._data
-    return constant(np.asarray(np.all(data, axis=dims(dim, data.ndim), keepdims=keepdim)))
+    return constant(np.asarray(np.all(data, axis=_axes(dim, data.ndim), keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element over `dim` is nonzero."""
     data = as_tensor(input)._data
-    return constant(np.asarray(np.any(data, axis=dims(dim, data.ndim), keepdims=keepdim)))
+    return constant(np.asarray(np.any(data, axis=_axes(dim, data.ndim), keepdims=keepdim)))
 
 
 def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
@@ -422,9 +441,10 @@ def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     dim = dim_alias(dim, axis)
+    dim = normalize_dim(dim, input.ndim)
     if input.ndim == 0:
         return Cumsum.apply(reshape(input, (1,)), 0).reshape(())
-    return Cumsum.apply(input, normalize_dim(dim, input.ndim))
+    return Cumsum.apply(input, dim)
 
 
 def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
@@ -433,14 +453,15 @@ def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     dim = dim_alias(dim, axis)
+    dim = normalize_dim(dim, input.ndim)
     if input.ndim == 0:
         return Cumprod.apply(reshape(input, (1,)), 0).reshape(())
-    return Cumprod.apply(input, normalize_dim(dim, input.ndim))
+    return Cumprod.apply(input, dim)
 
 
 def count_nonzero(input, dim=None) -> Tensor:
     """The number of nonzero elements over `dim`."""
     data = as_tensor(input)._data
-    return constant(np.asarray(np.count_nonzero(data, axis=dims(dim, data.ndim)), np.int64))
+    return constant(np.asarray(np.count_nonzero(data, axis=_axes(dim, data.ndim)), np.int64))
 
 

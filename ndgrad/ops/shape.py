@@ -6,6 +6,7 @@ import numpy as np
 from ndgrad._tensor import Tensor, _parse_shape
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import normalize_dim
+from ndgrad.ops._views import mark_view
 
 
 class SumTo(ArrayFunction):
@@ -124,7 +125,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     shape = _infer_shape(_parse_shape(shape), input._data.size)
     if input._data.shape == shape:
         return input
-    return Reshape.apply(input, shape)
+    return mark_view(Reshape.apply(input, shape), input, reshape, shape)
 
 
 def permute(input: Tensor, *dims) -> Tensor:
@@ -138,7 +139,7 @@ def permute(input: Tensor, *dims) -> Tensor:
                            if len(dims) != ndim else f"permute(): duplicate dims in {list(dims)}")
     if dims == tuple(range(ndim)):
         return input
-    return Permute.apply(input, dims)
+    return mark_view(Permute.apply(input, dims), input, permute, dims)
 
 
 def transpose(input: Tensor, *dims) -> Tensor:

@@ -1,0 +1,66 @@
+"""Views: tensors that share storage with a base tensor, and how to rebuild them from it.
+
+A view records its base (the tensor that owns the storage), the steps that derive it (e.g.
+`[(getitem, (key,)), (permute, (dims,))]`) and the base's version when its history was last
+set. Views share the base's version counter, as in PyTorch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+
+
+class ViewInfo:
+    """What makes a tensor a view: its base, the steps from the base, the base's version."""
+
+    __slots__ = ("base", "steps", "version")
+
+    def __init__(self, base: Tensor, steps: tuple, version: int) -> None:
+        self.base, self.steps, self.version = base, steps, version
+
+
+def mark_view(output: Tensor, input: Tensor, function, *args) -> Tensor:
+    """Records that `output` = function(input, *args) shares input's storage; returns output."""
+    if output is input or not np.may_share_memory(output._data, input._data):
+        return output
+    if input._view is not None:
+        base, steps = input._view.base, input._view.steps + ((function, args),)
+    else:
+        base, steps = input, ((function, args),)
+    output._vc = base._vc
+    output._view = ViewInfo(base, steps, base._vc[0])
+    return output
+
+
+def replay(base: Tensor, steps: tuple) -> Tensor:
+    """Applies a view's steps to `base` (or to a stand-in of the base's shape)."""
+    t = base
+    for function, args in steps:
+        t = function(t, *args)
+    return t
+
+
+def adopt_history(target: Tensor, source: Tensor) -> None:
+    """Gives `target` the autograd history of `source`, which computed its new value."""
+    target.grad_fn = source.grad_fn
+    target._output_nr = source._output_nr
+    target._requires_grad = source._requires_grad
+    if source.grad_fn is not None:
+        source.grad_fn._rebind_output(source, target)
+
+
+def refresh(view: Tensor) -> None:
+    """Rebuilds a view's history from its base after the base changed in place."""
+    info = view._view
+    if info.base._vc[0] == info.version:
+        return
+    adopt_history(view, replay(info.base, info.steps))
+    info.version = info.base._vc[0]
+
+
+def base_positions(view: Tensor) -> np.ndarray:
+    """For each element of a view, its flat position in the base."""
+    info = view._view
+    stand_in = Tensor._make(np.arange(info.base._data.size).reshape(info.base._data.shape))
+    return replay(stand_in, info.steps)._data

@@ -1,0 +1,231 @@
+"""In-place ops: `add_`, `x[key] = value`, ... with version counters and view-aware autograd.
+
+Every in-place op is its out-of-place twin followed by a write into the tensor's storage:
+- with no graph to record, the result is copied into the storage and the version goes up;
+- when recording, the old value is kept as a snapshot that carries the old history, the op
+  is recorded on the snapshot, and the tensor takes the result's history (as PyTorch rebases);
+- on a view, the change is recorded on the base as "the base with the view's elements
+  replaced" (PyTorch's CopySlices), and the view's history is rebuilt from the new base.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.function import ArrayFunction
+from ndgrad.autograd.grad_mode import is_grad_enabled, no_grad
+from ndgrad.ops import _views
+from ndgrad.ops import elementwise as ew
+from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops.indexing import getitem, normalize_key
+from ndgrad.ops.shape import broadcast_to, reshape, sum_to
+
+
+class ViewScatter(ArrayFunction):
+    """A copy of `base` with the elements at flat `positions` replaced by `values`."""
+
+    @staticmethod
+    def forward(ctx, base, values, positions):
+        ctx.positions, ctx.base_shape = positions, base.shape
+        result = base.copy()
+        result.reshape(-1)[positions.reshape(-1)] = values.reshape(-1)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_base = grad_values = None
+        if ctx.needs_input_grad[0]:
+            kept = np.ones(grad._data.size, dtype=grad._data.dtype)
+            kept[ctx.positions.reshape(-1)] = 0
+            grad_base = grad * constant(kept.reshape(ctx.base_shape))
+        if ctx.needs_input_grad[1]:
+            grad_values = getitem(reshape(grad, (-1,)), constant(ctx.positions))
+        return grad_base, grad_values, None
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of `t`'s current value that carries `t`'s history."""
+    return Tensor._make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
+
+
+def _check_leaf(t: Tensor) -> None:
+    if t._requires_grad and t.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    base = t._view.base if t._view is not None else None
+    if base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+
+
+def _fit(result: Tensor, target: Tensor, name: str) -> Tensor:
+    """`result` in target's dtype, refusing casts PyTorch refuses (e.g. float into int)."""
+    if result._data.dtype == target._data.dtype:
+        return result
+    if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):
+        raise RuntimeError(f"{name}: result type {result.dtype.name} can't be cast to the "
+                           f"desired output type {target.dtype.name}")
+    return ew.to_dtype(result, target.dtype)
+
+
+def _write(target: Tensor, values: Tensor) -> None:
+    if not target._data.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    np.copyto(target._data, values._data)
+    target._vc[0] += 1
+
+
+def apply_inplace(self: Tensor, name: str, compute, *others) -> Tensor:
+    """Sets self to compute(self), in place; `others` are the tensors compute also reads."""
+    recording = is_grad_enabled() and (
+        self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        or (self._view is not None and self._view.base._requires_grad))
+    if is_grad_enabled():
+        _check_leaf(self)
+    if not recording:
+        with no_grad():
+            result = compute(self)
+        _write(self, _fit(result, self, name))
+        return self
+    if self._view is None:
+        result = _fit(compute(_snapshot(self)), self, name)
+        _write(self, result)
+        _views.adopt_history(self, result)
+        return self
+    _apply_to_view(self, name, compute)
+    return self
+
+
+def _apply_to_view(view: Tensor, name: str, compute) -> None:
+    info = view._view
+    base = info.base
+    old_base = _snapshot(base)
+    new_values = _fit(compute(_views.replay(old_base, info.steps)), view, name)
+    new_base = ViewScatter.apply(old_base, new_values, _views.base_positions(view))
+    _write(base, new_base)
+    _views.adopt_history(base, new_base)
+    _views.adopt_history(view, _views.replay(base, info.steps))
+    if new_values.grad_fn is not None:
+        new_values.grad_fn._rebind_output(new_values, view)
+    info.version = base._vc[0]
+
+
+# ---------------------------------------------------------------- the in-place ops
+
+
+def _filled(t: Tensor, value) -> Tensor:
+    """`value` broadcast to t's shape in t's dtype, connected to t with a zero gradient."""
+    everywhere = constant(np.ones(t._data.shape, dtype=bool))
+    return ew.where(everywhere, value, t)
+
+
+def add_(self: Tensor, other, *, alpha=1) -> Tensor:
+    return apply_inplace(self, "add_", lambda t: ew.add(t, other, alpha=alpha), other)
+
+
+def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
+    return apply_inplace(self, "sub_", lambda t: ew.sub(t, other, alpha=alpha), other)
+
+
+def mul_(self: Tensor, other) -> Tensor:
+    return apply_inplace(self, "mul_", lambda t: ew.mul(t, other), other)
+
+
+def div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
+    return apply_inplace(self, "div_", lambda t: ew.div(t, other, rounding_mode=rounding_mode),
+                         other)
+
+
+def pow_(self: Tensor, exponent) -> Tensor:
+    return apply_inplace(self, "pow_", lambda t: ew.pow(t, exponent), exponent)
+
+
+def neg_(self: Tensor) -> Tensor:
+    return apply_inplace(self, "neg_", ew.neg)
+
+
+def clamp_(self: Tensor, min=None, max=None) -> Tensor:
+    return apply_inplace(self, "clamp_", lambda t: ew.clamp(t, min, max), min, max)
+
+
+def unary_(self: Tensor, name: str, function) -> Tensor:
+    """Applies a unary op in place (exp_, relu_, sqrt_, ...)."""
+    return apply_inplace(self, name, function)
+
+
+def zero_(self: Tensor) -> Tensor:
+    return fill_(self, 0)
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return apply_inplace(self, "fill_", lambda t: _filled(t, value), value)
+
+
+def copy_(self: Tensor, src) -> Tensor:
+    src = as_tensor(src)
+    try:
+        np.broadcast_shapes(src._data.shape, self._data.shape)
+    except ValueError:
+        raise RuntimeError(f"copy_: the source of shape {list(src.shape)} does not broadcast to "
+                           f"the destination's shape {list(self.shape)}") from None
+    return apply_inplace(self, "copy_", lambda t: _filled(t, ew.to_dtype(
+        broadcast_to(src, t._data.shape), t.dtype)), src)
+
+
+def masked_fill_(self: Tensor, mask, value) -> Tensor:
+    mask = as_tensor(mask)
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype.name}")
+    return apply_inplace(self, "masked_fill_", lambda t: ew.where(mask, value, t), value)
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    from ndgrad import _random
+    sample = _random.rand(self.shape, generator=generator, dtype=self.dtype) * (b - a) + a
+    return apply_inplace(self, "uniform_", lambda t: _filled(t, sample))
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    from ndgrad import _random
+    sample = _random.randn(self.shape, generator=generator, dtype=self.dtype) * std + mean
+    return apply_inplace(self, "normal_", lambda t: _filled(t, sample))
+
+
+def setitem(self: Tensor, key, value) -> None:
+    """self[key] = value: the elements at key take value (broadcast), in place."""
+    if not isinstance(value, Tensor):
+        value = constant(np.asarray(value, dtype=self._data.dtype))
+
+    key = normalize_key(key)
+
+    def assign(t: Tensor) -> Tensor:
+        return IndexPut.apply(t, _fit(value, t, "setitem"), key)
+    apply_inplace(self, "setitem", assign, value)
+
+
+class IndexPut(ArrayFunction):
+    """A copy of `x` with `x[key] = values` (values broadcast to the indexed shape)."""
+
+    @staticmethod
+    def forward(ctx, x, values, key):
+        ctx.key, ctx.values_shape = key, np.shape(values)
+        result = x.copy()
+        result[key] = values
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad_values = None
+        if ctx.needs_input_grad[0]:
+            kept = np.ones(grad._data.shape, dtype=grad._data.dtype)
+            kept[ctx.key] = 0
+            grad_x = grad * constant(kept)
+        if ctx.needs_input_grad[1]:
+            grad_values = sum_to(getitem(grad, ctx.key), ctx.values_shape)
+        return grad_x, grad_values, None

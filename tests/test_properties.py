@@ -1,0 +1,236 @@
+"""Property tests: random expression graphs give torch's values and gradients.
+
+Hypothesis draws 2-3 float64 inputs of mutually broadcastable shapes (scalars and size-1 dims
+included) and a program of 3-8 steps, each an op from a table applied to earlier values, so
+values are reused freely. The same program runs on ndgrad and on torch; every value no later
+step consumes is summed into the loss, so each input gets a gradient.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import ndgrad
+
+TOLERANCE = dict(rtol=1e-6, atol=1e-8)
+# The torch fixture is function-scoped; it only hands over the module, so sharing it across
+# examples is safe.
+PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                             suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _no_params(draw, *shapes):
+    return {}
+
+
+def _reduce_dim(draw, shape):
+    if not shape:
+        return None
+    return {"dim": draw(st.integers(-len(shape), len(shape) - 1)), "keepdim": draw(st.booleans())}
+
+
+def _swap_dims(draw, shape):
+    if len(shape) < 2:
+        return None
+    dim0, dim1 = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=2, max_size=2,
+                               unique_by=lambda d: d % len(shape)))
+    return {"dim0": dim0, "dim1": dim1}
+
+
+def _new_shape(draw, shape):
+    candidates = [(-1,), tuple(reversed(shape)), shape + (1,), (1,) + shape,
+                  tuple(s for s in shape if s != 1)]
+    if len(shape) >= 2:
+        candidates.append(shape[:-2] + (-1,))
+    return {"shape": draw(st.sampled_from(candidates))}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One row of the op table: `fn(module, *tensors, **params)`, written once for both APIs.
+
+    `params(draw, *operand_shapes)` draws the op's parameters, or returns None where the op
+    does not apply to operands of those shapes.
+    """
+
+    name: str
+    arity: int
+    fn: Callable
+    params: Callable = _no_params
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+OPS = [
+    Op("add", 2, lambda m, a, b: a + b),
+    Op("sub", 2, lambda m, a, b: m.sub(a, b)),
+    Op("mul", 2, lambda m, a, b: a * b),
+    Op("div", 2, lambda m, a, b: a / (1 + b * b)),
+    Op("maximum", 2, lambda m, a, b: m.maximum(a, b)),
+    Op("where", 2, lambda m, a, b: m.where(a > b, a, b)),
+    Op("affine", 1, lambda m, a: 1.5 - 0.5 * a),  # reflected operators with Python scalars
+    Op("tanh", 1, lambda m, a: a.tanh()),
+    Op("sigmoid", 1, lambda m, a: m.sigmoid(a)),
+    Op("exp_tanh", 1, lambda m, a: m.exp(m.tanh(a))),
+    Op("sin", 1, lambda m, a: m.sin(a)),
+    Op("square", 1, lambda m, a: a.square()),
+    Op("sum", 1, lambda m, a, dim, keepdim: a.sum(dim, keepdim=keepdim), _reduce_dim),
+    Op("mean", 1, lambda m, a: a.mean()),
+    Op("mean_dim", 1, lambda m, a, dim, keepdim: m.mean(a, dim, keepdim=keepdim), _reduce_dim),
+    Op("transpose", 1, lambda m, a, dim0, dim1: a.transpose(dim0, dim1), _swap_dims),
+    Op("reshape", 1, lambda m, a, shape: a.reshape(shape), _new_shape),
+]
+
+# Second derivatives: the smooth ops, plus the shape-only ones that route gradients.
+SECOND_ORDER_OPS = [op for op in OPS if op.name in {
+    "add", "mul", "div", "tanh", "sigmoid", "exp_tanh", "sin", "square", "sum", "mean",
+    "transpose"}]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Value number `len(inputs) + k` is `op` applied to the values numbered `args`."""
+
+    op: Op
+    args: tuple
+    params: dict
+
+    def __repr__(self) -> str:
+        operands = ", ".join(f"v{i}" for i in self.args)
+        extra = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"{self.op.name}({operands}{extra})"
+
+
+class Program:
+    """Inputs of `shapes` drawn from `seed`, then `steps`; the loss sums every unused value.
+
+    A plain class, not a dataclass, so that Hypothesis reports it with `__repr__`.
+    """
+
+    def __init__(self, shapes: tuple, seed: int, steps: tuple) -> None:
+        self.shapes = shapes
+        self.seed = seed
+        self.steps = steps
+
+    def arrays(self) -> list:
+        rng = np.random.default_rng(self.seed)
+        return [rng.uniform(-2.0, 2.0, size=shape) for shape in self.shapes]
+
+    def sinks(self) -> list:
+        used = {i for step in self.steps for i in step.args}
+        return [i for i in range(len(self.shapes) + len(self.steps)) if i not in used]
+
+    def run(self, module, inputs: list):
+        """Every value of the program, in order, and the loss, using `module`'s ops."""
+        values = list(inputs)
+        for step in self.steps:
+            values.append(step.op.fn(module, *(values[i] for i in step.args), **step.params))
+        sinks = self.sinks()
+        loss = values[sinks[0]].sum()
+        for i in sinks[1:]:
+            loss = loss + values[i].sum()
+        return values, loss
+
+    def __repr__(self) -> str:
+        lines = [f"v{i}: input of shape {shape}" for i, shape in enumerate(self.shapes)]
+        lines += [f"v{len(self.shapes) + k} = {step!r}" for k, step in enumerate(self.steps)]
+        lines.append(f"loss = sum of {['v%d' % i for i in self.sinks()]}; seed {self.seed}")
+        return "\n".join(lines)
+
+
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+@st.composite
+def programs(draw, torch, ops: list, min_steps: int = 3, max_steps: int = 8) -> Program:
+    """A random program over `ops`; shapes are tracked by running it on torch meta tensors."""
+    count = draw(st.integers(2, 3))
+    shapes = draw(mutually_broadcastable_shapes(num_shapes=count, min_dims=0, max_dims=3,
+                                                max_side=4)).input_shapes
+    meta = [torch.empty(shape, dtype=torch.float64, device="meta") for shape in shapes]
+    steps = []
+    n_steps = draw(st.integers(min_steps, max_steps))
+    while len(steps) < n_steps:
+        op = draw(st.sampled_from(ops))
+        first = draw(st.integers(0, len(meta) - 1))
+        args = (first,)
+        if op.arity == 2:
+            partners = [j for j in range(len(meta))
+                        if _broadcasts(tuple(meta[first].shape), tuple(meta[j].shape))]
+            args += (draw(st.sampled_from(partners)),)
+        params = op.params(draw, *(tuple(meta[i].shape) for i in args))
+        if params is None:
+            continue
+        steps.append(Step(op, args, params))
+        meta.append(op.fn(torch, *(meta[i] for i in args), **params))
+    return Program(tuple(shapes), draw(st.integers(0, 2**32 - 1)), tuple(steps))
+
+
+def _leaves(module, arrays: list) -> list:
+    return [module.tensor(a.copy(), requires_grad=True) for a in arrays]
+
+
+def _numpy(t) -> np.ndarray:
+    return np.asarray(t.detach().numpy())
+
+
+def _first_order(module, program: Program):
+    inputs = _leaves(module, program.arrays())
+    values, loss = program.run(module, inputs)
+    loss.backward()
+    return [_numpy(v) for v in values], [_numpy(x.grad) for x in inputs]
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_random_graph_matches_torch(torch, data):
+    program = data.draw(programs(torch, OPS))
+    values_ours, grads_ours = _first_order(ndgrad, program)
+    values_theirs, grads_theirs = _first_order(torch, program)
+    for i, (ours, theirs) in enumerate(zip(values_ours, values_theirs)):
+        assert ours.shape == theirs.shape, f"shape of v{i}"
+        np.testing.assert_allclose(ours, theirs, err_msg=f"value of v{i}", **TOLERANCE)
+    for i, (ours, theirs) in enumerate(zip(grads_ours, grads_theirs)):
+        np.testing.assert_allclose(ours, theirs, err_msg=f"gradient of v{i}", **TOLERANCE)
+
+
+def _second_order(module, program: Program, directions: list):
+    """The gradient, and the gradient of sum(gradient * direction), of the program's loss."""
+    inputs = _leaves(module, program.arrays())
+    _, loss = program.run(module, inputs)
+    grads = module.autograd.grad(loss, inputs, create_graph=True)
+    total = (grads[0] * module.tensor(directions[0])).sum()
+    for g, v in zip(grads[1:], directions[1:]):
+        total = total + (g * module.tensor(v)).sum()
+    if not total.requires_grad:  # a program linear in every input
+        return [_numpy(g) for g in grads], [np.zeros(shape) for shape in program.shapes]
+    second = module.autograd.grad(total, inputs, allow_unused=True)
+    return ([_numpy(g) for g in grads],
+            [np.zeros(shape) if s is None else _numpy(s) for s, shape in zip(second,
+                                                                              program.shapes)])
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_random_graph_second_derivative_matches_torch(torch, data):
+    program = data.draw(programs(torch, SECOND_ORDER_OPS, max_steps=6))
+    rng = np.random.default_rng(program.seed + 1)
+    directions = [rng.standard_normal(shape) for shape in program.shapes]
+    grads_ours, second_ours = _second_order(ndgrad, program, directions)
+    grads_theirs, second_theirs = _second_order(torch, program, directions)
+    for i, (ours, theirs) in enumerate(zip(grads_ours, grads_theirs)):
+        np.testing.assert_allclose(ours, theirs, err_msg=f"gradient of v{i}", **TOLERANCE)
+    for i, (ours, theirs) in enumerate(zip(second_ours, second_theirs)):
+        np.testing.assert_allclose(ours, theirs, err_msg=f"second derivative of v{i}",
+                                   **TOLERANCE)
