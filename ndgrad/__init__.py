@@ -1,6 +1,6 @@
 """ndgrad: a deep learning framework on NumPy with PyTorch's API."""
 from ndgrad._tensor import Size, Tensor
-from ndgrad import autograd
+from ndgrad import autograd, nn
 from ndgrad._backend import device
 from ndgrad._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                               full_like, linspace, ones, ones_like, tensor, zeros, zeros_like)
@@ -22,11 +22,18 @@ from ndgrad.ops.elementwise import (abs, absolute, acos, add, allclose, arccos, 
                                     mul, multiply, ne, neg, negative, not_equal, pow, reciprocal,
                                     relu, remainder, round, rsqrt, sigmoid, sign, sin, sinh, sqrt,
                                     square, sub, subtract, tan, tanh, true_divide, trunc, where)
-from ndgrad.ops.indexing import take_along_dim
+from ndgrad.ops.indexing import (gather, index_add, index_select, masked_fill, masked_select,
+                                 nonzero, scatter, scatter_add, take, take_along_dim)
+from ndgrad.ops.rearrange import (diag, diag_embed, diagonal, flip, fliplr, flipud, repeat, roll,
+                                  tile, tril, triu)
+from ndgrad.ops.sorting import argsort, kthvalue, msort, sort, topk, unique
 from ndgrad.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod,
                                   cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var)
-from ndgrad.ops.shape import (broadcast_to, flatten, permute, reshape, squeeze, t, transpose,
-                              unsqueeze)
+from ndgrad.ops.shape import (broadcast_to, cat, chunk, concat, concatenate, flatten, hstack,
+                              movedim, narrow, permute, reshape, select, split, squeeze, stack,
+                              swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze, vstack)
+
+moveaxis = movedim
 
 __version__ = "0.1.0"
 

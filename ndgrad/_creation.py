@@ -1,20 +1,38 @@
 """Tensor factories: tensor, from_numpy, zeros, ones, full, arange, linspace, eye, ..."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
-from ndgrad import _dtype
-from ndgrad._tensor import Tensor, _array_from_data, _parse_shape
+from ndgrad import _backend, _dtype
+from ndgrad._tensor import Tensor, _array_from_data, _parse_size
 
 
-def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
+def _finish(array, requires_grad: bool, device) -> Tensor:
+    """Wraps a new array as a leaf, moved to `device` first so the result stays a leaf."""
+    if device is not None:
+        array = _backend.move_to(array, _backend.device(device))
     return Tensor._make(array).requires_grad_(requires_grad)
+
+
+def _size(sizes: tuple, size) -> tuple:
+    """The shape from `f(2, 3)`, `f((2, 3))` or `f(size=(2, 3))`."""
+    if size is not None:
+        if sizes:
+            raise TypeError("size given both positionally and as a keyword")
+        sizes = (size,)
+    return _parse_size(sizes)
 
 
 def _dtype_or_default(dtype) -> _dtype.dtype:
     return _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+
+
+def _number(value):
+    """A Python number from a number or a one-element tensor (as PyTorch accepts for ranges)."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -27,8 +45,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     if isinstance(data, (Tensor, np.ndarray)) and np.may_share_memory(
             array, data._data if isinstance(data, Tensor) else data):
         array = array.copy()
-    result = _finish(array, requires_grad)
-    return result if device is None else result.to(device)
+    return _finish(array, requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -36,7 +53,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) == data.dtype):
         return data
     if isinstance(data, np.ndarray):
-        return Tensor._make(_array_from_data(data, dtype))
+        return _finish(_array_from_data(data, dtype), False, device)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -48,85 +65,88 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return full(_parse_shape(size), 0, dtype=_dtype_or_default(dtype), device=device,
-                requires_grad=requires_grad)
+    array = np.zeros(_size(sizes, size), dtype=_dtype_or_default(dtype).numpy)
+    return _finish(array, requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return full(_parse_shape(size), 1, dtype=_dtype_or_default(dtype), device=device,
-                requires_grad=requires_grad)
+    array = np.ones(_size(sizes, size), dtype=_dtype_or_default(dtype).numpy)
+    return _finish(array, requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor."""
-    array = np.empty(_parse_shape(size), dtype=_dtype_or_default(dtype).numpy)
-    result = _finish(array, requires_grad)
-    return result if device is None else result.to(device)
+    array = np.empty(_size(sizes, size), dtype=_dtype_or_default(dtype).numpy)
+    return _finish(array, requires_grad, device)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with `fill_value`; the dtype follows the value when not given."""
-    if dtype is None:
-        dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
-                                    else fill_value)
-    shape = _parse_shape((size,) if isinstance(size, numbers.Integral) else tuple(size))
-    array = np.full(shape, fill_value, dtype=_dtype.to_dtype(dtype).numpy)
-    result = _finish(array, requires_grad)
-    return result if device is None else result.to(device)
+    fill_value = _number(fill_value)
+    dtype = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.to_dtype(dtype)
+    shape = _parse_size((size,) if isinstance(size, numbers.Integral) else tuple(size))
+    return _finish(np.full(shape, fill_value, dtype=dtype.numpy), requires_grad, device)
 
 
-def _like(input: Tensor, dtype):
-    return input.shape, input.dtype if dtype is None else dtype
+def _like(input: Tensor, dtype, device) -> tuple:
+    return (input.shape, input.dtype if dtype is None else dtype,
+            input.device if device is None else device)
 
 
-def zeros_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of `input`."""
-    shape, dtype = _like(input, dtype)
-    return zeros(shape, dtype=dtype, requires_grad=requires_grad)
+    shape, dtype, device = _like(input, dtype, device)
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of `input`."""
-    shape, dtype = _like(input, dtype)
-    return ones(shape, dtype=dtype, requires_grad=requires_grad)
+    shape, dtype, device = _like(input, dtype, device)
+    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor with the shape (and dtype) of `input`."""
-    shape, dtype = _like(input, dtype)
-    return empty(shape, dtype=dtype, requires_grad=requires_grad)
+    shape, dtype, device = _like(input, dtype, device)
+    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
     """`fill_value` everywhere, with the shape (and dtype) of `input`."""
-    shape, dtype = _like(input, dtype)
-    return full(shape, fill_value, dtype=dtype, requires_grad=requires_grad)
+    shape, dtype, device = _like(input, dtype, device)
+    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
     """Values from start (inclusive) to end (exclusive) by step; int64 if all are ints."""
+    start, end, step = _number(start), _number(end), _number(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign: "
-                           f"start={start}, end={end}, step={step}")
     if dtype is None:
         integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = _dtype.int64 if integral else _dtype.get_default_dtype()
     dtype = _dtype.to_dtype(dtype)
-    # Count in float64 as PyTorch does, so float steps give the same number of elements.
-    count = int(np.ceil((end - start) / step))
-    array = (start + np.arange(count, dtype=np.float64) * step).astype(dtype.numpy)
-    if dtype.is_floating_point is False:
-        array = np.arange(start, start + count * step, step, dtype=dtype.numpy)[:count]
-    result = _finish(array, requires_grad)
-    return result if device is None else result.to(device)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if not dtype.is_floating_point:
+        # As PyTorch: integer ranges truncate their bounds and step to integers first.
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype.is_floating_point:
+        # Count in float64 as PyTorch does, so float steps give the same number of elements.
+        count = math.ceil((end - start) / step)
+        array = (start + np.arange(count, dtype=np.float64) * step).astype(dtype.numpy)
+    else:
+        array = np.arange(start, end, step, dtype=dtype.numpy)
+    return _finish(array, requires_grad, device)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
@@ -134,13 +154,15 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     """`steps` evenly spaced values from start to end, both included."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    array = np.linspace(start, end, steps).astype(_dtype_or_default(dtype).numpy)
-    result = _finish(array, requires_grad)
-    return result if device is None else result.to(device)
+    array = np.linspace(_number(start), _number(end), steps)
+    return _finish(array.astype(_dtype_or_default(dtype).numpy), requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
         requires_grad: bool = False) -> Tensor:
     """An n x m matrix with ones on the diagonal."""
-    result = _finish(np.eye(n, m, dtype=_dtype_or_default(dtype).numpy), requires_grad)
-    return result if device is None else result.to(device)
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    array = np.eye(n, m, dtype=_dtype_or_default(dtype).numpy)
+    return _finish(array, requires_grad, device)

@@ -10,12 +10,14 @@ _py_bool, _py_int = type(True), type(0)
 class dtype:
     """A tensor element type, named and printed as PyTorch does (`ndgrad.float32`)."""
 
-    __slots__ = ("name", "numpy", "is_floating_point", "is_signed", "itemsize", "_category")
+    __slots__ = ("name", "numpy", "is_floating_point", "is_complex", "is_signed", "itemsize",
+                 "_category")
 
     def __init__(self, name: str, numpy_dtype, category: int) -> None:
         self.name = name
         self.numpy = np.dtype(numpy_dtype)
         self.is_floating_point = category == _FLOAT
+        self.is_complex = False
         self.is_signed = self.numpy.kind in "if"
         self.itemsize = self.numpy.itemsize
         self._category = category
@@ -69,6 +71,9 @@ def to_dtype(value) -> dtype:
     """Normalises a dtype given as an ndgrad dtype, NumPy dtype, Python type or name."""
     if isinstance(value, dtype):
         return value
+    if value is None:
+        # np.dtype(None) is float64; a missing dtype must be resolved by the caller.
+        raise TypeError("expected a dtype, got None")
     try:
         return from_numpy_dtype(np.dtype(value))
     except TypeError as error:

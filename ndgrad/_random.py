@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad import _dtype
-from ndgrad._tensor import Tensor, _parse_shape
+from ndgrad._creation import _finish, _size
+from ndgrad._tensor import Tensor, _parse_size
 
 
 class Generator:
@@ -78,27 +79,24 @@ def _float_dtype(dtype) -> _dtype.dtype:
     return dtype
 
 
-def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor._make(array).requires_grad_(requires_grad)
-
-
-def rand(*size, generator: Generator | None = None, dtype=None,
+def rand(*sizes, size=None, generator: Generator | None = None, dtype=None, device=None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
     dtype = _float_dtype(dtype)
-    return _finish(_rng(generator).random(_parse_shape(size)).astype(dtype.numpy), requires_grad)
+    samples = _rng(generator).random(_size(sizes, size))
+    return _finish(samples.astype(dtype.numpy), requires_grad, device)
 
 
-def randn(*size, generator: Generator | None = None, dtype=None,
+def randn(*sizes, size=None, generator: Generator | None = None, dtype=None, device=None,
           requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
     dtype = _float_dtype(dtype)
-    samples = _rng(generator).standard_normal(_parse_shape(size))
-    return _finish(samples.astype(dtype.numpy), requires_grad)
+    samples = _rng(generator).standard_normal(_size(sizes, size))
+    return _finish(samples.astype(dtype.numpy), requires_grad, device)
 
 
 def randint(low: int, high: int | None = None, size=None, *, generator: Generator | None = None,
-            dtype=None, requires_grad: bool = False) -> Tensor:
+            dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high) (`randint(high, size)` starts at 0)."""
     if size is None:
         if isinstance(high, (tuple, list)):
@@ -111,12 +109,12 @@ def randint(low: int, high: int | None = None, size=None, *, generator: Generato
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
-    samples = _rng(generator).integers(low, high, size=_parse_shape((size,)))
-    return _finish(samples.astype(dtype.numpy), requires_grad)
+    samples = _rng(generator).integers(low, high, size=_parse_size((size,)))
+    return _finish(samples.astype(dtype.numpy), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
-           dtype=None, requires_grad: bool = False) -> Tensor:
+           dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Normal samples with the given mean and std (numbers or tensors, broadcast)."""
     mean_data = mean._data if isinstance(mean, Tensor) else mean
     std_data = std._data if isinstance(std, Tensor) else std
@@ -125,33 +123,47 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
     if size is None:
         shape = np.broadcast_shapes(np.shape(mean_data), np.shape(std_data))
     else:
-        shape = _parse_shape((size,))
+        shape = _parse_size((size,))
     if dtype is None:
         tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
         dtype = tensors[0].dtype if tensors else None
     dtype = _float_dtype(dtype)
     samples = _rng(generator).normal(mean_data, std_data, size=shape)
-    return _finish(samples.astype(dtype.numpy), requires_grad)
+    return _finish(samples.astype(dtype.numpy), requires_grad, device)
 
 
-def rand_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def _like(input: Tensor, dtype, device) -> tuple:
+    return (input.shape, input.dtype if dtype is None else dtype,
+            input.device if device is None else device)
+
+
+def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1) with the shape (and dtype) of `input`."""
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    shape, dtype, device = _like(input, dtype, device)
+    return rand(shape, generator=generator, dtype=dtype, device=device,
+                requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, generator: Generator | None = None, dtype=None, device=None,
+               requires_grad: bool = False) -> Tensor:
     """Standard normal samples with the shape (and dtype) of `input`."""
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    shape, dtype, device = _like(input, dtype, device)
+    return randn(shape, generator=generator, dtype=dtype, device=device,
+                 requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype=None,
+def randint_like(input: Tensor, low: int, high: int | None = None, *,
+                 generator: Generator | None = None, dtype=None, device=None,
                  requires_grad: bool = False) -> Tensor:
     """Integers from [low, high) with the shape (and dtype) of `input`."""
-    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+    shape, dtype, device = _like(input, dtype, device)
+    return randint(low, high, shape, generator=generator, dtype=dtype, device=device,
                    requires_grad=requires_grad)
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype=None) -> Tensor:
+def randperm(n: int, *, generator: Generator | None = None, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
     dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
-    return Tensor._make(_rng(generator).permutation(n).astype(dtype.numpy))
+    return _finish(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad, device)

@@ -1,6 +1,8 @@
 """class Tensor: an n-dimensional array with dtype, device and an autograd history."""
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 import numpy as np
@@ -25,10 +27,20 @@ def _parse_shape(shape: tuple) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = tuple(shape[0])
     for s in shape:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+        # Anything with __index__ counts (NumPy ints, one-element int tensors), but not bools.
+        if isinstance(s, bool) or not hasattr(s, "__index__"):
             raise TypeError(f"size must be a sequence of ints, but got {type(s).__name__} in "
                             f"{shape}")
-    return tuple(int(s) for s in shape)
+    return tuple(operator.index(s) for s in shape)
+
+
+def _parse_size(sizes: tuple) -> tuple:
+    """The shape of a new tensor from `f(2, 3)` or `f((2, 3))`: ints, none negative."""
+    shape = _parse_shape(sizes)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(shape)}: {list(shape)}")
+    return shape
 
 
 def _array_from_data(data: Any, dtype=None) -> np.ndarray:
@@ -46,29 +58,76 @@ def _array_from_data(data: Any, dtype=None) -> np.ndarray:
 
 
 def _array_from_python(data: Any) -> np.ndarray:
+    dtype = _infer_dtype(data)
     try:
         array = np.array(data)
     except ValueError as error:
+        _check_nested_shape(data)
         raise ValueError(f"could not build a tensor from {type(data).__name__}: {error}") from None
-    if array.dtype == np.float64 and not _holds_float64(data):
-        return array.astype(_dtype.get_default_dtype().numpy)
-    if array.dtype.kind in "iu":
-        return array.astype(np.int64, copy=False)
-    if array.dtype.kind not in "bf":
-        raise TypeError(f"could not build a tensor from data of type {array.dtype}: "
-                        "expected numbers, bools or nested lists of them")
-    return array
+    if array.dtype.kind in "OUS" or array.dtype == np.uint64:
+        _raise_for_leaf(data)
+    return array.astype(dtype.numpy, copy=False)
 
 
-def _holds_float64(data: Any) -> bool:
-    """True when nested data contains a float64 array or tensor (kept as float64)."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return data.dtype == np.float64
+def _python_scalar_dtype(kind: type) -> _dtype.dtype:
+    if kind is bool:
+        return _dtype.bool
+    return _dtype.int64 if kind is int else _dtype.get_default_dtype()
+
+
+def _infer_dtype(data: Any) -> _dtype.dtype:
+    """PyTorch's dtype for nested data: its leaves' dtypes promoted together, where a Python
+    float counts as the default dtype, an int as int64, arrays and tensors as their own dtype."""
     if isinstance(data, Tensor):
-        return data._data.dtype == np.float64
-    if isinstance(data, (list, tuple)):
-        return any(_holds_float64(d) for d in data)
-    return False
+        return data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(data.dtype)
+    if not isinstance(data, (list, tuple)):
+        return _dtype.scalar_dtype(data)
+    kinds = set(map(type, data))
+    scalars = kinds & {bool, int, float}
+    found = [_python_scalar_dtype(kind) for kind in scalars]
+    if not kinds <= scalars:
+        found += [_infer_dtype(d) for d in data if type(d) not in scalars]
+    if not found:
+        return _dtype.get_default_dtype()
+    return functools.reduce(_dtype.promote_types, found)
+
+
+def _check_nested_shape(data: Any) -> None:
+    """Raises PyTorch's error for ragged nested lists, naming the dim where lengths differ."""
+    level, dim = [data], 0
+    while True:
+        level = [x.tolist() if isinstance(x, (Tensor, np.ndarray)) else x for x in level]
+        sequences = [x for x in level if isinstance(x, (list, tuple))]
+        if not sequences:
+            return
+        if len(sequences) != len(level):
+            raise ValueError(f"could not build a tensor: numbers and sequences are mixed at "
+                             f"dim {dim}")
+        for sequence in sequences:
+            if len(sequence) != len(sequences[0]):
+                raise ValueError(f"expected sequence of length {len(sequences[0])} at dim {dim} "
+                                 f"(got {len(sequence)})")
+        level = [x for sequence in sequences for x in sequence]
+        dim += 1
+
+
+def _raise_for_leaf(data: Any) -> None:
+    """Raises for the first value in nested data that no tensor dtype can hold."""
+    pending = [data]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, (list, tuple)):
+            pending.extend(x)
+        elif isinstance(x, str):
+            raise TypeError(f"could not build a tensor from str {x!r}: expected numbers, bools "
+                            "or nested lists of them")
+        elif isinstance(x, int) and not -2 ** 63 <= x < 2 ** 63:
+            raise ValueError(f"Overflow when unpacking long long: {x} does not fit in int64")
+        elif not isinstance(x, (int, float, np.generic, np.ndarray, Tensor)):
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+    raise TypeError(f"could not build a tensor from {type(data).__name__}")
 
 
 class Tensor:
@@ -80,14 +139,14 @@ class Tensor:
     Prefer `ndgrad.tensor(data)`, which keeps the data's dtype.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc",
                  "_hooks", "_retains_grad", "_view", "__weakref__")
     # Lets NumPy defer to Tensor in `ndarray + tensor` instead of making an object array.
     __array_ufunc__ = None
 
     def __init__(self, data: Any = None, *sizes, requires_grad: bool = False, dtype=None) -> None:
         if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
-            array = np.empty(_parse_shape((data,) + sizes), dtype=_dtype.to_dtype(
+            array = np.empty(_parse_size((data,) + sizes), dtype=_dtype.to_dtype(
                 dtype or _dtype.get_default_dtype()).numpy)
         else:
             if sizes:
@@ -104,7 +163,7 @@ class Tensor:
     def _init(self, array, requires_grad: bool, grad_fn, output_nr: int) -> None:
         self._data = array
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._vc = [0]
@@ -120,7 +179,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t._data = array
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._vc = [0]
@@ -139,6 +198,8 @@ class Tensor:
         """The shape, or the size of one dimension."""
         if dim is None:
             return Size(self._data.shape)
+        if self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_normalize_dim(dim, self._data.ndim)]
 
     @property
@@ -208,6 +269,24 @@ class Tensor:
             self._data = self._data.astype(_dtype.get_default_dtype().numpy)
         self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward() (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient and "
+                                   "the tensor are the same size")
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -284,8 +363,11 @@ class Tensor:
         return _backend.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        # np.array(t) asks for copy=True and must not share memory; np.asarray(t) shares.
         array = _backend.to_host(self._data)
-        return array if dtype is None else array.astype(dtype, copy=False)
+        if dtype is not None:
+            return array.astype(dtype, copy=bool(copy))
+        return array.copy() if copy else array
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -310,15 +392,29 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
-                               "ambiguous")
+            count = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {count} is ambiguous")
         return bool(self._data.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar())
+
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
+
+    def __format__(self, format_spec: str) -> str:
+        # As PyTorch: a 0-d tensor formats as its number, so f"{loss:.4f}" works.
+        if self._data.ndim == 0:
+            return format(self._data.item(), format_spec)
+        return object.__format__(self, format_spec)
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -343,9 +439,18 @@ class Tensor:
         return result
 
     def type(self, dtype=None):
-        """The dtype's name with no argument, else a copy converted to `dtype`."""
+        """The legacy type name ('ndgrad.FloatTensor') with no argument, else a converted copy.
+
+        `dtype` may be a dtype or a legacy name, 'ndgrad.IntTensor' or 'torch.IntTensor'.
+        """
         if dtype is None:
-            return f"ndgrad.{self.dtype.name}"
+            return f"ndgrad.{_TYPE_NAMES[self.dtype]}"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            name = dtype.rpartition(".")[2]
+            matches = [d for d, type_name in _TYPE_NAMES.items() if type_name == name]
+            if not matches:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = matches[0]
         return self.to(_dtype.to_dtype(dtype))
 
     def float(self) -> Tensor:
@@ -563,6 +668,15 @@ class Tensor:
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         return _inplace.normal_(self, mean, std, generator=generator)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _inplace.index_add_(self, dim, index, source, alpha=alpha)
+
+    def scatter_(self, dim, index, src=None, *, value=None):
+        return _inplace.scatter_(self, dim, index, src, value=value)
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace.scatter_add_(self, dim, index, src)
 
     def exp_(self):
         return _inplace.unary_(self, "exp_", _ew.exp)
@@ -832,10 +946,12 @@ class Tensor:
         return _shape.reshape(self, *shape)
 
     def view(self, *shape):
-        return _shape.reshape(self, *shape)
+        if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Size)):
+            return self.to(shape[0])  # view(dtype) reinterprets in PyTorch; here it converts
+        return _shape.view(self, *shape)
 
     def view_as(self, other):
-        return _shape.reshape(self, other.shape)
+        return _shape.view(self, other.shape)
 
     def reshape_as(self, other):
         return _shape.reshape(self, other.shape)
@@ -873,6 +989,123 @@ class Tensor:
 
     def take_along_dim(self, indices, dim=None):
         return _indexing.take_along_dim(self, indices, dim)
+
+    def unflatten(self, dim, sizes):
+        return _shape.unflatten(self, dim, sizes)
+
+    def movedim(self, source, destination):
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0, axis1):
+        return _shape.swapaxes(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    @property
+    def mT(self):
+        return _shape.mT(self)
+
+    def narrow(self, dim, start, length):
+        return _shape.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _shape.select(self, dim, index)
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _shape.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _rearrange.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def fliplr(self):
+        return _rearrange.fliplr(self)
+
+    def flipud(self):
+        return _rearrange.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _rearrange.roll(self, shifts, dims)
+
+    def repeat(self, *sizes):
+        return _rearrange.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return _rearrange.tile(self, dims[0] if len(dims) == 1 else dims)
+
+    def tril(self, diagonal=0):
+        return _rearrange.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _rearrange.triu(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _rearrange.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal=0):
+        return _rearrange.diag(self, diagonal)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _rearrange.diag_embed(self, offset, dim1, dim2)
+
+    def gather(self, dim, index):
+        return _indexing.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        return _indexing.scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim, index, src):
+        return _indexing.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _indexing.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _indexing.index_add(self, dim, index, source, alpha=alpha)
+
+    def masked_fill(self, mask, value):
+        return _indexing.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _indexing.masked_select(self, mask)
+
+    def take(self, index):
+        return _indexing.take(self, index)
+
+    def nonzero(self, *, as_tuple=False):
+        return _indexing.nonzero(self, as_tuple=as_tuple)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _sorting.argsort(self, dim, descending, stable)
+
+    def msort(self):
+        return _sorting.msort(self)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _sorting.kthvalue(self, k, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _sorting.unique(self, sorted, return_inverse, return_counts, dim)
+
+
+# The legacy tensor type names that Tensor.type() prints and accepts.
+_TYPE_NAMES = {_dtype.float16: "HalfTensor", _dtype.float32: "FloatTensor",
+               _dtype.float64: "DoubleTensor", _dtype.int8: "CharTensor",
+               _dtype.int16: "ShortTensor", _dtype.int32: "IntTensor", _dtype.int64: "LongTensor",
+               _dtype.uint8: "ByteTensor", _dtype.bool: "BoolTensor"}
 
 
 def _normalize_dim(dim: int, ndim: int) -> int:
@@ -922,5 +1155,7 @@ from ndgrad.ops import elementwise as _ew  # noqa: E402
 from ndgrad.ops import _views  # noqa: E402
 from ndgrad.ops import indexing as _indexing  # noqa: E402
 from ndgrad.ops import inplace as _inplace  # noqa: E402
+from ndgrad.ops import rearrange as _rearrange  # noqa: E402
 from ndgrad.ops import reduction as _reduction  # noqa: E402
+from ndgrad.ops import sorting as _sorting  # noqa: E402
 from ndgrad.ops import shape as _shape  # noqa: E402

@@ -119,8 +119,18 @@ class Program:
         self.steps = steps
 
     def arrays(self) -> list:
+        """Uniform values in [-2, 2], half of them replaced by -1, 0 or 1.
+
+        The repeated values make exact ties across inputs, which exercise the tie rules of
+        maximum (the gradient is split evenly) and where(a > b, ...) (b gets it).
+        """
         rng = np.random.default_rng(self.seed)
-        return [rng.uniform(-2.0, 2.0, size=shape) for shape in self.shapes]
+        arrays = []
+        for shape in self.shapes:
+            values = rng.uniform(-2.0, 2.0, size=shape)
+            tied = rng.random(size=shape) < 0.5
+            arrays.append(np.where(tied, rng.integers(-1, 2, size=shape), values))
+        return arrays
 
     def sinks(self) -> list:
         used = {i for step in self.steps for i in step.args}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 
@@ -40,61 +41,94 @@ class _Switch:
         setattr(_state, self._flag, self._previous.pop())
 
     def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.__class__(*self._arguments()):
                 return func(*args, **kwargs)
         return wrapper
 
+    def _wrap_generator(self, func):
+        # As in PyTorch, the mode holds while the generator runs, not while its caller does.
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            generator = func(*args, **kwargs)
+            sent = None
+            while True:
+                with self.__class__(*self._arguments()):
+                    try:
+                        value = generator.send(sent)
+                    except StopIteration as stop:
+                        return stop.value
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    generator.close()
+                    raise
+        return wrapper
+
     def _arguments(self) -> tuple:
         return (self.mode,)
 
 
-class set_grad_enabled(_Switch):
-    """Turns graph recording on or off; as a plain call it sets the mode at once."""
-
-    _flag = "grad_enabled"
+class _SwitchNow(_Switch):
+    """A switch that takes effect when created, so that it also works as a plain call."""
 
     def __init__(self, mode: bool) -> None:
         super().__init__(mode)
-        self._before_call = _state.grad_enabled
-        _state.grad_enabled = mode
+        self._before_call = getattr(_state, self._flag)
+        setattr(_state, self._flag, mode)
 
     def __enter__(self) -> None:
         self._previous.append(self._before_call)
 
     def __exit__(self, *exc_info) -> None:
-        _state.grad_enabled = self._previous.pop()
-        self._before_call = _state.grad_enabled
+        setattr(_state, self._flag, self._previous.pop())
+        self._before_call = getattr(_state, self._flag)
 
     def __call__(self, func):
         # Used as a decorator, the mode applies inside `func` only, not from decoration on.
-        _state.grad_enabled = self._before_call
+        setattr(_state, self._flag, self._before_call)
         return super().__call__(func)
 
 
-class no_grad(_Switch):
+class set_grad_enabled(_SwitchNow):
+    """Turns graph recording on or off; as a plain call it sets the mode at once."""
+
+    _flag = "grad_enabled"
+
+
+class _FixedSwitch(_Switch):
+    """A switch with a fixed mode, usable as `with s():`, `@s()` and bare `@s`, as in PyTorch."""
+
+    _mode = False
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)
+
+    def __init__(self, func=None) -> None:
+        super().__init__(self._mode)
+
+    def _arguments(self) -> tuple:
+        return ()
+
+
+class no_grad(_FixedSwitch):
     """Context manager and decorator that disables graph recording."""
 
     _flag = "grad_enabled"
-
-    def __init__(self) -> None:
-        super().__init__(False)
-
-    def _arguments(self) -> tuple:
-        return ()
+    _mode = False
 
 
-class enable_grad(_Switch):
+class enable_grad(_FixedSwitch):
     """Context manager and decorator that enables graph recording."""
 
     _flag = "grad_enabled"
-
-    def __init__(self) -> None:
-        super().__init__(True)
-
-    def _arguments(self) -> tuple:
-        return ()
+    _mode = True
 
 
 class detect_anomaly(_Switch):
@@ -106,6 +140,10 @@ class detect_anomaly(_Switch):
         super().__init__(check_nan)
 
 
-def set_detect_anomaly(mode: bool) -> None:
-    """Turns anomaly detection on or off globally."""
-    _state.anomaly_enabled = mode
+class set_detect_anomaly(_SwitchNow):
+    """Turns anomaly detection on or off; as a plain call it sets the mode at once."""
+
+    _flag = "anomaly_enabled"
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        super().__init__(mode and check_nan)

@@ -12,6 +12,8 @@ class GradcheckError(RuntimeError):
 
 
 def _as_tuple(x) -> tuple:
+    if isinstance(x, list):
+        return tuple(x)
     return x if isinstance(x, tuple) else (x,)
 
 

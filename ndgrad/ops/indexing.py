@@ -6,7 +6,7 @@ import numpy as np
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
-from ndgrad.ops._common import normalize_dim
+from ndgrad.ops._common import as_tensor, constant, normalize_dim
 from ndgrad.ops._views import mark_view
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
@@ -45,12 +45,12 @@ class IndexAccumulate(ArrayFunction):
 
 
 class Gather(ArrayFunction):
-    """Picks x's elements along `dim` at `index` (PyTorch's take_along_dim)."""
+    """Picks x's elements along `dim` at `index`; other dims of `index` may be smaller."""
 
     @staticmethod
     def forward(ctx, x, index, dim):
         ctx.index, ctx.dim, ctx.input_shape = index, dim, x.shape
-        return np.take_along_axis(x, index, axis=dim)
+        return x[_full_index(index, dim)]
 
     @staticmethod
     def backward(ctx, grad):
@@ -70,6 +70,32 @@ class ScatterAdd(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         return Gather.apply(grad, ctx.index, ctx.dim), None, None, None
+
+
+class Scatter(ArrayFunction):
+    """A copy of `x` with `src` written along `dim` at `index` (x[..index..] = src)."""
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim):
+        ctx.index, ctx.dim, ctx.src_shape = index, dim, np.shape(src)
+        result = x.copy()
+        if np.ndim(src):
+            src = src[tuple(slice(n) for n in index.shape)]
+        result[_full_index(index, dim)] = src
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad_src = None
+        if ctx.needs_input_grad[0]:
+            kept = np.ones(grad.shape, dtype=grad._data.dtype)
+            kept[_full_index(ctx.index, ctx.dim)] = 0
+            grad_x = grad * constant(kept)
+        if ctx.needs_input_grad[1]:
+            picked = Gather.apply(grad, ctx.index, ctx.dim)
+            key = tuple(slice(n) for n in ctx.index.shape)
+            grad_src = IndexAccumulate.apply(picked, key, ctx.src_shape)
+        return grad_x, grad_src, None, None
 
 
 def _full_index(index, dim: int) -> tuple:
@@ -112,8 +138,122 @@ def getitem(input: Tensor, key) -> Tensor:
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
-    """Picks values of `input` at `indices` along `dim` (flattened when dim is None)."""
+    """Picks values of `input` at `indices` along `dim` (flattened when dim is None); the other
+    dims of `indices` broadcast against `input`'s."""
     if dim is None:
-        return Gather.apply(input.reshape(-1), indices._data.reshape(-1), 0)
+        return Gather.apply(input.reshape(-1), _checked_index(indices, input.numel(), 0), 0)
     dim = normalize_dim(dim, input.ndim)
-    return Gather.apply(input, indices._data, dim)
+    index = _checked_index(indices, input.shape[dim], dim)
+    shape = list(np.broadcast_shapes(tuple(np.delete(input.shape, dim)),
+                                     tuple(np.delete(index.shape, dim))))
+    target = tuple(shape[:dim]) + (index.shape[dim],) + tuple(shape[dim:])
+    source = tuple(shape[:dim]) + (input.shape[dim],) + tuple(shape[dim:])
+    input = input if tuple(input.shape) == source else input.expand(*source)
+    return Gather.apply(input, np.broadcast_to(index, target), dim)
+
+
+def _checked_index(index, size: int, dim: int) -> np.ndarray:
+    """An index tensor's array, refusing non-integer dtypes and out-of-range values."""
+    data = as_tensor(index)._data
+    if data.dtype.kind not in "iu":
+        raise RuntimeError(f"expected an int64 index tensor, got {data.dtype}")
+    if data.size and (data.max() >= size or data.min() < -size):
+        bad = data.max() if data.max() >= size else data.min()
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    return np.where(data < 0, data + size, data) if data.size and data.min() < 0 else data
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[i][j][k] = input[i][index[i][j][k]][k] for dim=1; index may be smaller than input in
+    the other dims."""
+    dim = normalize_dim(dim, input.ndim)
+    data = _checked_index(index, input.shape[dim], dim)
+    _check_index_shape(data, input, dim, "gather")
+    return Gather.apply(input, data, dim)
+
+
+def _check_index_shape(index: np.ndarray, input: Tensor, dim: int, name: str) -> None:
+    if index.ndim != input.ndim:
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
+                           f"tensor ({name}: index {list(index.shape)}, input "
+                           f"{list(input.shape)})")
+    for d, (i, n) in enumerate(zip(index.shape, input.shape)):
+        if d != dim and i > n:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be smaller than self "
+                               f"{list(input.shape)} apart from dimension {dim}")
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
+    """A copy of `input` with `src` (or a scalar `value`) written along `dim` at `index`."""
+    if src is None:
+        src = value
+    dim = normalize_dim(dim, input.ndim)
+    data = _checked_index(index, input.shape[dim], dim)
+    _check_index_shape(data, input, dim, "scatter")
+    if isinstance(src, Tensor):
+        src = src if src._data.dtype == input._data.dtype else src.to(input.dtype)
+    return Scatter.apply(input, src, data, dim)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of `input` with `src` added along `dim` at `index` (repeats accumulate)."""
+    dim = normalize_dim(dim, input.ndim)
+    data = _checked_index(index, input.shape[dim], dim)
+    _check_index_shape(data, input, dim, "scatter_add")
+    src = getitem(src, tuple(slice(n) for n in data.shape))
+    return input + ScatterAdd.apply(src, data, dim, input._data.shape)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of `input` along `dim` at the 1-D `index`."""
+    dim = normalize_dim(dim, input.ndim)
+    data = _checked_index(index, input.shape[dim], dim)
+    if data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    return getitem(input, (slice(None),) * dim + (data.reshape(-1),))
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of `input` with alpha * source's slices added at `index` along `dim`."""
+    dim = normalize_dim(dim, input.ndim)
+    data = _checked_index(index, input.shape[dim], dim).reshape(-1)
+    if alpha != 1:
+        source = source * alpha
+    key = (slice(None),) * dim + (data,)
+    return input + IndexAccumulate.apply(source.to(input.dtype), key, input._data.shape)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """A copy of `input` with `value` where `mask` is True."""
+    from ndgrad.ops.elementwise import where
+    mask = as_tensor(mask)
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype.name}")
+    if isinstance(value, Tensor):
+        value = value.to(input.dtype)
+    result = where(mask, value, input)
+    return result if result._data.dtype == input._data.dtype else result.to(input.dtype)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of `input` where the (broadcast) `mask` is True, as a 1-D tensor."""
+    mask = as_tensor(mask)
+    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    return getitem(input.expand(*shape), np.broadcast_to(mask._data, shape))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """The elements of the flattened `input` at `index`, in index's shape."""
+    data = _checked_index(index, input.numel(), 0)
+    return getitem(input.reshape(-1), data)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """The indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
+    found = np.nonzero(as_tensor(input)._data)
+    if as_tuple:
+        return tuple(constant(i.astype(np.int64)) for i in found)
+    return constant(np.stack(found, axis=1).astype(np.int64) if found else
+                    np.zeros((0, 0), dtype=np.int64))

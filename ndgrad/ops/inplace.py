@@ -16,6 +16,7 @@ from ndgrad.autograd.function import ArrayFunction
 from ndgrad.autograd.grad_mode import is_grad_enabled, no_grad
 from ndgrad.ops import _views
 from ndgrad.ops import elementwise as ew
+from ndgrad.ops import indexing
 from ndgrad.ops._common import as_tensor, constant
 from ndgrad.ops.indexing import getitem, normalize_key
 from ndgrad.ops.shape import broadcast_to, reshape, sum_to
@@ -178,11 +179,23 @@ def copy_(self: Tensor, src) -> Tensor:
 
 
 def masked_fill_(self: Tensor, mask, value) -> Tensor:
-    mask = as_tensor(mask)
-    if mask._data.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype.name}")
-    return apply_inplace(self, "masked_fill_", lambda t: ew.where(mask, value, t), value)
+    return apply_inplace(self, "masked_fill_", lambda t: indexing.masked_fill(t, mask, value),
+                         value)
+
+
+def index_add_(self: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:
+    return apply_inplace(self, "index_add_",
+                         lambda t: indexing.index_add(t, dim, index, source, alpha=alpha), source)
+
+
+def scatter_(self: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
+    return apply_inplace(self, "scatter_",
+                         lambda t: indexing.scatter(t, dim, index, src, value=value), src)
+
+
+def scatter_add_(self: Tensor, dim: int, index, src) -> Tensor:
+    return apply_inplace(self, "scatter_add_",
+                         lambda t: indexing.scatter_add(t, dim, index, src), src)
 
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:

@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
-
 import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._tensor import Tensor
+from ndgrad.return_types import ValuesIndices
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops._common import as_tensor, constant, dim_alias, dims, floating, normalize_dim
 from ndgrad.ops.indexing import take_along_dim
 from ndgrad.ops.shape import broadcast_to, flatten, reshape
 
-# PyTorch's torch.return_types: max(dim=...) and friends return (values, indices).
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _axes(dim, ndim: int):
@@ -347,8 +344,12 @@ def min(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 def _arg_extreme(function, input, dim, keepdim: bool) -> Tensor:
-    data = as_tensor(input)._data
+    input = as_tensor(input)
+    data = input._data
     if dim is None:
+        if data.size == 0:
+            raise IndexError(f"{function.__name__}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
         result = function(data.reshape(-1), axis=0)
         if keepdim:
             result = np.reshape(result, (1,) * data.ndim)
@@ -356,6 +357,7 @@ def _arg_extreme(function, input, dim, keepdim: bool) -> Tensor:
     dim = normalize_dim(dim, data.ndim)
     if data.ndim == 0:
         return constant(np.zeros((), dtype=np.int64))
+    _check_not_empty(input, (dim,), function.__name__)
     return constant(np.asarray(function(data, axis=dim, keepdims=keepdim), dtype=np.int64))
 
 
@@ -424,15 +426,19 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 
 
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
-    """True where every element over `dim` is nonzero."""
-    data = as_tensor(input)._data
-    return constant(np.asarray(np.all(data, axis=_axes(dim, data.ndim), keepdims=keepdim)))
+    """True where every element over `dim` is nonzero (uint8 for uint8 input, as in torch)."""
+    return _logical_reduction(np.all, input, dim, keepdim)
 
 
 def any(input, dim=None, keepdim: bool = False) -> Tensor:
-    """True where some element over `dim` is nonzero."""
+    """True where some element over `dim` is nonzero (uint8 for uint8 input, as in torch)."""
+    return _logical_reduction(np.any, input, dim, keepdim)
+
+
+def _logical_reduction(function, input, dim, keepdim: bool) -> Tensor:
     data = as_tensor(input)._data
-    return constant(np.asarray(np.any(data, axis=_axes(dim, data.ndim), keepdims=keepdim)))
+    result = np.asarray(function(data, axis=_axes(dim, data.ndim), keepdims=keepdim))
+    return constant(result.astype(np.uint8) if data.dtype == np.uint8 else result)
 
 
 def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:

@@ -1,11 +1,13 @@
-"""Shape ops: broadcasting and its inverse, reshape, permute, squeeze."""
+"""Shape ops: broadcasting and its inverse, reshape/view, permute, squeeze, cat, split."""
 from __future__ import annotations
 
 import numpy as np
 
+from ndgrad import _dtype
 from ndgrad._tensor import Tensor, _parse_shape
 from ndgrad.autograd.function import ArrayFunction
-from ndgrad.ops._common import normalize_dim
+from ndgrad.ops._common import as_tensor, normalize_dim
+from ndgrad.ops.indexing import getitem
 from ndgrad.ops._views import mark_view
 
 
@@ -121,11 +123,27 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 
 def reshape(input: Tensor, *shape) -> Tensor:
-    """Returns `input` with a new shape; one size may be -1 and is then inferred."""
+    """Returns `input` with a new shape; one size may be -1 and is then inferred.
+
+    The result shares storage with `input` when the layout allows (a view), else it is a copy.
+    """
     shape = _infer_shape(_parse_shape(shape), input._data.size)
     if input._data.shape == shape:
         return input
     return mark_view(Reshape.apply(input, shape), input, reshape, shape)
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """Like reshape, but always shares storage: refused when that needs a copy."""
+    shape = _infer_shape(_parse_shape(shape), input._data.size)
+    try:
+        np.reshape(input._data, shape, copy=False)
+    except ValueError:
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                           f"(at least one dimension spans across two contiguous subspaces): "
+                           f"cannot view {list(input.shape)} as {list(shape)}. Use .reshape(...) "
+                           "instead.") from None
+    return reshape(input, shape)
 
 
 def permute(input: Tensor, *dims) -> Tensor:
@@ -188,3 +206,177 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start, end = normalize_dim(start_dim, input.ndim), normalize_dim(end_dim, input.ndim)
     shape = input._data.shape
     return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Splits dim `dim` into `sizes` (one of which may be -1)."""
+    dim = normalize_dim(dim, input.ndim)
+    shape = input._data.shape
+    sizes = _infer_shape(_parse_shape((sizes,)), shape[dim])
+    return reshape(input, shape[:dim] + sizes + shape[dim + 1:])
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """Moves dims `source` to positions `destination`, keeping the others in order."""
+    source = (source,) if isinstance(source, int) else tuple(source)
+    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(source)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(destination)} dims)")
+    ndim = input.ndim
+    source = [normalize_dim(d, ndim) for d in source]
+    destination = [normalize_dim(d, ndim) for d in destination]
+    rest = iter(d for d in range(ndim) if d not in source)
+    placed = dict(zip(destination, source))
+    return permute(input, tuple(placed[i] if i in placed else next(rest) for i in range(ndim)))
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """Swaps two dims (alias of transpose)."""
+    return transpose(input, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def mT(input: Tensor) -> Tensor:
+    """Transposes the last two dims (a batch of matrices)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {input.ndim}-D tensor.")
+    return transpose(input, -2, -1)
+
+
+class Cat(ArrayFunction):
+    """Joins arrays along an existing dim."""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
+        return np.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [], 0
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad):
+            grads.append(narrow(grad, ctx.dim, start, size) if need else None)
+            start += size
+        return tuple(grads)
+
+
+def _check_same_shapes(tensors, dim: int, name: str) -> None:
+    first = tensors[0]._data.shape
+    for k, t in enumerate(tensors[1:], 1):
+        shape = t._data.shape
+        if len(shape) != len(first):
+            raise RuntimeError(f"{name}(): Tensors must have same number of dimensions: got "
+                               f"{len(first)} and {len(shape)}")
+        for d, (a, b) in enumerate(zip(first, shape)):
+            if d != dim and a != b:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. "
+                                   f"Expected size {a} but got size {b} for tensor number {k} "
+                                   "in the list.")
+
+
+def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """Joins tensors along dim `dim`; their other dims must match; dtypes are promoted."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    dim = axis if axis is not None else dim
+    # PyTorch skips 1-D empty tensors in cat (a legacy rule), so they join anything.
+    tensors = [t for t in tensors if t._data.shape != (0,)] or tensors[:1]
+    dim = normalize_dim(dim, tensors[0].ndim)
+    _check_same_shapes(tensors, dim, "cat")
+    dtype = _dtype.result_type(*tensors)
+    tensors = [t if t._data.dtype == dtype.numpy else t.to(dtype) for t in tensors]
+    if len(tensors) == 1:
+        return tensors[0].clone()
+    return Cat.apply(*tensors, dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Joins same-shaped tensors along a new dim `dim`."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for k, t in enumerate(tensors[1:], 1):
+        if t._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(shape)} at entry 0 and {list(t.shape)} at entry {k}")
+    dim = normalize_dim(dim, len(shape) + 1)
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def hstack(tensors) -> Tensor:
+    """Joins along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Joins along dim 0, treating 1-D tensors as rows."""
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice [start, start + length) along `dim` (a view)."""
+    dim = normalize_dim(dim, input.ndim)
+    size = input._data.shape[dim]
+    start = start + size if start < 0 else start
+    if not (0 <= start <= size and 0 <= length and start + length <= size):
+        raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at `index` along `dim`, with that dim removed (a view)."""
+    dim = normalize_dim(dim, input.ndim)
+    size = input._data.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {dim}")
+    return getitem(input, (slice(None),) * dim + (index,))
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of consecutive pieces along `dim`: of equal size (the last may be smaller) or of
+    the listed sizes."""
+    dim = normalize_dim(dim, tensor.ndim)
+    size = tensor._data.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {size}")
+        sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
+    else:
+        sections = list(split_size_or_sections)
+        if sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {dim}), but got split_sizes="
+                               f"{sections}")
+    pieces, start = [], 0
+    for length in sections:
+        pieces.append(narrow(tensor, dim, start, length))
+        start += length
+    return tuple(pieces)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Splits into `chunks` pieces of size ceil(n / chunks) (fewer if n is small)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    size = input._data.shape[normalize_dim(dim, input.ndim)]
+    return split(input, max(-(-size // chunks), 1), dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along `dim`, each without that dim."""
+    dim = normalize_dim(dim, input.ndim)
+    return tuple(select(input, dim, i) for i in range(input._data.shape[dim]))

@@ -78,6 +78,8 @@ SPECS = [
     *rows("norm", MULTI, dict(p=1), "_p1", min_abs=0.1),
     *rows("norm", MULTI, dict(p=3), "_p3", min_abs=0.1),
     *rows("norm", MULTI, dict(p=INF), "_inf", min_abs=0.1),
+    *rows("norm", MULTI, dict(p=-INF), "_-inf", min_abs=0.1),
+    *rows("norm", MULTI + EMPTY, dict(p=0), "_p0", min_abs=0.1),
     *rows("all", MULTI + EMPTY, prepare=positive, grad=False),
     *rows("any", MULTI + EMPTY, prepare=positive, grad=False),
     *rows("cumsum", CUMULATIVE), *rows("cumprod", CUMULATIVE),
@@ -100,20 +102,177 @@ def test_gradcheck(spec):
     check_gradcheck(spec)
 
 
-def compare_fixed(fn, data, torch, dtype="float64", order=2):
-    """fn on fixed data in ndgrad and torch: value, gradient and (order=2) second derivative."""
-    rng = np.random.default_rng(3)
-    data = np.array(data, dtype=dtype)
+def compare_fixed(fn, data, torch, dtype="float64", order=2, torch_dtype=None):
+    """fn on fixed data in ndgrad and torch: value, gradient and (order=2) second derivative.
+
+    torch computes in `torch_dtype` (default `dtype`); results compare with `dtype`'s tolerance.
+    """
     results = []
-    for module in (ndgrad, torch):
-        x = module.tensor(data.copy(), requires_grad=True)
+    for module, computed_in in [(ndgrad, dtype), (torch, torch_dtype or dtype)]:
+        rng = np.random.default_rng(3)
+        x = module.tensor(np.array(data, dtype=computed_in), requires_grad=True)
         out = fn(x)
-        seed = module.tensor(rng.standard_normal(tuple(out.shape)).astype(dtype))
+        seed = module.tensor(rng.standard_normal(tuple(out.shape)).astype(computed_in))
         (grad,) = module.autograd.grad(out, x, seed, create_graph=order == 2)
         found = [out, grad]
         if order == 2:
-            v = module.tensor(rng.standard_normal(data.shape).astype(dtype))
+            v = module.tensor(rng.standard_normal(x.shape).astype(computed_in))
             found += module.autograd.grad((grad * v).sum(), x)
         results.append(found)
     for what, ours, theirs in zip(["value", "gradient", "second derivative"], *results):
-        assert_close(ours, theirs, dtype, f"{what} on {data.tolist()}")
+        assert_close(ours, theirs, dtype, f"{what} on {data}")
+
+
+TIED = [[1.0, 3.0, 3.0, -2.0], [3.0, -2.0, 0.5, 3.0]]
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_whole_tensor_max_min_split_ties_evenly(name, torch):
+    compare_fixed(lambda t: getattr(t, name)(), TIED, torch, order=1)
+    x = ndgrad.tensor(TIED, requires_grad=True)
+    getattr(ndgrad, name)(x).backward()
+    hits = np.array(TIED) == (3.0 if name == "max" else -2.0)
+    np.testing.assert_allclose(x.grad.numpy(), hits / hits.sum())
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_with_dim_return_values_and_indices(name, keepdim, torch):
+    ours = getattr(ndgrad.tensor(TIED), name)(dim=1, keepdim=keepdim)
+    theirs = getattr(torch.tensor(TIED), name)(dim=1, keepdim=keepdim)
+    values, indices = ours
+    assert ours._fields == ("values", "indices")
+    assert values is ours.values and indices is ours.indices and indices.dtype == ndgrad.int64
+    np.testing.assert_array_equal(indices.numpy(), theirs.indices.numpy())
+    np.testing.assert_array_equal(values.numpy(), theirs.values.numpy())
+    # The whole gradient goes to the index torch picks (the first of the tied maxima).
+    compare_fixed(lambda t: getattr(t, name)(1, keepdim).values, TIED, torch, order=1)
+    compare_fixed(lambda t: getattr(t, name)(0).values, TIED, torch, order=1)
+
+
+def test_max_with_axis_returns_values_and_ties_share_gradient(torch):
+    data = [[1.0, 3.0], [1.0, 2.0], [0.0, 3.0]]
+    x = ndgrad.tensor(data, requires_grad=True)
+    out = x.max(axis=0)
+    assert isinstance(out, ndgrad.Tensor)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.5, 0.5], [0.5, 0.0], [0.0, 0.5]])
+    assert ndgrad.min(x, axis=1, keepdims=True).shape == (3, 1)
+    compare_fixed(lambda t: t.max(axis=0) if isinstance(t, ndgrad.Tensor) else t.amax(0),
+                  data, torch, order=1)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_of_two_tensors_are_maximum_minimum(name, torch):
+    a, b = [[1.0, 5.0], [-1.0, 2.0]], [[2.0, 3.0], [0.0, 4.0]]
+    compare_fixed(lambda t: getattr(t, name)(module_of(t).tensor(b, dtype=t.dtype)), a, torch,
+                  order=1)
+    compare_fixed(lambda t: getattr(module_of(t), name)(module_of(t).tensor(b, dtype=t.dtype), t),
+                  a, torch, order=1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dim, keepdim", [(1, False), (0, True), ((0, 1), False), (-1, True)])
+def test_logsumexp_is_finite_for_large_inputs(dim, keepdim, dtype, torch):
+    data = [[1e4, 1e4 - 1.0, -1e4], [-1e4, -1e4 + 2.0, -1e4]]
+    out = ndgrad.tensor(data, dtype=getattr(ndgrad, dtype)).logsumexp(dim, keepdim)
+    assert np.isfinite(out.numpy()).all()
+    # In float32 torch's gradient exp(x - out) inherits out's rounding (1e4 has an ulp of 1e-3),
+    # so the reference is torch in float64.
+    compare_fixed(lambda t: t.logsumexp(dim, keepdim), data, torch, dtype, torch_dtype="float64")
+
+
+ONE_ZERO = [2.0, 0.0, 3.0, -1.5]
+TWO_ZEROS = [0.0, 1.5, 0.0, 2.0]
+ZERO_ROWS = [ONE_ZERO, TWO_ZEROS, [1.5, -0.5, 2.0, 1.2]]
+ZERO_CASES = [(f"{name}-{label}", fn, data)
+              for label, data in [("one_zero", ONE_ZERO), ("two_zeros", TWO_ZEROS)]
+              for name, fn in [("prod", lambda t: t.prod()), ("prod0", lambda t: t.prod(0)),
+                               ("cumprod", lambda t: t.cumprod(-1))]] + [
+    ("prod1-rows", lambda t: t.prod(1), ZERO_ROWS),
+    ("prod0_keep-rows", lambda t: t.prod(0, keepdim=True), ZERO_ROWS),
+    ("prod-rows", lambda t: t.prod(), ZERO_ROWS),
+    ("cumprod1-rows", lambda t: t.cumprod(1), ZERO_ROWS),
+    ("cumprod0-rows", lambda t: t.cumprod(0), ZERO_ROWS)]
+
+
+@pytest.mark.parametrize("name, fn, data", ZERO_CASES, ids=[c[0] for c in ZERO_CASES])
+def test_prod_cumprod_gradients_with_zeros(name, fn, data, torch):
+    compare_fixed(fn, data, torch)
+    x = ndgrad.tensor(data, dtype=ndgrad.float64, requires_grad=True)
+    assert ndgrad.autograd.gradcheck(fn, (x,))
+    assert ndgrad.autograd.gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("p", [2, "fro", 3])
+def test_norm_gradient_at_zero_vector_is_zero(p, torch):
+    compare_fixed(lambda t: t.norm(p), [0.0, 0.0, 0.0], torch, order=1)
+    compare_fixed(lambda t: t.norm(p, dim=1), [[0.0, 0.0], [3.0, -4.0]], torch, order=1)
+    x = ndgrad.zeros(3, requires_grad=True)
+    ndgrad.norm(x, p).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(3))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "bool", "uint8", "int64"])
+@pytest.mark.parametrize("fn", [lambda t: t.sum(), lambda t: t.sum(1), lambda t: t.prod(),
+                                lambda t: t.prod(0), lambda t: t.cumsum(1),
+                                lambda t: t.cumprod(0), lambda t: t.amax(1), lambda t: t.max(),
+                                lambda t: t.max(0).values, lambda t: t.all(1)])
+def test_integer_inputs_match_torch_dtypes(fn, dtype, torch):
+    data = np.array([[1, 0, 2], [3, 1, 1]]).astype(dtype)
+    ours, theirs = fn(ndgrad.tensor(data)), fn(torch.tensor(data))
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_mean_of_integers_raises_unless_dtype_given():
+    x = ndgrad.tensor([[1, 2], [3, 5]])
+    with pytest.raises(RuntimeError, match="mean"):
+        x.mean()
+    with pytest.raises(RuntimeError, match="mean"):
+        ndgrad.mean(x, 0)
+    assert x.mean(dtype=ndgrad.float64).item() == 2.75
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.sum(3), lambda t: t.mean(-4), lambda t: t.sum((0, 3)), lambda t: t.prod(3),
+    lambda t: t.max(3), lambda t: t.min(-4), lambda t: t.amax(3), lambda t: t.argmax(3),
+    lambda t: t.var(3), lambda t: t.std((1, -4)), lambda t: t.logsumexp(3),
+    lambda t: t.norm(dim=3), lambda t: t.all(3), lambda t: t.any(-4), lambda t: t.cumsum(3),
+    lambda t: t.cumprod(-4), lambda t: t.sum().cumsum(1), lambda t: t.sum().sum(-2)])
+def test_dim_out_of_range_raises_index_error(fn, torch):
+    for module in (ndgrad, torch):
+        with pytest.raises(IndexError):
+            fn(module.ones(2, 3, 4))
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.amax(0), lambda t: t.max(0), lambda t: t.argmax(0),
+                                lambda t: t.amin(), lambda t: t.max(), lambda t: t.argmin()])
+def test_max_min_of_no_elements_raise_like_torch(fn, torch):
+    with pytest.raises((IndexError, RuntimeError)) as theirs:
+        fn(torch.zeros(0, 3))
+    with pytest.raises(theirs.type, match="reduction dim"):
+        fn(ndgrad.zeros(0, 3))
+
+
+def test_var_std_with_correction_zero_and_unbiased_false(torch):
+    data = np.random.default_rng(5).uniform(-2, 2, size=(3, 5))
+    biased = [lambda t: t.var(1, correction=0), lambda t: t.var(1, unbiased=False),
+              lambda t: module_of(t).var(t, dim=1, correction=0, keepdim=True).squeeze(1)]
+    for fn in biased:
+        compare_fixed(fn, data, torch)
+        np.testing.assert_allclose(fn(ndgrad.tensor(data)).numpy(), np.var(data, axis=1))
+    for fn in [lambda t: t.var(False), lambda t: t.std(unbiased=False)]:
+        compare_fixed(fn, data, torch)
+    np.testing.assert_allclose(ndgrad.tensor(data).std(0, correction=0).numpy(),
+                               np.std(data, axis=0))
+    np.testing.assert_allclose(ndgrad.tensor(data).var().numpy(), np.var(data, ddof=1))
+
+
+def test_numpy_aliases_axis_and_keepdims():
+    data = np.arange(24.0).reshape(2, 3, 4)
+    x = ndgrad.tensor(data)
+    np.testing.assert_array_equal(x.sum(axis=1, keepdims=True).numpy(),
+                                  data.sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(ndgrad.mean(x, axis=(0, 2)).numpy(), data.mean(axis=(0, 2)))
+    np.testing.assert_array_equal(x.cumsum(axis=2).numpy(), data.cumsum(axis=2))
