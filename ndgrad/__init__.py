@@ -1,6 +1,6 @@
 """ndgrad: a deep learning framework on NumPy with PyTorch's API."""
 from ndgrad._tensor import Size, Tensor
-from ndgrad import autograd, nn
+from ndgrad import autograd, linalg, nn
 from ndgrad._backend import device
 from ndgrad._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                               full_like, linspace, ones, ones_like, tensor, zeros, zeros_like)
@@ -26,6 +26,13 @@ from ndgrad.ops.indexing import (gather, index_add, index_select, masked_fill, m
                                  nonzero, scatter, scatter_add, take, take_along_dim)
 from ndgrad.ops.rearrange import (diag, diag_embed, diagonal, flip, fliplr, flipud, repeat, roll,
                                   tile, tril, triu)
+from ndgrad.ops.linalg import (addmm, bmm, det, dot, einsum, ger, inner, inverse, logdet,
+                               matmul, matrix_power, mm, mv, outer, pinverse, slogdet, tensordot,
+                               vdot)
+from ndgrad.ops.linalg import cholesky_legacy as cholesky
+from ndgrad.ops.linalg import cross_legacy as cross
+from ndgrad.ops.linalg import qr_legacy as qr
+from ndgrad.ops.linalg import svd_legacy as svd
 from ndgrad.ops.sorting import argsort, kthvalue, msort, sort, topk, unique
 from ndgrad.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod,
                                   cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var)

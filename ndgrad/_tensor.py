@@ -927,6 +927,72 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _reduction.norm(self, p, dim, keepdim, dtype)
 
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(other, self)
+
+    def matmul(self, other):
+        return _linalg.matmul(self, other)
+
+    def mm(self, mat2):
+        return _linalg.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return _linalg.bmm(self, mat2)
+
+    def mv(self, vec):
+        return _linalg.mv(self, vec)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def dot(self, other):
+        return _linalg.dot(self, other)
+
+    def vdot(self, other):
+        return _linalg.vdot(self, other)
+
+    def outer(self, vec2):
+        return _linalg.outer(self, vec2)
+
+    def ger(self, vec2):
+        return _linalg.ger(self, vec2)
+
+    def inner(self, other):
+        return _linalg.inner(self, other)
+
+    def cross(self, other, dim=None):
+        return _linalg.cross_legacy(self, other, dim)
+
+    def det(self):
+        return _linalg.det(self)
+
+    def logdet(self):
+        return _linalg.logdet(self)
+
+    def slogdet(self):
+        return _linalg.slogdet(self)
+
+    def inverse(self):
+        return _linalg.inverse(self)
+
+    def pinverse(self, rcond=1e-15):
+        return _linalg.pinverse(self, rcond)
+
+    def cholesky(self, upper=False):
+        return _linalg.cholesky_legacy(self, upper)
+
+    def qr(self, some=True):
+        return _linalg.qr_legacy(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        return _linalg.svd_legacy(self, some, compute_uv)
+
+    def matrix_power(self, n):
+        return _linalg.matrix_power(self, n)
+
     def all(self, dim=None, keepdim=False):
         return _reduction.all(self, dim, keepdim)
 
@@ -1155,6 +1221,7 @@ from ndgrad.ops import elementwise as _ew  # noqa: E402
 from ndgrad.ops import _views  # noqa: E402
 from ndgrad.ops import indexing as _indexing  # noqa: E402
 from ndgrad.ops import inplace as _inplace  # noqa: E402
+from ndgrad.ops import linalg as _linalg  # noqa: E402
 from ndgrad.ops import rearrange as _rearrange  # noqa: E402
 from ndgrad.ops import reduction as _reduction  # noqa: E402
 from ndgrad.ops import sorting as _sorting  # noqa: E402

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd import engine
 from ndgrad.autograd.function import Function
@@ -46,9 +47,12 @@ def _initial_grads(outputs: list, grad_outputs: list) -> list:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                    f"(got an output of shape {list(output.shape)}); pass a "
                                    "gradient of that shape to backward()")
-            given = Tensor._make(np.ones(output._data.shape, dtype=output._data.dtype))
+            given = Tensor._make(np.ones_like(output._data))
         elif not isinstance(given, Tensor):
-            given = Tensor._make(np.asarray(given, dtype=output._data.dtype))
+            array = np.asarray(given, dtype=output._data.dtype)
+            given = Tensor._make(_backend.move_to(array, output.device))
+        elif given._data.dtype != output._data.dtype:
+            given = given.to(output.dtype)  # as PyTorch: a float64 seed for a float32 output
         if given.shape != output.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{list(given.shape)} and output[{i}] has a shape of "
@@ -76,8 +80,13 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         results = engine.run_backward(outputs, grads, retain_graph, create_graph,
                                       inputs=targets, allow_unused=True)
         for t, g in zip(targets, results):
-            if g is not None:
-                t.grad = g if t.grad is None else t.grad + g
+            if g is None:
+                continue
+            if t.grad is None:
+                # A copy: g may be the caller's own gradient tensor or shared with another input.
+                t.grad = g.clone() if create_graph else Tensor._make(g._data.copy())
+            else:
+                t.grad = t.grad + g
         return
     engine.run_backward(outputs, grads, retain_graph, create_graph)
 

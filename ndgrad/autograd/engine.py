@@ -148,13 +148,21 @@ def _run_output_hooks(node, grads: list) -> None:
             grads[nr] = _apply_hook(hook, grads[nr])
         tensor = tensor_ref()
         if tensor is not None and tensor._retains_grad:
-            detached = grads[nr].detach()
-            tensor.grad = detached if tensor.grad is None else tensor.grad + detached
+            # A copy: the gradient itself flows on and may become a leaf's .grad or be a view.
+            retained = Tensor._make(grads[nr]._data.copy())
+            tensor.grad = retained if tensor.grad is None else tensor.grad + retained
 
 
 def _apply_hook(hook, grad: Tensor) -> Tensor:
     result = hook(grad)
-    return grad if result is None else result
+    if result is None:
+        return grad
+    if not isinstance(result, Tensor) or result.shape != grad.shape:
+        name = getattr(hook, "__name__", type(hook).__name__)
+        got = list(result.shape) if isinstance(result, Tensor) else type(result).__name__
+        raise RuntimeError(f"hook '{name}' has changed the size of value: it returned {got} "
+                           f"for a gradient of shape {list(grad.shape)}")
+    return result
 
 
 def _add_leaf_grad(leaf_grads: dict, t: Tensor, grad: Tensor) -> None:

@@ -8,7 +8,7 @@ from ndgrad.autograd.grad_mode import _state, no_grad
 
 
 class _NullContext:
-    """The ctx handed to forward when no graph is recorded: it remembers nothing."""
+    """The ctx handed to an op's array forward when no graph is recorded: it remembers nothing."""
 
     __slots__ = ()
     needs_input_grad = ()
@@ -59,8 +59,11 @@ class Function:
         if cls._array_forward:
             arrays = [a._data if isinstance(a, Tensor) else a for a in args]
             return _wrap_outputs(cls.forward(_NULL_CONTEXT, *arrays, **kwargs))
+        # A user's forward may keep and read values on ctx, so it gets a real, unrecorded one.
+        ctx = cls.__new__(cls)
+        ctx.needs_input_grad = (False,) * len(args)
         with no_grad():
-            return cls.forward(_NULL_CONTEXT, *args, **kwargs)
+            return cls.forward(ctx, *args, **kwargs)
 
     @classmethod
     def _apply_recording(cls, args: tuple, kwargs: dict):
@@ -207,7 +210,8 @@ class _SavedOutput:
     __slots__ = ("data", "version_counter", "output_nr")
 
     def __init__(self, output: Tensor) -> None:
-        self.data, self.version_counter, self.output_nr = output._data, output._vc, output._output_nr
+        self.data, self.version_counter = output._data, output._vc
+        self.output_nr = output._output_nr
 
     @property
     def _version(self) -> int:

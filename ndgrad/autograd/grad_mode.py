@@ -82,15 +82,19 @@ class _SwitchNow(_Switch):
         setattr(_state, self._flag, mode)
 
     def __enter__(self) -> None:
+        # The first `with` restores the mode from before creation; a reused switch, the current.
+        if self._before_call is None:
+            super().__enter__()
+            return
         self._previous.append(self._before_call)
-
-    def __exit__(self, *exc_info) -> None:
-        setattr(_state, self._flag, self._previous.pop())
-        self._before_call = getattr(_state, self._flag)
+        self._before_call = None
+        setattr(_state, self._flag, self.mode)
 
     def __call__(self, func):
         # Used as a decorator, the mode applies inside `func` only, not from decoration on.
-        setattr(_state, self._flag, self._before_call)
+        if self._before_call is not None:
+            setattr(_state, self._flag, self._before_call)
+            self._before_call = None
         return super().__call__(func)
 
 

@@ -1,4 +1,13 @@
 """Neural network building blocks (PyTorch's torch.nn)."""
-from ndgrad.nn import functional
-
-__all__ = ["functional"]
+from ndgrad.nn import functional, init
+from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish,
+                                          Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU,
+                                          ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+                                          Softsign, Tanh, Tanhshrink, Threshold)
+from ndgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
+                                         Sequential)
+from ndgrad.nn.modules.dropout import AlphaDropout, Dropout
+from ndgrad.nn.modules.flatten import Flatten, Unflatten
+from ndgrad.nn.modules.linear import Bilinear, Identity, Linear
+from ndgrad.nn.modules.module import Module
+from ndgrad.nn.parameter import Buffer, Parameter

@@ -79,8 +79,9 @@ def dims(dim, ndim: int):
         if len(dim) == 0:
             return None
         normalized = tuple(sorted(_normalize_dim(int(d), ndim) for d in dim))
-        if len(set(normalized)) != len(normalized):
-            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+        for first, second in zip(normalized, normalized[1:]):
+            if first == second:
+                raise RuntimeError(f"dim {first} appears multiple times in the list of dims")
         return normalized
     return (_normalize_dim(int(dim), ndim),)
 

@@ -104,7 +104,10 @@ class Pow(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        result = np.power(a, b)
+        if np.result_type(a, b).kind in "iu":
+            result = _integer_power(a, b)
+        else:
+            result = np.power(a, b)
         ctx.save_for_backward(a, b, result)
         return result
 
@@ -127,6 +130,13 @@ class Pow(ArrayFunction):
                 grad_b = where((a == 0) & (b >= 0), 0.0, grad_b)
             grad_b = sum_to(grad_b, b.shape)
         return grad_a, grad_b
+
+
+def _integer_power(a, b):
+    """a ** b for integers, allowing negative exponents as PyTorch does (NumPy raises)."""
+    # A negative exponent gives 1 / a ** -b rounded toward zero: +-1 where |a| = 1, else 0.
+    magnitude = np.power(a, np.abs(b))
+    return np.where(np.greater_equal(b, 0) | (np.abs(a) == 1), magnitude, 0)
 
 
 class Atan2(ArrayFunction):

@@ -60,7 +60,14 @@ def _check_leaf(t: Tensor) -> None:
 
 
 def _fit(result: Tensor, target: Tensor, name: str) -> Tensor:
-    """`result` in target's dtype, refusing casts PyTorch refuses (e.g. float into int)."""
+    """`result` in target's dtype, refusing casts PyTorch refuses (e.g. float into int).
+
+    Also refuses a result that broadcast to a larger shape than the target's (`x += y` where
+    y has more dims or non-singleton sizes x lacks).
+    """
+    if result._data.shape != target._data.shape:
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast "
+                           f"shape {list(result.shape)}")
     if result._data.dtype == target._data.dtype:
         return result
     if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):

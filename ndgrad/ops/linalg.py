@@ -15,6 +15,7 @@ from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
 from ndgrad.ops._common import as_tensor, constant, normalize_dim
+from ndgrad.ops.rearrange import diag_embed, tril, triu
 from ndgrad.ops.shape import broadcast_to, permute, reshape, sum_to, transpose
 
 # PyTorch's torch.return_types for the decompositions.
@@ -150,12 +151,11 @@ class Det(ArrayFunction):
 
 
 class Slogdet(ArrayFunction):
-    """The sign and log |det| of each square matrix; the sign has no gradient."""
+    """The sign and log |det| of each square matrix; the sign's gradient is zero (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a):
         sign, logabsdet = (np.asarray(r) for r in np.linalg.slogdet(a))
-        ctx.mark_non_differentiable(sign)
         ctx.save_for_backward(a)
         return sign, logabsdet
 
@@ -198,8 +198,8 @@ class Cholesky(ArrayFunction):
     def backward(ctx, grad):
         # Murray (2016), arXiv:1602.07527; as PyTorch, the result is symmetric.
         lower, = ctx.saved_tensors
-        phi = _tril(_mm(_mT(lower), grad))
-        phi = 0.5 * (phi + _mT(_tril(phi, -1)))
+        phi = tril(_mm(_mT(lower), grad))
+        phi = 0.5 * (phi + _mT(tril(phi, -1)))
         lower_inv = inv(lower)
         return _mm(_mm(_mT(lower_inv), phi), lower_inv)
 
@@ -237,11 +237,11 @@ class QR(ArrayFunction):
             terms.append(-_mm(_mT(q), grad_q))
         m_term = terms[0] if len(terms) == 1 else terms[0] + terms[1]
         if m >= n:
-            sym = _mm(q, _triu(m_term) + _mT(_triu(m_term, 1)))
+            sym = _mm(q, triu(m_term) + _mT(triu(m_term, 1)))
             if grad_q is not None:
                 sym = sym + grad_q
             return _mT(Solve.apply(r, _mT(sym)))
-        skew = _tril(_mT(m_term) - m_term)
+        skew = tril(_mT(m_term) - m_term)
         result = _mT(Solve.apply(r[..., :m], _mT(_mm(q, skew))))
         pad = constant(np.eye(m, n, dtype=q._data.dtype))
         result = _mm(result, pad)
@@ -272,7 +272,7 @@ class Eigh(ArrayFunction):
         gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + _eye(values, values.shape[-1])
         inner = 0.5 * (vhgv - _mT(vhgv)) / gaps
         if grad_values is not None:
-            inner = inner + _diag_embed(grad_values)
+            inner = inner + diag_embed(grad_values)
         return _mm(_mm(vectors, inner), _mT(vectors))
 
 
@@ -312,7 +312,7 @@ class SVD(ArrayFunction):
             vhgv = _mm(vh, _mT(grad_vh))
             inner = inner + s.unsqueeze(-1) * (vhgv - _mT(vhgv)) / gaps
         if grad_s is not None:
-            inner = inner + _diag_embed(grad_s)
+            inner = inner + diag_embed(grad_s)
         if m > n and grad_u is not None:
             scaled = grad_u / s.unsqueeze(-2)
             left = _mm(u, inner) + scaled - _mm(u, _mm(_mT(u), scaled))
@@ -391,18 +391,6 @@ def _eye(like: Tensor, n: int) -> Tensor:
     return constant(np.eye(n, dtype=like._data.dtype))
 
 
-def _diag_embed(v: Tensor) -> Tensor:
-    return v.unsqueeze(-1) * _eye(v, v.shape[-1])
-
-
-def _tril(x: Tensor, k: int = 0) -> Tensor:
-    return ew.where(constant(np.tri(*x.shape[-2:], k=k, dtype=bool)), x, 0.0)
-
-
-def _triu(x: Tensor, k: int = 0) -> Tensor:
-    return ew.where(constant(~np.tri(*x.shape[-2:], k=k - 1, dtype=bool)), x, 0.0)
-
-
 # ---------------------------------------------------------------- checks
 
 
@@ -464,11 +452,9 @@ def matmul(input, other) -> Tensor:
     except ValueError:
         raise RuntimeError(f"matmul: the batch dims of shapes {list(shape_a)} and "
                            f"{list(shape_b)} cannot be broadcast") from None
-    result = MatMul.apply(a2, b2)
-    if a.ndim == 1 or b.ndim == 1:
-        result = reshape(result, batch + shape_a[:-1][-1:] * (a.ndim > 1)
-                         + shape_b[-1:] * (b.ndim > 1))
-    return result
+    rows = shape_a[-2:-1] if a.ndim > 1 else ()
+    cols = shape_b[-1:] if b.ndim > 1 else ()
+    return reshape(MatMul.apply(a2, b2), batch + rows + cols)
 
 
 def mm(input, mat2) -> Tensor:
@@ -594,10 +580,12 @@ def einsum(*args) -> Tensor:
     subscripts, output = _parse_equation(equation, operands)
     sizes = {}
     for k, (labels, x) in enumerate(zip(subscripts, operands)):
+        own = {}
         for c, size in zip(labels, x.shape):
-            if c in labels[:labels.index(c)] and size != sizes[c]:
+            if own.setdefault(c, size) != size:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the "
-                                   f"sizes don't match, {size} != {sizes[c]}")
+                                   f"sizes don't match, {size} != {own[c]}")
+        for c, size in own.items():
             seen = sizes.setdefault(c, size)
             if seen != size and 1 not in (seen, size):
                 raise RuntimeError(f"einsum(): subscript {c} has size {size} for operand {k} "
@@ -668,11 +656,8 @@ def _parse_equation(equation: str, operands: list):
     return subscripts, output
 
 
-def cross(input, other, dim: int | None = None) -> Tensor:
-    """Cross product of 3-vectors along `dim` (inputs broadcast).
-
-    Without `dim` the first dim of size 3 is used (deprecated in PyTorch, which warns too).
-    """
+def cross(input, other, *, dim: int = -1) -> Tensor:
+    """Cross product of 3-vectors along `dim` (inputs broadcast)."""
     a, b = as_tensor(input), as_tensor(other)
     _same_dtype(a, b, "linalg.cross")
     try:
@@ -680,14 +665,10 @@ def cross(input, other, dim: int | None = None) -> Tensor:
     except ValueError:
         raise RuntimeError(f"linalg.cross: inputs of shapes {list(a.shape)} and {list(b.shape)} "
                            f"cannot be broadcast") from None
-    if dim is None:
-        warnings.warn("Using cross without specifying the dim arg is deprecated; the first dim "
-                      "of size 3 is used.", UserWarning, stacklevel=2)
-        dim = next((d for d, s in enumerate(shape) if s == 3), -1)
-    dim = normalize_dim(dim, len(shape))
-    if shape[dim] != 3 or a.shape[dim - len(shape)] != 3 or b.shape[dim - len(shape)] != 3:
+    dim = normalize_dim(dim, len(shape)) - len(shape)
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                           f"{a.shape[dim - len(shape)]} and {b.shape[dim - len(shape)]}")
+                           f"{a.shape[dim]} and {b.shape[dim]}")
     return Cross.apply(broadcast_to(a, shape), broadcast_to(b, shape), dim=dim)
 
 
@@ -705,14 +686,14 @@ def det(A) -> Tensor:
 
 
 def slogdet(A) -> SlogdetResult:
-    """(sign, log|det|) of each square matrix in A; only logabsdet has a gradient."""
+    """(sign, log|det|) of each square matrix in A; the sign's gradient is zero."""
     return SlogdetResult(*Slogdet.apply(_float_matrix(A, "linalg.slogdet")))
 
 
 def logdet(A) -> Tensor:
     """log(det(A)): nan where det < 0, -inf where det = 0."""
     sign, logabsdet = slogdet(A)
-    return ew.where(sign < 0, math.nan, ew.where(sign == 0, -math.inf, logabsdet))
+    return ew.where(sign < 0, math.nan, logabsdet)
 
 
 def solve(A, B, *, left: bool = True) -> Tensor:
@@ -784,7 +765,10 @@ def svdvals(A) -> Tensor:
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
-    """Moore-Penrose pseudo-inverse; rtol defaults to eps * max(m, n) unless atol > 0."""
+    """Moore-Penrose pseudo-inverse; rtol defaults to eps * max(m, n) unless atol > 0.
+
+    `hermitian` is accepted for compatibility; the SVD is used either way.
+    """
     A = _float_matrix(A, "linalg.pinv", square=False)
     atol = 0.0 if atol is None else float(atol)
     if rtol is None:
@@ -861,12 +845,13 @@ def matrix_power(A, n: int) -> Tensor:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, got "
                            f"shape {list(A.shape)}")
     if n == 0:
-        return broadcast_to(_eye(A, A.shape[-1]), A.shape) + 0 * A
+        return constant(np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape).copy())
     base = inv(A) if n < 0 else A
-    result = None
-    for bit in bin(abs(n))[2:]:
-        result = result if result is None else _mm(result, result)
-        result = base if result is None else (_mm(result, base) if bit == "1" else result)
+    result = base
+    for bit in bin(abs(n))[3:]:  # square-and-multiply over the bits after the leading 1
+        result = _mm(result, result)
+        if bit == "1":
+            result = _mm(result, base)
     return result
 
 
@@ -903,13 +888,24 @@ def svd_legacy(input, some: bool = True, compute_uv: bool = True) -> LegacySVDRe
     """torch.svd: U, S, V (not Vh) with A = U diag(S) V^T; reduced unless some=False."""
     U, S, Vh = svd(input, full_matrices=not some)
     if not compute_uv:
-        return LegacySVDResult(ew.zeros_like(U), S, ew.zeros_like(Vh))
+        return LegacySVDResult(constant(np.zeros_like(U._data)), S,
+                               constant(np.zeros_like(Vh._data)))
     return LegacySVDResult(U, S, _mT(Vh))
 
 
 def qr_legacy(input, some: bool = True) -> QRResult:
     """torch.qr: the reduced factorization unless some=False."""
     return qr(input, "reduced" if some else "complete")
+
+
+def cross_legacy(input, other, dim: int | None = None) -> Tensor:
+    """torch.cross: without `dim`, the first dim of size 3 (deprecated in PyTorch, which warns)."""
+    if dim is None:
+        warnings.warn("Using cross without specifying the dim arg is deprecated; the first dim "
+                      "of size 3 is used.", UserWarning, stacklevel=2)
+        shape = np.broadcast_shapes(as_tensor(input).shape, as_tensor(other).shape)
+        dim = next((d for d, size in enumerate(shape) if size == 3), -1)
+    return cross(input, other, dim=dim)
 
 
 def cholesky_legacy(input, upper: bool = False) -> Tensor:

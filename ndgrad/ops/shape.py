@@ -149,12 +149,14 @@ def view(input: Tensor, *shape) -> Tensor:
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorders the dimensions of `input` so that output dim i is input dim `dims[i]`."""
     ndim = input._data.ndim
-    dims = tuple(normalize_dim(d, ndim) for d in _parse_shape(dims))
-    if sorted(dims) != list(range(ndim)):
+    dims = _parse_shape(dims)
+    if len(dims) != ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
-                           if len(dims) != ndim else f"permute(): duplicate dims in {list(dims)}")
+                           f"input.dim() = {ndim} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(normalize_dim(d, ndim) for d in dims)
+    if len(set(dims)) != ndim:
+        raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
     if dims == tuple(range(ndim)):
         return input
     return mark_view(Permute.apply(input, dims), input, permute, dims)
@@ -166,6 +168,8 @@ def transpose(input: Tensor, *dims) -> Tensor:
         ndim = input._data.ndim
         order = list(range(ndim))
         d0, d1 = normalize_dim(dims[0], ndim), normalize_dim(dims[1], ndim)
+        if ndim == 0:
+            return input  # dims 0 and -1 name the scalar itself, as in PyTorch
         order[d0], order[d1] = order[d1], order[d0]
         return permute(input, tuple(order))
     if not dims or dims == (None,):
@@ -212,7 +216,12 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Splits dim `dim` into `sizes` (one of which may be -1)."""
     dim = normalize_dim(dim, input.ndim)
     shape = input._data.shape
-    sizes = _infer_shape(_parse_shape((sizes,)), shape[dim])
+    try:
+        sizes = _infer_shape(_parse_shape((sizes,)), shape[dim])
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(_parse_shape((sizes,)))} don't "
+                           f"multiply up to the size of dim {dim} ({shape[dim]}) in the input "
+                           "tensor") from None
     return reshape(input, shape[:dim] + sizes + shape[dim + 1:])
 
 
@@ -241,28 +250,42 @@ swapdims = swapaxes
 
 
 def mT(input: Tensor) -> Tensor:
-    """Transposes the last two dims (a batch of matrices)."""
-    if input.ndim < 2:
+    """Transposes the last two dims (a batch of matrices); a 0-D tensor is returned as is."""
+    if input.ndim == 1:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
                            f"Got {input.ndim}-D tensor.")
+    if input.ndim == 0:
+        return input  # PyTorch's (deprecated) identity on scalars
     return transpose(input, -2, -1)
 
 
 class Cat(ArrayFunction):
-    """Joins arrays along an existing dim."""
+    """Joins arrays along an existing dim, skipping legacy 1-D empty ones (see `cat`)."""
 
     @staticmethod
     def forward(ctx, *arrays, dim):
-        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
-        return np.concatenate(arrays, axis=dim)
+        ndim = max(a.ndim for a in arrays)
+        ctx.dim = dim
+        ctx.sizes = [None if _skipped(a.shape, ndim) else a.shape[dim] for a in arrays]
+        return np.concatenate([a for a in arrays if not _skipped(a.shape, ndim)], axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
         grads, start = [], 0
         for size, need in zip(ctx.sizes, ctx.needs_input_grad):
-            grads.append(narrow(grad, ctx.dim, start, size) if need else None)
-            start += size
+            if not need:
+                grads.append(None)
+            elif size is None:
+                grads.append(reshape(narrow(grad, ctx.dim, 0, 0), (0,)))
+            else:
+                grads.append(narrow(grad, ctx.dim, start, size))
+            start += size or 0
         return tuple(grads)
+
+
+def _skipped(shape: tuple, ndim: int) -> bool:
+    """PyTorch's legacy rule: a 1-D empty tensor joins tensors of any shape by being skipped."""
+    return shape == (0,) and ndim != 1
 
 
 def _check_same_shapes(tensors, dim: int, name: str) -> None:
@@ -283,12 +306,16 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Joins tensors along dim `dim`; their other dims must match; dtypes are promoted."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     dim = axis if axis is not None else dim
-    # PyTorch skips 1-D empty tensors in cat (a legacy rule), so they join anything.
-    tensors = [t for t in tensors if t._data.shape != (0,)] or tensors[:1]
-    dim = normalize_dim(dim, tensors[0].ndim)
-    _check_same_shapes(tensors, dim, "cat")
+    for k, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {k}) cannot be "
+                               "concatenated")
+    ndim = max(t.ndim for t in tensors)
+    joined = [t for t in tensors if not _skipped(t._data.shape, ndim)]
+    dim = normalize_dim(dim, ndim)
+    _check_same_shapes(joined, dim, "cat")
     dtype = _dtype.result_type(*tensors)
     tensors = [t if t._data.dtype == dtype.numpy else t.to(dtype) for t in tensors]
     if len(tensors) == 1:
@@ -326,16 +353,25 @@ def vstack(tensors) -> Tensor:
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice [start, start + length) along `dim` (a view)."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, input.ndim)
     size = input._data.shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
     start = start + size if start < 0 else start
-    if not (0 <= start <= size and 0 <= length and start + length <= size):
-        raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice at `index` along `dim`, with that dim removed (a view)."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, input.ndim)
     size = input._data.shape[dim]
     if not -size <= index < size:
@@ -373,10 +409,14 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     size = input._data.shape[normalize_dim(dim, input.ndim)]
-    return split(input, max(-(-size // chunks), 1), dim)
+    if size == 0:
+        return split(input, [0] * chunks, dim)  # PyTorch gives `chunks` empty pieces
+    return split(input, -(-size // chunks), dim)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along `dim`, each without that dim."""
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = normalize_dim(dim, input.ndim)
     return tuple(select(input, dim, i) for i in range(input._data.shape[dim]))

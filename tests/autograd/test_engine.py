@@ -80,14 +80,43 @@ def test_same_tensor_as_both_operands():
     assert x.grad.tolist() == [7.0]
 
 
+def test_leaf_root_gets_seed_cast_to_its_dtype():
+    x = ndgrad.ones(2, requires_grad=True)
+    x.backward(ndgrad.ones(2, dtype=ndgrad.float64))
+    assert x.grad.dtype == ndgrad.float32
+
+
 def test_leaf_grads_do_not_share_storage():
     a = ndgrad.ones(3, requires_grad=True)
     b = ndgrad.ones(3, requires_grad=True)
     seed = ndgrad.ones(3)
     (a + b).backward(seed)
     a.grad.numpy()[0] = 100.0
+    a.grad.mul_(2)
     assert b.grad.tolist() == [1.0, 1.0, 1.0]
     assert seed.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_grads_from_sum_and_from_backward_inputs_are_writable_and_private():
+    x = ndgrad.ones(3, requires_grad=True)
+    x.sum().backward()  # SumBackward broadcasts: the gradient starts as a read-only view
+    x.grad.zero_()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+    y = ndgrad.ones(2, requires_grad=True)
+    seed = ndgrad.ones(2)
+    (y + 0).backward(seed, inputs=[y])
+    y.grad.add_(1)
+    assert y.grad.tolist() == [2.0, 2.0] and seed.tolist() == [1.0, 1.0]
+
+
+def test_retained_grad_does_not_share_storage_with_leaf_grad():
+    x = ndgrad.ones(2, requires_grad=True)
+    h = x + 0
+    h.retain_grad()
+    (h * 3).sum().backward()
+    x.grad.zero_()
+    h.grad.add_(1)
+    assert h.grad.tolist() == [4.0, 4.0] and x.grad.tolist() == [0.0, 0.0]
 
 
 def test_backward_with_inputs_only_fills_those():
@@ -205,6 +234,14 @@ def test_hook_handle_remove():
     assert x.grad.tolist() == [2.0]
 
 
+def test_hook_changing_the_gradient_shape_raises():
+    x = ndgrad.ones(2, requires_grad=True)
+    h = x * 2
+    h.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"hook '<lambda>' has changed the size of value"):
+        (h * 1).sum().backward()
+
+
 def test_register_hook_on_tensor_without_grad_raises():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ndgrad.ones(2).register_hook(lambda g: g)
@@ -312,6 +349,26 @@ def test_saved_tensors_are_freed_after_backward():
     gc.collect()
     assert alive() is None
     assert y.grad_fn is not None
+
+
+def _sin_of_copy(x):
+    copy = x * 1
+    return copy, copy.sin()  # SinBackward saves its input
+
+
+def _exp(x):
+    out = x.exp()
+    return out, out  # ExpBackward saves its output
+
+
+@pytest.mark.parametrize("make, node", [(_sin_of_copy, "SinBackward"), (_exp, "ExpBackward")],
+                         ids=["saved_input", "saved_output"])
+def test_in_place_change_to_saved_tensor_is_caught_naming_the_op(make, node):
+    changed, out = make(ndgrad.ones(2, requires_grad=True))
+    changed.mul_(2)
+    with pytest.raises(RuntimeError, match=rf"modified by an inplace operation.*{node}.*"
+                                           "version 1; expected version 0"):
+        out.sum().backward()
 
 
 def test_backward_through_ops_without_saved_tensors_twice_works():

@@ -164,6 +164,29 @@ def test_no_input_requires_grad_gives_plain_output(torch):
         assert not out.requires_grad
 
 
+def test_forward_reads_ctx_without_graph(torch):
+    """Values kept on ctx in forward can be read back there even when nothing is recorded."""
+    def run(lib):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k):
+                ctx.k = k
+                ctx.flags = tuple(ctx.needs_input_grad)
+                ctx.save_for_backward(x)
+                return x * ctx.k
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * ctx.k, None
+
+        x = lib.ones(2, dtype=lib.float64, requires_grad=True)
+        with lib.no_grad():
+            plain = Scale.apply(x, 2.0).tolist()
+        return plain, lib.autograd.gradcheck(lambda t: Scale.apply(t, 3.0), (x,))
+
+    assert run(ndgrad) == run(torch) == ([2.0, 2.0], True)
+
+
 def test_mark_non_differentiable_outputs(torch):
     for lib in (ndgrad, torch):
         max_with_index = make_functions(lib)["MaxWithIndex"]

@@ -76,6 +76,20 @@ def test_set_grad_enabled_as_context(mode):
         assert not ndgrad.is_grad_enabled()
 
 
+def test_set_grad_enabled_object_reused_matches_torch(torch):
+    def run(lib):
+        seen = []
+        switch = lib.set_grad_enabled(False)
+        seen.append(lib.is_grad_enabled())
+        for _ in range(2):
+            with switch:
+                seen.append(lib.is_grad_enabled())
+            seen.append(lib.is_grad_enabled())
+        return seen
+
+    assert run(ndgrad) == run(torch) == [False, False, True, False, True]
+
+
 def _decorated(lib):
     """Functions decorated each supported way; each returns the mode inside it."""
 

@@ -1,0 +1,51 @@
+"""Dropout: random zeroing during training, scaled so the expected value is unchanged."""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad import _random
+from ndgrad._tensor import Tensor
+from ndgrad.ops._common import constant
+
+# SELU's negative saturation value, -scale * alpha, used by alpha_dropout.
+_SELU_SATURATION = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(input: Tensor, p: float, shape=None):
+    """A float mask of ones (kept) and zeros, each kept with probability 1 - p."""
+    shape = input.shape if shape is None else shape
+    keep = _random.rand(shape, dtype=input.dtype)._data >= p
+    return keep.astype(input._data.dtype)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Zeros each element with probability p and scales the rest by 1 / (1 - p) (training)."""
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    mask = constant(_keep_mask(input, p) * np.asarray(scale, dtype=input._data.dtype))
+    return input.mul_(mask) if inplace else input * mask
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped elements take SELU's saturation value, then an affine
+    map keeps the mean and variance."""
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    keep = _keep_mask(input, p)
+    a = (1 - p + p * _SELU_SATURATION ** 2 * (1 - p)) ** -0.5
+    b = -a * _SELU_SATURATION * p
+    dropped = constant((1 - keep) * np.asarray(a * _SELU_SATURATION + b, dtype=keep.dtype))
+    result = input * constant(keep * np.asarray(a, dtype=keep.dtype)) + dropped
+    return input.copy_(result) if inplace else result

@@ -1,0 +1,1 @@
+"""The layer classes of ndgrad.nn, one family per module."""
