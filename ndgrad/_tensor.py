@@ -139,7 +139,7 @@ class Tensor:
     Prefer `ndgrad.tensor(data)`, which keeps the data's dtype.
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc",
+    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_vc",
                  "_hooks", "_retains_grad", "_view", "__weakref__")
     # Lets NumPy defer to Tensor in `ndarray + tensor` instead of making an object array.
     __array_ufunc__ = None
@@ -164,7 +164,7 @@ class Tensor:
         self._data = array
         self._requires_grad = requires_grad
         self._grad = None
-        self.grad_fn = grad_fn
+        self._grad_fn = grad_fn
         self._output_nr = output_nr
         self._vc = [0]
         self._hooks = None
@@ -180,7 +180,7 @@ class Tensor:
         t._data = array
         t._requires_grad = requires_grad
         t._grad = None
-        t.grad_fn = grad_fn
+        t._grad_fn = grad_fn
         t._output_nr = output_nr
         t._vc = [0]
         t._hooks = None
@@ -250,11 +250,28 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if self._view is not None:
+            _views.refresh(self)  # an in-place change to its base may have given it a history
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         self.requires_grad_(value)
+
+    @property
+    def grad_fn(self):
+        """The graph node that computed this tensor; None for a leaf.
+
+        A view's node is rebuilt from its base when the base changed in place since, as in
+        PyTorch, so `view.backward()` and hooks on the view see the base's new history.
+        """
+        if self._view is not None:
+            _views.refresh(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Sets whether autograd records operations on this leaf tensor; returns self."""

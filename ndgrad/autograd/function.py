@@ -135,13 +135,18 @@ class Function:
         del self._to_save
 
     def _rebind_output(self, output: Tensor, target: Tensor) -> None:
-        """Makes saved copies of `output` refer to `target`, which took its place in place."""
-        for entry in self._saved or ():
+        """Makes saved copies of `output` refer to `target`, which took its place in place.
+
+        Only those entries take target's current version: a saved input keeps the version it
+        was saved at, so a change to it (e.g. `y.mul_(y)`) is still caught at backward time.
+        """
+        versions = list(getattr(self, "_saved_versions", ()))
+        for i, entry in enumerate(self._saved or ()):
             if isinstance(entry, _SavedOutput) and entry.data is output._data:
                 entry.data, entry.version_counter = target._data, target._vc
-        self._saved_versions = tuple(
-            e._version if isinstance(e, (Tensor, _SavedOutput)) else None
-            for e in self._saved or ())
+                versions[i] = entry._version
+        if versions:
+            self._saved_versions = tuple(versions)
 
     # ---- the ctx API used inside forward and backward ----
 

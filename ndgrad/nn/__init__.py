@@ -4,10 +4,15 @@ from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoi
                                           Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU,
                                           ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
                                           Softsign, Tanh, Tanhshrink, Threshold)
+from ndgrad.nn.modules.batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
+                                         InstanceNorm2d)
 from ndgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
                                          Sequential)
+from ndgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from ndgrad.nn.modules.dropout import AlphaDropout, Dropout
 from ndgrad.nn.modules.flatten import Flatten, Unflatten
 from ndgrad.nn.modules.linear import Bilinear, Identity, Linear
 from ndgrad.nn.modules.module import Module
+from ndgrad.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
+from ndgrad.nn.modules.sparse import Embedding, EmbeddingBag
 from ndgrad.nn.parameter import Buffer, Parameter

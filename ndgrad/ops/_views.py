@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad._tensor import Tensor
+from ndgrad.autograd.grad_mode import enable_grad
 
 
 class ViewInfo:
@@ -51,12 +52,19 @@ def adopt_history(target: Tensor, source: Tensor) -> None:
 
 
 def refresh(view: Tensor) -> None:
-    """Rebuilds a view's history from its base after the base changed in place."""
+    """Rebuilds a view's history from its base after the base changed in place.
+
+    A base outside the graph leaves the view as it is (it may be a leaf of its own, as in
+    PyTorch). The steps are replayed with grad mode on: a refresh first asked for under
+    no_grad must still give the view its history, since the version it records is not redone.
+    """
     info = view._view
-    if info.base._vc[0] == info.version:
+    base = info.base
+    if base._vc[0] == info.version or not base._requires_grad:
         return
-    adopt_history(view, replay(info.base, info.steps))
-    info.version = info.base._vc[0]
+    with enable_grad():
+        adopt_history(view, replay(base, info.steps))
+    info.version = base._vc[0]
 
 
 def base_positions(view: Tensor) -> np.ndarray:

@@ -32,7 +32,7 @@ class IndexAccumulate(ArrayFunction):
     @staticmethod
     def forward(ctx, values, key, shape):
         ctx.key = key
-        result = np.zeros(shape, dtype=values.dtype)
+        result = _backend.array_module(values).zeros(shape, dtype=values.dtype)
         if all(isinstance(k, _BASIC) for k in key):
             result[key] = values  # basic indexing never repeats an element
         else:
@@ -63,7 +63,7 @@ class ScatterAdd(ArrayFunction):
     @staticmethod
     def forward(ctx, values, index, dim, shape):
         ctx.index, ctx.dim = index, dim
-        result = np.zeros(shape, dtype=values.dtype)
+        result = _backend.array_module(values).zeros(shape, dtype=values.dtype)
         _backend.add_at(result, _full_index(index, dim), values)
         return result
 
@@ -88,7 +88,7 @@ class Scatter(ArrayFunction):
     def backward(ctx, grad):
         grad_x = grad_src = None
         if ctx.needs_input_grad[0]:
-            kept = np.ones(grad.shape, dtype=grad._data.dtype)
+            kept = _backend.array_module(grad._data).ones(grad.shape, dtype=grad._data.dtype)
             kept[_full_index(ctx.index, ctx.dim)] = 0
             grad_x = grad * constant(kept)
         if ctx.needs_input_grad[1]:
@@ -105,13 +105,24 @@ def _full_index(index, dim: int) -> tuple:
     return tuple(grids)
 
 
+def _is_array(part) -> bool:
+    return hasattr(part, "ndim") and not isinstance(part, np.generic)
+
+
 def _index_part(item):
     """Converts one part of an index (Tensor, list, number, slice) to what NumPy takes."""
     if isinstance(item, Tensor):
-        return item._data
-    if isinstance(item, list):
-        converted = np.asarray([_index_part(i) for i in item])
-        return converted
+        item = item._data
+    elif isinstance(item, (list, tuple)):
+        item = np.asarray([_index_part(i) for i in item])
+        if item.size == 0:
+            item = item.astype(np.int64)  # torch reads x[[]] as an empty integer index
+    if not _is_array(item):
+        return item
+    if item.dtype == np.uint8:
+        return item.astype(bool)  # PyTorch's (deprecated) byte masks
+    if item.ndim == 0 and item.dtype.kind in "iu":
+        return int(item)  # PyTorch treats a 0-d integer tensor as an int, not an array
     return item
 
 
@@ -120,7 +131,7 @@ def normalize_key(key) -> tuple:
     parts = key if isinstance(key, tuple) else (key,)
     parts = tuple(_index_part(p) for p in parts)
     for part in parts:
-        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+        if _is_array(part) and part.dtype.kind not in "iub":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors, "
                              f"got {part.dtype}")
     if not any(p is Ellipsis for p in parts):
@@ -128,13 +139,79 @@ def normalize_key(key) -> tuple:
     return parts
 
 
+def _is_int(part) -> bool:
+    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
+
+
+def split_key(parts: tuple, shape: tuple):
+    """(basic, advanced) keys with x[parts] == x[basic][advanced] under PyTorch's rules, or
+    None when NumPy's rules already agree.
+
+    Note [ints before advanced indices]: NumPy counts an int as an advanced index, so in
+    x[1, :, [0, 4]] the int and the array are "separated by a slice" and the result's advanced
+    dim moves to the front, (2, 4) for x of shape (3, 4, 5). PyTorch selects with the ints
+    first and gives (4, 2). Indexing with the ints (and slices, None, Ellipsis) first, then
+    with the arrays, gives PyTorch's result. Array indices are range-checked here, so errors
+    name the dim of `x`, not of the intermediate.
+    """
+    if not (any(_is_int(p) for p in parts) and any(_is_array(p) and p.ndim for p in parts)):
+        return None
+    consumed = sum(p.ndim if _is_array(p) and p.dtype == np.bool_ else 1
+                   for p in parts if not _adds_dim(p) and p is not Ellipsis)
+    basic, advanced, dim = [], [], 0
+    for part in parts:
+        if part is Ellipsis:
+            basic.append(part)
+            advanced.append(part)
+            dim += len(shape) - consumed
+        elif _is_int(part):
+            basic.append(part)
+            dim += 1
+        elif _is_array(part):
+            width = part.ndim if part.dtype == np.bool_ else 1
+            if part.dtype != np.bool_ and dim < len(shape):
+                _check_range(part, shape[dim], dim)
+            basic.extend([slice(None)] * width)
+            advanced.append(part)
+            dim += width
+        else:
+            basic.append(part)
+            advanced.append(slice(None))
+            dim += not _adds_dim(part)
+    return tuple(basic), tuple(advanced)
+
+
+def _adds_dim(part) -> bool:
+    """None, True and False insert a dim and consume none."""
+    return part is None or isinstance(part, (bool, np.bool_))
+
+
+def _check_range(index, size: int, dim: int) -> None:
+    if index.size and (index.max() >= size or index.min() < -size):
+        bad = index.max() if index.max() >= size else index.min()
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
 def getitem(input: Tensor, key) -> Tensor:
-    """input[key]: ints, slices, None, Ellipsis, bool masks and integer arrays, mixed."""
+    """input[key]: ints, slices, None, Ellipsis, bool masks and integer arrays, mixed; see
+    Note [ints before advanced indices]."""
     parts = normalize_key(key)
     try:
-        return mark_view(GetItem.apply(input, parts), input, getitem, parts)
+        split = split_key(parts, input._data.shape)
+        if split is None:
+            return mark_view(GetItem.apply(input, parts), input, getitem, parts)
     except IndexError as error:
         raise IndexError(f"{error} (indexing a tensor of shape {list(input.shape)})") from None
+    return getitem(getitem(input, split[0]), split[1])
+
+
+def write_at(target, parts: tuple, values) -> None:
+    """target[parts] = values on arrays, with getitem's index semantics."""
+    split = split_key(parts, target.shape)
+    if split is None:
+        target[parts] = values
+    else:
+        target[split[0]][split[1]] = values  # target[basic] is a view: writes go through
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
@@ -157,9 +234,7 @@ def _checked_index(index, size: int, dim: int) -> np.ndarray:
     data = as_tensor(index)._data
     if data.dtype.kind not in "iu":
         raise RuntimeError(f"expected an int64 index tensor, got {data.dtype}")
-    if data.size and (data.max() >= size or data.min() < -size):
-        bad = data.max() if data.max() >= size else data.min()
-        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    _check_range(data, size, dim)
     return np.where(data < 0, data + size, data) if data.size and data.min() < 0 else data
 
 
@@ -251,9 +326,16 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
-    """The indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
-    found = np.nonzero(as_tensor(input)._data)
+    """The indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones.
+
+    A 0-d input counts as 1-D for `as_tuple`, as in PyTorch."""
+    data = as_tensor(input)._data
+    if data.ndim == 0:
+        found = np.nonzero(data.reshape(1))[0].astype(np.int64)
+        if as_tuple:
+            return (constant(found),)
+        return constant(np.zeros((found.size, 0), dtype=np.int64))
+    found = np.nonzero(data)
     if as_tuple:
         return tuple(constant(i.astype(np.int64)) for i in found)
-    return constant(np.stack(found, axis=1).astype(np.int64) if found else
-                    np.zeros((0, 0), dtype=np.int64))
+    return constant(np.stack(found, axis=1).astype(np.int64))

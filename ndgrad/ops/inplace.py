@@ -60,20 +60,21 @@ def _check_leaf(t: Tensor) -> None:
 
 
 def _fit(result: Tensor, target: Tensor, name: str) -> Tensor:
-    """`result` in target's dtype, refusing casts PyTorch refuses (e.g. float into int).
-
-    Also refuses a result that broadcast to a larger shape than the target's (`x += y` where
-    y has more dims or non-singleton sizes x lacks).
-    """
-    if result._data.shape != target._data.shape:
-        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast "
-                           f"shape {list(result.shape)}")
+    """`result` in target's dtype, refusing casts PyTorch refuses (e.g. float into int)."""
     if result._data.dtype == target._data.dtype:
         return result
     if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):
         raise RuntimeError(f"{name}: result type {result.dtype.name} can't be cast to the "
                            f"desired output type {target.dtype.name}")
     return ew.to_dtype(result, target.dtype)
+
+
+def _fit_result(result: Tensor, target: Tensor, name: str) -> Tensor:
+    """An in-place op's result fitted to its target, refusing one broadcast past its shape."""
+    if result._data.shape != target._data.shape:
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast "
+                           f"shape {list(result.shape)}")
+    return _fit(result, target, name)
 
 
 def _write(target: Tensor, values: Tensor) -> None:
@@ -95,10 +96,10 @@ def apply_inplace(self: Tensor, name: str, compute, *others) -> Tensor:
     if not recording:
         with no_grad():
             result = compute(self)
-        _write(self, _fit(result, self, name))
+        _write(self, _fit_result(result, self, name))
         return self
     if self._view is None:
-        result = _fit(compute(_snapshot(self)), self, name)
+        result = _fit_result(compute(_snapshot(self)), self, name)
         _write(self, result)
         _views.adopt_history(self, result)
         return self
@@ -110,7 +111,7 @@ def _apply_to_view(view: Tensor, name: str, compute) -> None:
     info = view._view
     base = info.base
     old_base = _snapshot(base)
-    new_values = _fit(compute(_views.replay(old_base, info.steps)), view, name)
+    new_values = _fit_result(compute(_views.replay(old_base, info.steps)), view, name)
     new_base = ViewScatter.apply(old_base, new_values, _views.base_positions(view))
     _write(base, new_base)
     _views.adopt_history(base, new_base)
@@ -218,14 +219,15 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None
 
 
 def setitem(self: Tensor, key, value) -> None:
-    """self[key] = value: the elements at key take value (broadcast), in place."""
+    """self[key] = value: the elements at key take value (broadcast, cast to self's dtype)."""
     if not isinstance(value, Tensor):
         value = constant(np.asarray(value, dtype=self._data.dtype))
-
     key = normalize_key(key)
 
     def assign(t: Tensor) -> Tensor:
-        return IndexPut.apply(t, _fit(value, t, "setitem"), key)
+        # Assignment casts whatever the dtypes, as PyTorch's copy_ does (float into int too).
+        cast = value if value._data.dtype == t._data.dtype else ew.to_dtype(value, t.dtype)
+        return IndexPut.apply(t, cast, key)
     apply_inplace(self, "setitem", assign, value)
 
 
@@ -236,16 +238,25 @@ class IndexPut(ArrayFunction):
     def forward(ctx, x, values, key):
         ctx.key, ctx.values_shape = key, np.shape(values)
         result = x.copy()
-        result[key] = values
+        indexing.write_at(result, key, values)
         return result
 
     @staticmethod
     def backward(ctx, grad):
         grad_x = grad_values = None
         if ctx.needs_input_grad[0]:
-            kept = np.ones(grad._data.shape, dtype=grad._data.dtype)
-            kept[ctx.key] = 0
+            kept = np.ones_like(grad._data)
+            indexing.write_at(kept, ctx.key, 0)
             grad_x = grad * constant(kept)
         if ctx.needs_input_grad[1]:
-            grad_values = sum_to(getitem(grad, ctx.key), ctx.values_shape)
+            grad_values = _unbroadcast(getitem(grad, ctx.key), ctx.values_shape)
         return grad_x, grad_values, None
+
+
+def _unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
+    """sum_to, also for values with more leading 1-dims than the indexed shape (NumPy and
+    PyTorch drop those when assigning)."""
+    lead = len(shape) - grad.ndim
+    if lead > 0:
+        return reshape(sum_to(grad, shape[lead:]), shape)
+    return sum_to(grad, shape)

@@ -249,6 +249,14 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
 swapdims = swapaxes
 
 
+def contiguous(input: Tensor) -> Tensor:
+    """`input` itself when its data is laid out row-major, else a row-major copy (so that
+    `view` accepts it)."""
+    if input._data.flags.c_contiguous:
+        return input
+    return input.clone()
+
+
 def mT(input: Tensor) -> Tensor:
     """Transposes the last two dims (a batch of matrices); a 0-D tensor is returned as is."""
     if input.ndim == 1:

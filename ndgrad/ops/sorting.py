@@ -13,15 +13,16 @@ from ndgrad.ops._common import as_tensor, constant, normalize_dim
 from ndgrad.ops.indexing import take_along_dim
 
 
-
 def _order(data: np.ndarray, dim: int, descending: bool, stable: bool) -> np.ndarray:
-    if data.dtype == np.bool_:
-        data = data.astype(np.int8)
-    keys = -data if descending and data.dtype.kind != "u" else data
-    order = np.argsort(keys, axis=dim, kind="stable" if stable or descending else None)
-    if descending and data.dtype.kind == "u":
-        order = np.flip(np.argsort(data, axis=dim, kind="stable"), dim)
-    return order.astype(np.int64)
+    """Indices that sort `data` along `dim`, NaN counting as the largest value (as in PyTorch).
+
+    Descending is the reverse of a stable ascending sort of the reversed data: ties keep their
+    input order, NaN comes first, and no negation can overflow (int64 min, unsigned ints).
+    """
+    if not descending:
+        return np.argsort(data, axis=dim, kind="stable" if stable else None).astype(np.int64)
+    reversed_order = np.argsort(np.flip(data, dim), axis=dim, kind="stable")
+    return (data.shape[dim] - 1 - np.flip(reversed_order, dim)).astype(np.int64)
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -51,6 +52,8 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     input = as_tensor(input)
     dim = normalize_dim(dim, input.ndim)
     size = input.shape[dim] if input.ndim else 1
+    if input.ndim == 0 and k in (0, 1):
+        return sort(input)  # PyTorch returns the value itself for k=0 too
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range: k={k} but dimension {dim} has size "
                            f"{size}")
@@ -67,6 +70,8 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}: "
                            f"k={k}, size {size}")
+    if input.ndim == 0:
+        return sort(input)
     order = _order(input._data, dim, False, stable=True)
     indices = constant(np.take(order, [k - 1], axis=dim))
     values = take_along_dim(input, indices, dim)

@@ -3,11 +3,17 @@ from ndgrad.nn.functional.activation import (celu, elu, gelu, glu, hardsigmoid, 
                                              hardtanh, leaky_relu, log_softmax, mish, prelu,
                                              relu, relu6, selu, sigmoid, silu, softmax, softmin,
                                              softplus, softsign, tanh, tanhshrink, threshold)
+from ndgrad.nn.functional.distance import cosine_similarity, pairwise_distance
 from ndgrad.nn.functional.dropout import alpha_dropout, dropout
 from ndgrad.nn.functional.linear import bilinear, linear
+from ndgrad.nn.functional.normalization import (batch_norm, group_norm, instance_norm,
+                                                layer_norm, normalize, rms_norm)
+from ndgrad.nn.functional.sparse import embedding, embedding_bag, one_hot
 from ndgrad.ops.rearrange import pad
 
-__all__ = ["alpha_dropout", "bilinear", "celu", "dropout", "elu", "gelu", "glu", "hardsigmoid",
+__all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embedding",
+           "embedding_bag", "group_norm", "instance_norm", "layer_norm", "normalize", "one_hot",
+           "pairwise_distance", "rms_norm", "celu", "dropout", "elu", "gelu", "glu", "hardsigmoid",
            "hardswish", "hardtanh", "leaky_relu", "linear", "log_softmax", "mish", "pad",
            "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softmin",
            "softplus", "softsign", "tanh", "tanhshrink", "threshold"]

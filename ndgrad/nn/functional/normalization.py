@@ -1,0 +1,119 @@
+"""Normalisation: layer_norm, rms_norm, group_norm, batch_norm, instance_norm, normalize."""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.grad_mode import no_grad
+from ndgrad.ops import elementwise as ew
+from ndgrad.ops import reduction
+
+
+def _normalized_dims(input: Tensor, normalized_shape, name: str) -> tuple:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size "
+                           f"{list(input.shape)}")
+    return tuple(range(input.ndim - len(shape), input.ndim))
+
+
+def _standardize(input: Tensor, dims: tuple, eps: float) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over `dims`, with the biased variance."""
+    centered = input - reduction.mean(input, dims, keepdim=True)
+    variance = reduction.mean(centered * centered, dims, keepdim=True)
+    return centered * ew.rsqrt(variance + eps)
+
+
+def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    if weight is not None:
+        x = x * weight
+    return x if bias is None else x + bias
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Standardises over the last len(normalized_shape) dims, then applies weight and bias."""
+    dims = _normalized_dims(input, normalized_shape, "layer_norm")
+    return _affine(_standardize(input, dims, eps), weight, bias)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the last dims, times weight; eps defaults to the dtype's
+    machine epsilon, as in PyTorch."""
+    dims = _normalized_dims(input, normalized_shape, "rms_norm")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    result = input * ew.rsqrt(reduction.mean(input * input, dims, keepdim=True) + eps)
+    return result if weight is None else result * weight
+
+
+def _channel_shape(input: Tensor) -> tuple:
+    """(C, 1, 1, ...): how a per-channel vector broadcasts against (N, C, ...)."""
+    return (input.shape[1],) + (1,) * (input.ndim - 2)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Standardises each group of channels of each sample, then applies per-channel affine."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    batch = input.shape[0]
+    grouped = input.reshape(batch, num_groups, -1)
+    normalized = _standardize(grouped, (2,), eps).reshape(input.shape)
+    channel = _channel_shape(input)
+    return _affine(normalized, None if weight is None else weight.reshape(channel),
+                   None if bias is None else bias.reshape(channel))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Standardises each channel (dim 1) over the batch and spatial dims.
+
+    In training, batch statistics are used and the running ones updated in place:
+    running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance.
+    Otherwise the running statistics are used.
+    """
+    dims = (0,) + tuple(range(2, input.ndim))
+    channel = _channel_shape(input)
+    if training or running_mean is None:
+        count = input.numel() // input.shape[1]
+        if training and count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {list(input.shape)}")
+        mean = reduction.mean(input, dims, keepdim=True)
+        centered = input - mean
+        variance = reduction.mean(centered * centered, dims, keepdim=True)
+        if training and running_mean is not None:
+            with no_grad():
+                unbiased = variance.detach().reshape(-1) * (count / max(count - 1, 1))
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(-1) * momentum)
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+        normalized = centered * ew.rsqrt(variance + eps)
+    else:
+        normalized = (input - running_mean.reshape(channel)) * \
+            ew.rsqrt(running_var.reshape(channel) + eps)
+    return _affine(normalized, None if weight is None else weight.reshape(channel),
+                   None if bias is None else bias.reshape(channel))
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Standardises each channel of each sample over its spatial dims."""
+    dims = tuple(range(2, input.ndim))
+    normalized = _standardize(input, dims, eps)
+    channel = _channel_shape(input)
+    return _affine(normalized, None if weight is None else weight.reshape(channel),
+                   None if bias is None else bias.reshape(channel))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """input / max(||input||_p, eps) along `dim`."""
+    norm = reduction.norm(input, p, dim, keepdim=True)
+    return input / ew.clamp(norm, min=eps)

@@ -1,0 +1,105 @@
+"""Lookup tables: embedding, embedding_bag, one_hot."""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.grad_mode import no_grad
+from ndgrad.ops import elementwise as ew
+from ndgrad.ops import reduction
+from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops.indexing import getitem, index_add
+
+
+def _indices(input, num_embeddings: int) -> np.ndarray:
+    data = as_tensor(input)._data
+    if data.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {data.dtype} instead")
+    if data.size and (data.min() < 0 or data.max() >= num_embeddings):
+        bad = data.max() if data.max() >= num_embeddings else data.min()
+        raise IndexError(f"index {bad} is out of range for an embedding of "
+                         f"{num_embeddings} rows")
+    return data
+
+
+def _renorm_(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scales the referenced rows whose norm exceeds max_norm down to it, in place."""
+    rows = np.unique(indices)
+    with no_grad():
+        norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight._data[rows] *= scale[:, None].astype(weight._data.dtype)
+        weight._vc[0] += 1
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of `weight` at the integer `input`; the padding_idx row gets no gradient."""
+    indices = _indices(input, weight.shape[0])
+    if max_norm is not None:
+        _renorm_(weight, indices, max_norm, norm_type)
+    output = getitem(weight, indices)
+    if padding_idx is not None:
+        padding_idx = padding_idx % weight.shape[0]
+        is_padding = constant((indices == padding_idx)[..., None])
+        output = ew.where(is_padding, output.detach(), output)
+    return output
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2, mode: str = "mean",
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxes of embedding rows per bag: the rows of a 2-D input, or the runs of
+    a 1-D input that start at `offsets`."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+    indices = _indices(input, weight.shape[0])
+    if indices.ndim == 2:
+        bags = np.repeat(np.arange(indices.shape[0]), indices.shape[1])
+        count, indices = indices.shape[0], indices.reshape(-1)
+    else:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = as_tensor(offsets)._data
+        count = len(starts) - 1 if include_last_offset else len(starts)
+        bags = np.searchsorted(starts, np.arange(len(indices)), side="right") - 1
+    if max_norm is not None:
+        _renorm_(weight, indices, max_norm, norm_type)
+    keep = np.ones(len(indices), dtype=bool) if padding_idx is None else \
+        indices != padding_idx % weight.shape[0]
+    rows = getitem(weight, indices[keep])
+    if per_sample_weights is not None:
+        rows = rows * getitem(per_sample_weights.reshape(-1), np.nonzero(keep)[0]).unsqueeze(1)
+    bags = bags[keep]
+    if mode == "max":
+        return _bag_max(rows, bags, count, weight)
+    zeros = constant(np.zeros((count, weight.shape[1]), dtype=weight._data.dtype))
+    total = index_add(zeros, 0, constant(bags), rows)
+    if mode == "sum":
+        return total
+    sizes = np.bincount(bags, minlength=count).astype(weight._data.dtype)
+    return total / constant(np.maximum(sizes, 1)[:, None])
+
+
+def _bag_max(rows: Tensor, bags: np.ndarray, count: int, weight: Tensor) -> Tensor:
+    from ndgrad.ops.shape import stack
+    empty = constant(np.zeros(weight.shape[1], dtype=weight._data.dtype))
+    pieces = [reduction.amax(getitem(rows, np.nonzero(bags == b)[0]), 0)
+              if np.any(bags == b) else empty for b in range(count)]
+    return stack(pieces) if pieces else constant(np.zeros((0, weight.shape[1]),
+                                                          dtype=weight._data.dtype))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot vectors along a new last dim; num_classes=-1 uses max + 1."""
+    data = as_tensor(tensor)._data
+    if data.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(data.max()) + 1 if data.size else 0
+    if data.size and (data.min() < 0 or data.max() >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes and non-negative.")
+    return constant((data[..., None] == np.arange(num_classes)).astype(np.int64))
