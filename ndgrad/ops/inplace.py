@@ -89,7 +89,7 @@ def _write(target: Tensor, values: Tensor) -> None:
 def apply_inplace(self: Tensor, name: str, compute, *others) -> Tensor:
     """Sets self to compute(self), in place; `others` are the tensors compute also reads."""
     recording = is_grad_enabled() and (
-        self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        self._requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
         or (self._view is not None and self._view.base._requires_grad))
     if is_grad_enabled():
         _check_leaf(self)

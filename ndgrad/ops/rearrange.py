@@ -6,10 +6,10 @@ import numpy as np
 from ndgrad._tensor import Tensor, _parse_shape
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops._common import constant, normalize_dim
+from ndgrad.ops._common import constant, dims as normalize_dims, normalize_dim
 from ndgrad.ops._views import mark_view
 from ndgrad.ops.indexing import getitem
-from ndgrad.ops.shape import narrow, reshape
+from ndgrad.ops.shape import movedim, narrow, reshape
 
 
 class Flip(ArrayFunction):
@@ -94,8 +94,9 @@ class DiagonalScatter(ArrayFunction):
 
 def flip(input: Tensor, dims) -> Tensor:
     """Reverses the order of elements along `dims`."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(input, tuple(normalize_dim(d, input.ndim) for d in dims))
+    dims = normalize_dims(dims, input.ndim) or ()
+    # A scalar's dim 0 (or -1) names the scalar itself: there is nothing to reverse.
+    return Flip.apply(input, dims if input.ndim else ())
 
 
 def fliplr(input: Tensor) -> Tensor:
@@ -111,12 +112,14 @@ def flipud(input: Tensor) -> Tensor:
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Shifts elements cyclically; without dims the flattened tensor is rolled."""
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    if dims is None:
+    if dims is None and len(shifts) == 1:
         return reshape(Roll.apply(reshape(input, (-1,)), shifts, (0,)), input.shape)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
                            f"{len(dims)}")
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return Roll.apply(input, shifts, tuple(normalize_dim(d, input.ndim) for d in dims))
 
 
@@ -171,9 +174,10 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     n = input.shape[-1] + abs(offset)
     shape = input._data.shape[:-1] + (n, n)
     dim1, dim2 = normalize_dim(dim1, len(shape)), normalize_dim(dim2, len(shape))
-    if (dim1, dim2) != (len(shape) - 2, len(shape) - 1):
-        raise RuntimeError("diag_embed: only the last two dims are supported here")
-    return DiagonalScatter.apply(input, shape, offset, dim1, dim2)
+    if dim1 == dim2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    result = DiagonalScatter.apply(input, shape, offset, len(shape) - 2, len(shape) - 1)
+    return movedim(result, (-2, -1), (dim1, dim2))
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -238,6 +242,9 @@ def _pad_by_index(input: Tensor, widths, numpy_mode: str, mode: str) -> Tensor:
     indices = []
     for dim, (before, after) in enumerate(widths):
         size = input.shape[dim]
+        if size == 0 and (before or after):
+            raise RuntimeError(f"{mode} padding of dimension {dim} of input "
+                               f"{list(input.shape)}: there are no elements to pad with")
         if mode == "reflect" and (before >= size or after >= size):
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
                                f"input dimension, but got: padding ({before}, {after}) at "

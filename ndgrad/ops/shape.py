@@ -80,13 +80,17 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
     shape = _parse_shape((shape,)) if not isinstance(shape, int) else (shape,)
     if input._data.shape == shape:
         return input
-    try:
-        np.broadcast_shapes(input._data.shape, shape)
-    except ValueError:
+    lead = len(shape) - input._data.ndim
+    if lead < 0 or any(have not in (1, want) for have, want in zip(input._data.shape,
+                                                                    shape[lead:])):
         raise RuntimeError(f"The expanded size of the tensor must match the existing size at "
                            f"non-singleton dimensions: cannot expand {list(input.shape)} to "
-                           f"{list(shape)}") from None
-    return BroadcastTo.apply(input, shape)
+                           f"{list(shape)}")
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"The expanded size of the tensor ({min(shape)}) isn't allowed in a "
+                           f"leading, non-existing dimension {shape.index(min(shape))}")
+    # A view, so that an in-place change of the base reaches its graph (see ops/_views.py).
+    return mark_view(BroadcastTo.apply(input, shape), input, broadcast_to, shape)
 
 
 def expand(input: Tensor, *sizes) -> Tensor:
@@ -190,8 +194,10 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     if dim is None:
         targets = {i for i, s in enumerate(shape) if s == 1}
     else:
-        dim = dim if isinstance(dim, (tuple, list)) else (dim,)
-        targets = {normalize_dim(d, input.ndim) for d in dim}
+        dim = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+        targets = [normalize_dim(d, input.ndim) for d in dim]
+        if len(set(targets)) != len(targets):
+            raise RuntimeError(f"dim {targets[0]} appears multiple times in the list of dims")
         targets = {d for d in targets if input.ndim and shape[d] == 1}
     return reshape(input, tuple(s for i, s in enumerate(shape) if i not in targets))
 
@@ -208,6 +214,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if input.ndim == 0:
         return reshape(input, (1,))
     start, end = normalize_dim(start_dim, input.ndim), normalize_dim(end_dim, input.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input._data.shape
     return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
 
@@ -216,6 +224,8 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Splits dim `dim` into `sizes` (one of which may be -1)."""
     dim = normalize_dim(dim, input.ndim)
     shape = input._data.shape
+    if not _parse_shape((sizes,)):
+        raise RuntimeError("unflatten: sizes must be non-empty")
     try:
         sizes = _infer_shape(_parse_shape((sizes,)), shape[dim])
     except RuntimeError:
@@ -236,6 +246,9 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     ndim = input.ndim
     source = [normalize_dim(d, ndim) for d in source]
     destination = [normalize_dim(d, ndim) for d in destination]
+    for name, dims in (("source", source), ("destination", destination)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
     rest = iter(d for d in range(ndim) if d not in source)
     placed = dict(zip(destination, source))
     return permute(input, tuple(placed[i] if i in placed else next(rest) for i in range(ndim)))
@@ -349,14 +362,16 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def hstack(tensors) -> Tensor:
-    """Joins along dim 1 (dim 0 for 1-D tensors)."""
-    tensors = list(tensors)
-    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+    """Joins along dim 1 (dim 0 for 1-D tensors, and for scalars, taken as 1-D)."""
+    tensors = [as_tensor(t) for t in tensors]
+    tensors = [reshape(t, (1,)) if t.ndim == 0 else t for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
-    """Joins along dim 0, treating 1-D tensors as rows."""
-    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+    """Joins along dim 0, treating 1-D tensors (and scalars) as rows."""
+    tensors = [as_tensor(t) for t in tensors]
+    return cat([reshape(t, (1, -1)) if t.ndim < 2 else t for t in tensors], 0)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
@@ -393,7 +408,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     the listed sizes."""
     dim = normalize_dim(dim, tensor.ndim)
     size = tensor._data.shape[dim]
-    if isinstance(split_size_or_sections, int):
+    if isinstance(split_size_or_sections, (int, np.integer)):
         step = split_size_or_sections
         if step <= 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "

@@ -89,23 +89,22 @@ def _random(shape, seed=0):
     return np.random.default_rng(seed).uniform(-1.5, 1.5, size=shape)
 
 
-# Each case: (function name, how to call it with inputs made by `lib`, input shapes).
+# Each case: (test id, function, how to call it on inputs of either library, input shapes).
 CASES = [
-    ("ScaledExp", lambda f, x, y: f.apply(x, 2.5, y), [(3, 4), (3, 4)]),
-    ("Cube", lambda f, x: f.apply(x), [(5,)]),
-    ("SinCos", lambda f, x: sum(o.sum() for o in f.apply(x)), [(2, 3)]),
-    ("SinCos_one_output_used", lambda f, x: f.apply(x)[1] * 2, [(4,)]),
-    ("MaxWithIndex", lambda f, x: f.apply(x)[0] * 3, [(4, 3)]),
+    ("scaled_exp", "ScaledExp", lambda f, x, y: f.apply(x, 2.5, y), [(3, 4), (3, 4)]),
+    ("cube", "Cube", lambda f, x: f.apply(x), [(5,)]),
+    ("sin_cos", "SinCos", lambda f, x: sum(o.sum() for o in f.apply(x)), [(2, 3)]),
+    ("sin_cos_one_output_used", "SinCos", lambda f, x: f.apply(x)[1] * 2, [(4,)]),
+    ("max_with_index", "MaxWithIndex", lambda f, x: f.apply(x)[0] * 3, [(4, 3)]),
 ]
 
 
-@pytest.mark.parametrize("name, call, shapes", CASES, ids=[c[0] for c in CASES])
-def test_custom_function_same_body_on_both_libraries(torch, name, call, shapes):
-    ours, theirs = make_functions(ndgrad), make_functions(torch)
-    key = name.split("_")[0]
+@pytest.mark.parametrize("name, function, call, shapes", CASES, ids=[c[0] for c in CASES])
+def test_custom_function_same_body_on_both_libraries(torch, name, function, call, shapes):
+    ours, theirs = make_functions(ndgrad)[function], make_functions(torch)[function]
     pairs = [_pair(torch, _random(s, seed=i)) for i, s in enumerate(shapes)]
-    out_ours = call(ours[key], *[p[0] for p in pairs])
-    out_theirs = call(theirs[key], *[p[1] for p in pairs])
+    out_ours = call(ours, *[p[0] for p in pairs])
+    out_theirs = call(theirs, *[p[1] for p in pairs])
     assert_close(out_ours, out_theirs, "float64", f"{name}: forward")
     seed = _random(tuple(out_theirs.shape), seed=7)
     out_ours.backward(ndgrad.tensor(seed))

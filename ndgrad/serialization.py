@@ -1,0 +1,237 @@
+"""save and load: checkpoints in the safetensors format, written atomically, never pickled.
+
+A file holds the tensors of a (nested) object as safetensors tensors and the object's structure
+(dicts, lists, tuples, numbers, strings, bools, None) as JSON in the safetensors metadata,
+with a SHA-256 of the tensor bytes. A flat dict of named tensors (a state_dict) keeps its
+names, so `safetensors.torch.load_file` reads it as a torch state_dict, and a file written by
+torch's safetensors loads back as a dict of tensors.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+
+__all__ = ["save", "load"]
+
+_STRUCTURE_KEY = "ndgrad.structure"
+_CHECKSUM_KEY = "ndgrad.sha256"
+# safetensors caps its JSON header at 100 MB; a larger declared size means a damaged file.
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+def _safetensors():
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError("ndgrad.save/load need the 'safetensors' package: "
+                          "pip install safetensors") from None
+    return safetensors.numpy
+
+
+# ---------------------------------------------------------------- encoding the structure
+
+
+def _is_state_dict(obj: Any) -> bool:
+    return isinstance(obj, dict) and bool(obj) and all(
+        isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
+
+
+def _encode(obj: Any, path: str, tensors: dict) -> Any:
+    """The JSON description of `obj`; tensors are collected into `tensors` by name."""
+    if isinstance(obj, Tensor):
+        name = path or "tensor"
+        while name in tensors:
+            name += "_"
+        tensors[name] = _contiguous(obj)
+        return {"tensor": name}
+    if obj is None or isinstance(obj, (bool, str)):
+        return {"value": obj}
+    if isinstance(obj, (int, np.integer)):
+        return {"int": int(obj)}
+    if isinstance(obj, (float, np.floating)):
+        return {"float": repr(float(obj))}  # repr keeps inf and nan, which JSON lacks
+    if isinstance(obj, (list, tuple)):
+        items = [_encode(v, f"{path}/{i}" if path else str(i), tensors) for i, v in enumerate(obj)]
+        return {"list" if isinstance(obj, list) else "tuple": items}
+    if isinstance(obj, dict):
+        entries = [[_encode(k, "", {}), _encode(v, f"{path}/{k}" if path else str(k), tensors)]
+                   for k, v in obj.items()]
+        for (key, _), original in zip(entries, obj):
+            if "tensor" in key or "list" in key or "tuple" in key:
+                raise TypeError(f"ndgrad.save: dict key {original!r} is not a number, string, "
+                                "bool or None")
+        return {"dict": entries}
+    raise TypeError(f"ndgrad.save can store tensors, numbers, strings, bools, None and "
+                    f"dicts/lists/tuples of them, not {type(obj).__name__}")
+
+
+def _decode(node: Any, tensors: dict) -> Any:
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"corrupt checkpoint structure near {str(node)[:80]!r}")
+    (kind, value), = node.items()
+    if kind == "tensor":
+        if value not in tensors:
+            raise ValueError(f"corrupt checkpoint: tensor {value!r} is missing")
+        return Tensor._make(tensors[value])
+    if kind == "value":
+        return value
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if kind == "list":
+        return [_decode(v, tensors) for v in value]
+    if kind == "tuple":
+        return tuple(_decode(v, tensors) for v in value)
+    if kind == "dict":
+        return {_decode(k, tensors): _decode(v, tensors) for k, v in value}
+    raise ValueError(f"corrupt checkpoint: unknown entry kind {kind!r}")
+
+
+def _contiguous(t: Tensor) -> np.ndarray:
+    # Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.
+    array = t.detach().numpy()
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def _checksum(tensors: dict) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        digest.update(name.encode())
+        digest.update(tensors[name].tobytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- save
+
+
+def _serialize(obj: Any) -> bytes:
+    tensors: dict = {}
+    if _is_state_dict(obj):
+        for name, t in obj.items():
+            tensors[name] = _contiguous(t)
+        structure = {"dict": [[{"value": k}, {"tensor": k}] for k in obj]}
+    else:
+        structure = _encode(obj, "", tensors)
+    metadata = {_STRUCTURE_KEY: json.dumps(structure), _CHECKSUM_KEY: _checksum(tensors)}
+    return _safetensors().save(tensors, metadata=metadata)
+
+
+def save(obj: Any, f, **unused) -> None:
+    """Writes `obj` (tensors, numbers, strings, bools, None, nested dicts/lists/tuples) to a
+    path or a binary file object.
+
+    A path is written atomically: to a temporary file in the same folder, flushed and synced,
+    then moved over the target, so an error part way leaves any previous file intact.
+    """
+    data = _serialize(obj)
+    if not isinstance(f, (str, os.PathLike)):
+        f.write(data)
+        return
+    path = os.fspath(f)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".ndgrad-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+# ---------------------------------------------------------------- load
+
+
+def _looks_pickled(data: bytes) -> bool:
+    """Pickles (protocol 2+) start with 0x80; torch.save archives are zip files ('PK')."""
+    return data[:1] == b"\x80" or data[:2] == b"PK"
+
+
+def _check_header(data: bytes, name: str) -> dict:
+    """Parses and checks the safetensors header: sizes, offsets, dtypes. Raises ValueError."""
+    if len(data) < 8:
+        raise ValueError(f"{name} is not an ndgrad checkpoint: only {len(data)} bytes")
+    header_size, = struct.unpack("<Q", data[:8])
+    if header_size > min(_MAX_HEADER, len(data) - 8):
+        raise ValueError(f"{name} is truncated or not a safetensors checkpoint (header of "
+                         f"{header_size} bytes declared, file has {len(data)} bytes)")
+    try:
+        header = json.loads(data[8:8 + header_size])
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{name} is corrupt: unreadable header ({error})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{name} is corrupt: the header is not a JSON object")
+    body = len(data) - 8 - header_size
+    end = 0
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        begin, stop = entry.get("data_offsets", (0, -1)) if isinstance(entry, dict) else (0, -1)
+        if not 0 <= begin <= stop <= body:
+            raise ValueError(f"{name} is truncated or corrupt: tensor {key!r} lies at bytes "
+                             f"{begin}..{stop} of a {body}-byte data section")
+        end = max(end, stop)
+    if end != body:
+        raise ValueError(f"{name} is corrupt: {body - end} bytes beyond the last tensor")
+    return header
+
+
+def load(f, map_location=None, weights_only: bool = True, **unused) -> Any:
+    """Reads what `save` wrote (or any safetensors file) from a path or binary file object.
+
+    Never executes code: pickles and torch.save archives are refused. A truncated or corrupt
+    file raises ValueError; nothing is returned half loaded.
+    """
+    name = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the checkpoint"
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as handle:
+            data = handle.read()
+    else:
+        data = f.read()
+    try:
+        header = _check_header(data, name)
+    except ValueError:
+        if _looks_pickled(data):
+            raise ValueError(f"{name} looks like a pickle or torch.save archive; ndgrad.load "
+                             "only reads safetensors checkpoints and never unpickles "
+                             "(unpickling can run arbitrary code)") from None
+        raise
+    try:
+        tensors = _safetensors().load(data)
+    except Exception as error:
+        raise ValueError(f"{name} is corrupt: {error}") from None
+    metadata = header.get("__metadata__") or {}
+    expected = metadata.get(_CHECKSUM_KEY)
+    if expected is not None and expected != _checksum(tensors):
+        raise ValueError(f"{name} is corrupt: its tensor data does not match the checksum")
+    if _STRUCTURE_KEY not in metadata:
+        return {k: Tensor._make(v) for k, v in tensors.items()}
+    try:
+        structure = json.loads(metadata[_STRUCTURE_KEY])
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{name} is corrupt: unreadable structure ({error})") from None
+    result = _decode(structure, tensors)
+    if map_location is not None:
+        result = _move(result, map_location)
+    return result
+
+
+def _move(obj: Any, location) -> Any:
+    if isinstance(obj, Tensor):
+        return obj.to(location)
+    if isinstance(obj, dict):
+        return {k: _move(v, location) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_move(v, location) for v in obj)
+    return obj
