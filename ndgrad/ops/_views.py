@@ -44,11 +44,30 @@ def replay(base: Tensor, steps: tuple) -> Tensor:
 
 def adopt_history(target: Tensor, source: Tensor) -> None:
     """Gives `target` the autograd history of `source`, which computed its new value."""
+    old_node, old_nr = target._grad_fn, target._output_nr
     target.grad_fn = source.grad_fn
     target._output_nr = source._output_nr
     target._requires_grad = source._requires_grad
     if source.grad_fn is not None:
         source.grad_fn._rebind_output(source, target)
+    if target._retains_grad and old_node is not None and old_node is not target._grad_fn:
+        _move_retained_grad(target, old_node, old_nr)
+
+
+def _move_retained_grad(target: Tensor, old_node, old_nr: int) -> None:
+    """retain_grad follows a tensor to its new node, as in PyTorch: `.grad` is then the
+    gradient of its latest value; hooks registered earlier stay with the old value."""
+    hooks = getattr(old_node, "_output_hooks", {})
+    entry = hooks.get(old_nr)
+    if entry is not None and entry[0]() is target:
+        hooks[old_nr] = (_no_tensor, entry[1])
+    if target._grad_fn is not None:
+        target._output_hook_list()
+
+
+def _no_tensor() -> None:
+    """Stands for a dead weak reference: the old node retains no tensor's grad any more."""
+    return None
 
 
 def refresh(view: Tensor) -> None:
@@ -63,8 +82,9 @@ def refresh(view: Tensor) -> None:
     if base._vc[0] == info.version or not base._requires_grad:
         return
     with enable_grad():
-        adopt_history(view, replay(base, info.steps))
+        fresh = replay(base, info.steps)
     info.version = base._vc[0]
+    adopt_history(view, fresh)
 
 
 def base_positions(view: Tensor) -> np.ndarray:

@@ -115,10 +115,9 @@ def _apply_to_view(view: Tensor, name: str, compute) -> None:
     new_base = ViewScatter.apply(old_base, new_values, _views.base_positions(view))
     _write(base, new_base)
     _views.adopt_history(base, new_base)
-    _views.adopt_history(view, _views.replay(base, info.steps))
+    _views.refresh(view)
     if new_values.grad_fn is not None:
         new_values.grad_fn._rebind_output(new_values, view)
-    info.version = base._vc[0]
 
 
 # ---------------------------------------------------------------- the in-place ops

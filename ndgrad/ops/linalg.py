@@ -212,7 +212,7 @@ class QR(ArrayFunction):
         ctx.mode = mode
         ctx.set_materialize_grads(False)
         if mode == "r":
-            q, r = np.zeros((0,), dtype=a.dtype), np.linalg.qr(a, mode="r")
+            q, r = np.zeros_like(a, shape=(0,)), np.linalg.qr(a, mode="r")
         else:
             q, r = np.linalg.qr(a, mode=mode)
         ctx.save_for_backward(q, r)
@@ -243,8 +243,7 @@ class QR(ArrayFunction):
             return _mT(Solve.apply(r, _mT(sym)))
         skew = tril(_mT(m_term) - m_term)
         result = _mT(Solve.apply(r[..., :m], _mT(_mm(q, skew))))
-        pad = constant(np.eye(m, n, dtype=q._data.dtype))
-        result = _mm(result, pad)
+        result = _mm(result, _eye(q, m, n))  # pads the columns with zeros up to n
         return result + _mm(q, grad_r) if grad_r is not None else result
 
 
@@ -387,8 +386,9 @@ def _unsqueeze2(x: Tensor) -> Tensor:
     return reshape(x, tuple(x.shape) + (1, 1))
 
 
-def _eye(like: Tensor, n: int) -> Tensor:
-    return constant(np.eye(n, dtype=like._data.dtype))
+def _eye(like: Tensor, n: int, m: int | None = None) -> Tensor:
+    xp = _backend.array_module(like._data)
+    return constant(xp.eye(n, m, dtype=like._data.dtype))
 
 
 # ---------------------------------------------------------------- checks
@@ -845,7 +845,7 @@ def matrix_power(A, n: int) -> Tensor:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, got "
                            f"shape {list(A.shape)}")
     if n == 0:
-        return constant(np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape).copy())
+        return broadcast_to(_eye(A, A.shape[-1]), A.shape).clone()
     base = inv(A) if n < 0 else A
     result = base
     for bit in bin(abs(n))[3:]:  # square-and-multiply over the bits after the leading 1

@@ -221,6 +221,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         # Negative padding crops, in every mode.
         input = _crop(input, widths)
         widths = [(max(b, 0), max(a, 0)) for b, a in widths]
+    if not any(before or after for before, after in widths):
+        return input.clone()
     if mode == "constant":
         return ConstantPad.apply(input, tuple(widths), 0 if value is None else value)
     if mode not in _NUMPY_PAD_MODES:

@@ -275,3 +275,36 @@ def test_saved_output_of_multi_output_function_survives_when_unused():
     double = ExpAndDouble.apply(x)[0]  # the saved output is dropped at once
     double.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+# A custom function as written for PyTorch; only the import line differs between the runs.
+TORCH_SCRIPT = """
+class Softplus(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, beta):
+        ctx.save_for_backward(x)
+        ctx.beta = beta
+        return (1 + (x * beta).exp()).log() / beta
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * (x * ctx.beta).sigmoid(), None
+
+
+x = torch.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+y = Softplus.apply(x, 2.0)
+y.sum().backward()
+result = (y.detach().numpy(), x.grad.numpy())
+"""
+
+
+def test_torch_script_runs_with_import_ndgrad_as_torch(torch):
+    results = []
+    for module in ("ndgrad", "torch"):
+        namespace = {}
+        exec(f"import {module} as torch\n" + TORCH_SCRIPT, namespace)
+        results.append(namespace["result"])
+    (value, grad), (value_torch, grad_torch) = results
+    assert_close(value, value_torch, "float32", "softplus value")
+    assert_close(grad, grad_torch, "float32", "softplus gradient")

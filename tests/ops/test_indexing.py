@@ -101,7 +101,7 @@ PUTS = [
     ("two_adjacent", lambda m: (m.tensor([0, 2, 1]), m.tensor([0, 1, 3])), (3, 5)),
     ("separated", lambda m: (m.tensor([0, 2]), slice(None), m.tensor([1, 3])), (2, 4)),
     ("separated_broadcast", lambda m: (m.tensor([[0], [2]]), slice(1, 3), m.tensor([1, 3, 4])),
-     (2, 1, 3)),
+     (3, 1)),
     ("int_slice_array", lambda m: (1, slice(None), m.tensor([0, 4])), (4, 2)),
     ("int_0d_tensor", lambda m: m.tensor(1), (4, 5)),
     ("mask_array", lambda m: (m.tensor(MASK_0), m.tensor([0, 3])), (2, 5)),

@@ -8,6 +8,9 @@ import pytest
 import ndgrad
 from tests._oracle import Spec, assert_close, check_against_torch, check_gradcheck
 
+# The oracle's legacy torch.cholesky / torch.qr warn that they are deprecated.
+pytestmark = pytest.mark.filterwarnings("ignore:torch.(cholesky|qr) is deprecated:UserWarning")
+
 
 def module_of(t):
     """The module a tensor belongs to, so one lambda can call module-level functions."""

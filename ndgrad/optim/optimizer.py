@@ -1,0 +1,195 @@
+"""Optimizer: parameter groups, per-parameter state, zero_grad, and PyTorch's state_dict layout.
+
+Updates run on the parameters' NumPy storage in place, outside the graph: each optimizer's
+arithmetic is a small private function over arrays, called once per parameter by `step`.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.grad_mode import enable_grad, no_grad
+
+
+class _Required:
+    """Marks a hyper-parameter that has no default and must be given."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def array_of(t: Tensor) -> np.ndarray:
+    """The array behind a tensor (shared storage: writing to it changes the tensor)."""
+    return t.detach().numpy()
+
+
+class Optimizer:
+    """Base class: holds `param_groups` (dicts with 'params' and hyper-parameters) and `state`
+    (per parameter); subclasses implement `_update(group, param, grad, state)` on arrays."""
+
+    def __init__(self, params: Iterable, defaults: dict) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        self.defaults = dict(defaults)
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Adds a group of parameters with its own hyper-parameters (defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        group = dict(param_group, params=params)
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            group.setdefault(name, default)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if existing & {id(p) for p in params}:
+            raise ValueError("some parameters appear in more than one parameter group")
+        self._validate(group)
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict) -> None:
+        """Raises ValueError for hyper-parameters PyTorch refuses; subclasses extend it."""
+        if group.get("lr", 0) < 0:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if group.get("eps", 0) < 0:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        if group.get("weight_decay", 0) < 0:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        for i, beta in enumerate(group.get("betas", ())):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clears every parameter's gradient (to None, or to zeros in place)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    array_of(p.grad)[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Performs one update of every parameter that has a gradient; `closure` re-evaluates
+        the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    grad = array_of(p.grad)
+                    if group.get("maximize", False):
+                        grad = -grad
+                    state = self.state[p]
+                    if not state:
+                        self._init_state(group, p, state)
+                    self._update(group, array_of(p), grad, state)
+                    p._vc[0] += 1  # the parameter changed in place, as optimizer.step does
+        return loss
+
+    def _init_state(self, group: dict, param: Tensor, state: dict) -> None:
+        """Creates the per-parameter state (buffers as Tensors) on the first step."""
+
+    def _update(self, group: dict, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    # ---- state_dict in PyTorch's layout ----
+
+    def state_dict(self) -> dict:
+        """{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index, ...]}]},
+        parameters numbered in group order, as PyTorch does."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            numbered = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append({**{k: v for k, v in group.items() if k != "params"},
+                           "params": numbered})
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restores hyper-parameters and state saved by state_dict (from ndgrad or PyTorch)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for saved, own in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't "
+                                 "match the size of optimizer's group")
+        by_index = {}
+        for saved, own in zip(groups, self.param_groups):
+            by_index.update(zip(saved["params"], own["params"]))
+            own.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            param = by_index[int(key)]
+            self.state[param] = {name: _state_value(name, value, param)
+                                 for name, value in values.items()}
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines + [")"])
+
+
+def _state_value(name: str, value, param: Tensor):
+    """A loaded state entry as an ndgrad tensor; float buffers take the parameter's dtype
+    (except 'step'), as in PyTorch."""
+    if not isinstance(value, Tensor):
+        if not hasattr(value, "__array__"):
+            return value
+        value = Tensor._make(np.array(value.detach() if hasattr(value, "detach") else value))
+    if name != "step" and value.is_floating_point():
+        return value.to(param.dtype).clone()
+    return value.clone()
+
+
+def zeros_state(param: Tensor) -> Tensor:
+    """A zero buffer shaped and typed like `param`."""
+    return Tensor._make(np.zeros_like(array_of(param)))
+
+
+def step_state() -> Tensor:
+    """The step counter PyTorch keeps in optimizer state: a float32 scalar tensor."""
+    return Tensor._make(np.zeros((), dtype=np.float32))
+
+
+def increment(step: Tensor) -> float:
+    """Adds one to a step counter and returns the new count."""
+    array = array_of(step)
+    array += 1
+    return float(array)
