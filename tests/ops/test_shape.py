@@ -91,6 +91,8 @@ SPECS = [
     Spec("stack_empty", lambda a, b: module_of(a).stack([a, b], 1), shapes=[(0, 2), (0, 2)]),
     Spec("hstack_1d", lambda a, b: module_of(a).hstack([a, b]), shapes=[(2,), (3,)]),
     Spec("hstack_2d", lambda a, b: module_of(a).hstack([a, b]), shapes=[(3, 1), (3, 2)]),
+    Spec("hstack_scalars", lambda a, b: module_of(a).hstack([a, b]), shapes=[(), (2,)]),
+    Spec("vstack_scalars", lambda a, b: module_of(a).vstack([a, b]), shapes=[(), ()]),
     Spec("vstack_1d", lambda a, b: module_of(a).vstack([a, b]), shapes=[(3,), (3,)]),
     Spec("vstack_2d", lambda a, b: module_of(a).vstack((a, b)), shapes=[(1, 3), (2, 3)]),
     Spec("split", lambda x: weighted(x.split(2)), shapes=[(5, 3)]),
@@ -182,7 +184,9 @@ def test_cat_and_stack_errors_name_the_sizes(torch):
     lambda t: t.permute(1, 0, 2), lambda t: t.movedim((0, 1), (0,)), lambda t: t.split([1, 2]),
     lambda t: t.chunk(0), lambda t: t.narrow(1, 2, 2), lambda t: t.select(0, 2),
     lambda t: t.unflatten(1, (2, 2)), lambda t: t.flatten(2), lambda t: t[0].mT, lambda t: t.narrow(1, -4, 1),
-    lambda t: t.narrow(0, 0, -1), lambda t: module_of(t).cat([t, t.sum()]),
+    lambda t: t.narrow(0, 0, -1), lambda t: t.flatten(1, 0),
+    lambda t: t.movedim((0, 1), (1, 1)), lambda t: t.squeeze((0, -2)), lambda t: t.expand(-1, 2, 3),
+    lambda t: t.unflatten(1, ()), lambda t: module_of(t).broadcast_to(t, (3,)), lambda t: module_of(t).cat([t, t.sum()]),
     lambda t: module_of(t).cat([t, t[0]]), lambda t: t.diagonal(0, 1, -1),
     lambda t: t.sum().narrow(0, 0, 1), lambda t: t.sum().unbind(0), lambda t: t.sum().select(0, 0)])
 def test_bad_arguments_raise_like_torch(fn, torch):
@@ -236,6 +240,22 @@ def test_views_share_storage_with_base(name, make_view, torch):
                                       err_msg=module.__name__)
 
 
+# Multi-output views (split, chunk, unbind) are left out: torch refuses in-place changes there.
+@pytest.mark.parametrize("name, make_view", [v for v in VIEWS if v[0] not in
+                                             ("split", "chunk", "unbind")], ids=str)
+def test_gradient_through_view_sees_in_place_change_of_base(name, make_view, torch):
+    grads = []
+    for module in (ndgrad, torch):
+        x = module.arange(12.0).reshape(3, 4).requires_grad_()
+        base = x * 1
+        view = make_view(base)
+        base.mul_(base.detach() + 1)
+        weights = module.arange(float(view.numel())).reshape(view.shape)
+        (view * weights).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+
+
 def test_copies_do_not_share_storage(torch):
     for module in (ndgrad, torch):
         base = module.arange(12.0).reshape(3, 4)
@@ -256,6 +276,9 @@ def test_cat_promotes_dtypes_like_torch(dtypes, expected, torch):
         parts = [module.ones(2, 2, dtype=getattr(module, d)) for d in dtypes]
         for fn in (module.cat, module.stack, module.hstack, module.vstack):
             assert str(fn(parts).dtype).split(".")[-1] == expected, (module, fn)
+    for module in (ndgrad, torch):  # a legacy 1-D empty tensor still takes part in promotion
+        out = module.cat([module.ones(0, dtype=module.float64), module.ones(2, 3)])
+        assert tuple(out.shape) == (2, 3) and str(out.dtype).endswith("float64")
     x = ndgrad.tensor([1, 2])
     y = ndgrad.tensor([0.5], requires_grad=True)
     out = ndgrad.cat([x, y])
