@@ -1,7 +1,7 @@
 """ndgrad: a deep learning framework on NumPy with PyTorch's API."""
 from ndgrad._tensor import Size, Tensor
 from ndgrad.serialization import load, save
-from ndgrad import autograd, linalg, nn, optim, utils
+from ndgrad import autograd, datasets, linalg, nn, optim, utils
 from ndgrad._backend import device
 from ndgrad._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                               full_like, linspace, ones, ones_like, tensor, zeros, zeros_like)

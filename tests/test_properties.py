@@ -121,8 +121,8 @@ class Program:
     def arrays(self) -> list:
         """Uniform values in [-2, 2], half of them replaced by -1, 0 or 1.
 
-        The repeated values make exact ties across inputs, which exercise the tie rules of
-        maximum (the gradient is split evenly) and where(a > b, ...) (b gets it).
+        The repeated values make exact ties across inputs possible, exercising the tie rules
+        of maximum (the gradient is split evenly) and where(a > b, ...) (b gets it).
         """
         rng = np.random.default_rng(self.seed)
         arrays = []

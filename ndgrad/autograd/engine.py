@@ -38,7 +38,8 @@ def _seed(roots, root_grads):
 def _count_dependencies(roots) -> dict:
     """How many edges reach each node from the nodes reachable from `roots`."""
     dependencies: dict = {}
-    stack = [r.grad_fn for r in roots if r.grad_fn is not None]
+    # dict.fromkeys: two roots may be outputs of one node, which must be walked once.
+    stack = list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None))
     seen = set(stack)
     while stack:
         node = stack.pop()

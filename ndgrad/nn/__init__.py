@@ -1,5 +1,6 @@
 """Neural network building blocks (PyTorch's torch.nn)."""
 from ndgrad.nn import functional, init
+from ndgrad.nn import utils
 from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish,
                                           Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU,
                                           ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
@@ -12,6 +13,12 @@ from ndgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from ndgrad.nn.modules.dropout import AlphaDropout, Dropout
 from ndgrad.nn.modules.flatten import Flatten, Unflatten
 from ndgrad.nn.modules.linear import Bilinear, Identity, Linear
+from ndgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss,
+                                    CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss,
+                                    HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
+                                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss,
+                                    PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+                                    TripletMarginLoss)
 from ndgrad.nn.modules.module import Module
 from ndgrad.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
 from ndgrad.nn.modules.sparse import Embedding, EmbeddingBag

@@ -143,47 +143,59 @@ def _is_int(part) -> bool:
     return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
 
 
-def split_key(parts: tuple, shape: tuple):
-    """(basic, advanced) keys with x[parts] == x[basic][advanced] under PyTorch's rules, or
-    None when NumPy's rules already agree.
-
-    Note [ints before advanced indices]: NumPy counts an int as an advanced index, so in
-    x[1, :, [0, 4]] the int and the array are "separated by a slice" and the result's advanced
-    dim moves to the front, (2, 4) for x of shape (3, 4, 5). PyTorch selects with the ints
-    first and gives (4, 2). Indexing with the ints (and slices, None, Ellipsis) first, then
-    with the arrays, gives PyTorch's result. Array indices are range-checked here, so errors
-    name the dim of `x`, not of the intermediate.
-    """
-    if not (any(_is_int(p) for p in parts) and any(_is_array(p) and p.ndim for p in parts)):
-        return None
-    consumed = sum(p.ndim if _is_array(p) and p.dtype == np.bool_ else 1
-                   for p in parts if not _adds_dim(p) and p is not Ellipsis)
-    basic, advanced, dim = [], [], 0
-    for part in parts:
-        if part is Ellipsis:
-            basic.append(part)
-            advanced.append(part)
-            dim += len(shape) - consumed
-        elif _is_int(part):
-            basic.append(part)
-            dim += 1
-        elif _is_array(part):
-            width = part.ndim if part.dtype == np.bool_ else 1
-            if part.dtype != np.bool_ and dim < len(shape):
-                _check_range(part, shape[dim], dim)
-            basic.extend([slice(None)] * width)
-            advanced.append(part)
-            dim += width
-        else:
-            basic.append(part)
-            advanced.append(slice(None))
-            dim += not _adds_dim(part)
-    return tuple(basic), tuple(advanced)
-
-
 def _adds_dim(part) -> bool:
     """None, True and False insert a dim and consume none."""
     return part is None or isinstance(part, (bool, np.bool_))
+
+
+def _width(part) -> int:
+    """How many dims of the indexed array a part consumes."""
+    if _adds_dim(part) or part is Ellipsis:
+        return 0
+    return part.ndim if _is_array(part) and part.dtype == np.bool_ else 1
+
+
+# Note [PyTorch's advanced indexing]
+# PyTorch follows NumPy's advanced indexing except in two ways, both about when advanced
+# indices count as "separated", which moves the advanced dims to the front of the result:
+# - NumPy counts an int as an advanced index: in x[1, :, [0, 4]] (x of shape (3, 4, 5)) the
+#   int and the array are separated by a slice and the result is (2, 4). PyTorch selects with
+#   the ints first and gives (4, 2). So the ints (with the slices and None) are applied first,
+#   then the arrays; the arrays are range-checked before, so errors name the dim of x.
+# - NumPy counts an Ellipsis that stands for no dims as a separator; PyTorch does not. So the
+#   Ellipsis is spelled out as slices.
+
+
+def torch_keys(parts: tuple, shape: tuple) -> tuple:
+    """Keys that, applied one after the other with NumPy, index an array of `shape` as
+    PyTorch indexes `parts`: see Note [PyTorch's advanced indexing]."""
+    if not any(_is_array(p) and p.ndim for p in parts):
+        return (parts,)
+    parts = _expand_ellipsis(parts, len(shape))
+    if not any(_is_int(p) for p in parts):
+        return (parts,)
+    basic, advanced, dim = [], [], 0
+    for part in parts:
+        if _is_int(part):
+            basic.append(part)
+        elif _is_array(part):
+            if part.dtype != np.bool_ and dim < len(shape):
+                _check_range(part, shape[dim], dim)
+            basic.extend([slice(None)] * _width(part))
+            advanced.append(part)
+        else:
+            basic.append(part)
+            advanced.append(slice(None))
+        dim += _width(part)
+    return tuple(basic), tuple(advanced)
+
+
+def _expand_ellipsis(parts: tuple, ndim: int) -> tuple:
+    at = next((i for i, p in enumerate(parts) if p is Ellipsis), None)
+    if at is None:
+        return parts
+    covered = max(ndim - sum(_width(p) for p in parts), 0)
+    return parts[:at] + (slice(None),) * covered + parts[at + 1:]
 
 
 def _check_range(index, size: int, dim: int) -> None:
@@ -193,25 +205,25 @@ def _check_range(index, size: int, dim: int) -> None:
 
 
 def getitem(input: Tensor, key) -> Tensor:
-    """input[key]: ints, slices, None, Ellipsis, bool masks and integer arrays, mixed; see
-    Note [ints before advanced indices]."""
+    """input[key]: ints, slices, None, Ellipsis, bool masks and integer arrays, mixed, with
+    PyTorch's semantics (see Note [PyTorch's advanced indexing])."""
     parts = normalize_key(key)
     try:
-        split = split_key(parts, input._data.shape)
-        if split is None:
-            return mark_view(GetItem.apply(input, parts), input, getitem, parts)
+        keys = torch_keys(parts, input._data.shape)
+        if len(keys) == 1:
+            return mark_view(GetItem.apply(input, keys[0]), input, getitem, keys[0])
     except IndexError as error:
         raise IndexError(f"{error} (indexing a tensor of shape {list(input.shape)})") from None
-    return getitem(getitem(input, split[0]), split[1])
+    return getitem(getitem(input, keys[0]), keys[1])
 
 
 def write_at(target, parts: tuple, values) -> None:
     """target[parts] = values on arrays, with getitem's index semantics."""
-    split = split_key(parts, target.shape)
-    if split is None:
-        target[parts] = values
+    keys = torch_keys(parts, target.shape)
+    if len(keys) == 1:
+        target[keys[0]] = values
     else:
-        target[split[0]][split[1]] = values  # target[basic] is a view: writes go through
+        target[keys[0]][keys[1]] = values  # target[basic] is a view: writes go through
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:

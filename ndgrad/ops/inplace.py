@@ -59,13 +59,34 @@ def _check_leaf(t: Tensor) -> None:
                            "in-place operation.")
 
 
+# PyTorch's names for dtypes in its cast errors ("result type Float can't be cast to ... Long").
+_SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
+                      "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
+
+
+def _can_cast(source: np.dtype, target: np.dtype) -> bool:
+    """PyTorch's canCast: no float into an integer, no complex into a real, nothing into bool.
+
+    Looser than NumPy's same_kind, which also refuses int64 into uint8 (PyTorch allows it).
+    """
+    if source.kind == "c" and target.kind != "c":
+        return False
+    if source.kind in "fc" and target.kind in "iub":
+        return False
+    return not (source.kind != "b" and target.kind == "b")
+
+
 def _fit(result: Tensor, target: Tensor, name: str) -> Tensor:
     """`result` in target's dtype, refusing casts PyTorch refuses (e.g. float into int)."""
-    if result._data.dtype == target._data.dtype:
+    source, wanted = result._data.dtype, target._data.dtype
+    if source == wanted:
         return result
-    if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):
-        raise RuntimeError(f"{name}: result type {result.dtype.name} can't be cast to the "
-                           f"desired output type {target.dtype.name}")
+    if not _can_cast(source, wanted):
+        names = [_SCALAR_TYPE_NAMES.get(d.name, d.name) for d in (source, wanted)]
+        raise RuntimeError(f"{name}: result type {names[0]} can't be cast to the desired output "
+                           f"type {names[1]}")
     return ew.to_dtype(result, target.dtype)
 
 

@@ -66,7 +66,7 @@ class Einsum(ArrayFunction):
 
     The gradient of operand k is an einsum of the output gradient with the other operands,
     producing k's labels: labels only k has are summed in forward, so their gradient is
-    broadcast back; a label k repeats (a diagonal) gets its gradient placed on that diagonal.
+    broadcast back; a label repeated within k (a diagonal) gets its gradient on that diagonal.
     """
 
     @staticmethod
@@ -220,7 +220,7 @@ class QR(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_q, grad_r):
-        # Walter & Lehmann (2018), as PyTorch's linalg_qr_backward.
+        # The formula of PyTorch's linalg_qr_backward (tall and wide cases).
         if ctx.mode == "r":
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
                                "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
@@ -558,13 +558,11 @@ def tensordot(a, b, dims=2) -> Tensor:
                                f"dim {db}")
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
+    kept_a, kept_b = [a.shape[d] for d in free_a], [b.shape[d] for d in free_b]
     contracted = math.prod(a.shape[d] for d in dims_a)
-    left = reshape(permute(a, free_a + dims_a), (-1, contracted) if contracted else
-                   (math.prod(a.shape[d] for d in free_a), 0))
-    right = reshape(permute(b, dims_b + free_b), (contracted, -1) if contracted else
-                    (0, math.prod(b.shape[d] for d in free_b)))
-    result = MatMul.apply(left, right)
-    return reshape(result, tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+    left = reshape(permute(a, free_a + dims_a), (math.prod(kept_a), contracted))
+    right = reshape(permute(b, dims_b + free_b), (contracted, math.prod(kept_b)))
+    return reshape(MatMul.apply(left, right), tuple(kept_a + kept_b))
 
 
 def einsum(*args) -> Tensor:
@@ -790,6 +788,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     A = _float_matrix(A, "linalg.matrix_norm", square=False)
     if dtype is not None:
         A = A.to(dtype)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {len(dim)}")
     rows, cols = (normalize_dim(d, A.ndim) for d in dim)
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({rows}, {cols})")
@@ -830,11 +830,8 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
             raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input "
                                f"must be 1D or 2D. Got {A.ndim}D.")
         dim = tuple(range(A.ndim))
-    if len(dim) == 2:
+    if len(dim) == 2 or isinstance(ord, str):
         return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
-    if isinstance(ord, str):
-        raise RuntimeError(f"linalg.norm: ord='{ord}' needs a matrix norm over two dims, got "
-                           f"dim={tuple(dim)}")
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 

@@ -224,14 +224,14 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Splits dim `dim` into `sizes` (one of which may be -1)."""
     dim = normalize_dim(dim, input.ndim)
     shape = input._data.shape
-    if not _parse_shape((sizes,)):
+    requested = _parse_shape((sizes,))
+    if not requested:
         raise RuntimeError("unflatten: sizes must be non-empty")
     try:
-        sizes = _infer_shape(_parse_shape((sizes,)), shape[dim])
+        sizes = _infer_shape(requested, shape[dim])
     except RuntimeError:
-        raise RuntimeError(f"unflatten: Provided sizes {list(_parse_shape((sizes,)))} don't "
-                           f"multiply up to the size of dim {dim} ({shape[dim]}) in the input "
-                           "tensor") from None
+        raise RuntimeError(f"unflatten: Provided sizes {list(requested)} don't multiply up to "
+                           f"the size of dim {dim} ({shape[dim]}) in the input tensor") from None
     return reshape(input, shape[:dim] + sizes + shape[dim + 1:])
 
 
@@ -272,11 +272,11 @@ def contiguous(input: Tensor) -> Tensor:
 
 def mT(input: Tensor) -> Tensor:
     """Transposes the last two dims (a batch of matrices); a 0-D tensor is returned as is."""
-    if input.ndim == 1:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
-                           f"Got {input.ndim}-D tensor.")
     if input.ndim == 0:
         return input  # PyTorch's (deprecated) identity on scalars
+    if input.ndim == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           "Got 1-D tensor.")
     return transpose(input, -2, -1)
 
 

@@ -1,4 +1,5 @@
 """Optimizers and learning-rate schedules (PyTorch's torch.optim)."""
+from ndgrad.optim import lr_scheduler
 from ndgrad.optim.adadelta import Adadelta
 from ndgrad.optim.adagrad import Adagrad
 from ndgrad.optim.adam import Adam, AdamW

@@ -61,14 +61,15 @@ SPECS = [
     Spec("softmax_empty", lambda x: F(x).log_softmax(x, dim=1), shapes=[(0, 3)]),
     Spec("relu_empty", lambda x: F(x).relu(x), shapes=[(0, 3)]),
     Spec("gelu_scalar", lambda x: F(x).gelu(x), shapes=[()]),
-    Spec("prelu-module", lambda x: nn(x).PReLU()(x), **KINKED),
+    Spec("prelu-module", lambda x: nn(x).PReLU(dtype=x.dtype)(x), **KINKED),
     Spec("prelu_channels", lambda x, w: F(x).prelu(x, w), shapes=[(2, 3, 4), (3,)], **KINKED),
     Spec("prelu_shared", lambda x, w: F(x).prelu(x, w), shapes=[(2, 3), (1,)], **KINKED),
 ]
 
 # In-place forms act on a non-leaf copy (in-place on a leaf that requires grad is an error).
 INPLACE_SPECS = [
-    Spec(f"{name}-inplace", lambda x, fn=fn: fn(nn(x), x * 1.5), **KINKED) for name, fn in [
+    Spec(f"{name}-inplace", lambda x, fn=fn: fn(nn(x), x * 1.5), gradgrad=name != "hardsigmoid",
+         **KINKED) for name, fn in [
         ("relu", lambda n, x: n.ReLU(inplace=True)(x)),
         ("relu6", lambda n, x: n.functional.relu6(x * 3, inplace=True)),
         ("leaky_relu", lambda n, x: n.LeakyReLU(0.1, inplace=True)(x)),
@@ -164,9 +165,11 @@ def test_softmax_dtype_argument(torch):
 
 
 def test_relu_at_the_kink_has_torch_gradient(torch):
-    data = np.array([-1.0, 0.0, 2.0])
-    for name in ["relu", "relu6", "leaky_relu", "hardtanh", "elu", "hardswish", "threshold"]:
-        args = (0.0, 5.0) if name == "threshold" else ()
+    data = np.array([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0])
+    for name, args in [("relu", ()), ("relu6", ()), ("leaky_relu", (0.2,)), ("hardtanh", ()),
+                       ("elu", (0.5,)), ("celu", (2.0,)), ("selu", ()), ("hardsigmoid", ()),
+                       ("hardswish", ()), ("threshold", (0.0, 5.0)), ("softplus", (1, 0.0)),
+                       ("softsign", ()), ("gelu", ())]:
         x, t = ndgrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
         getattr(ndgrad.nn.functional, name)(x, *args).sum().backward()
         getattr(torch.nn.functional, name)(t, *args).sum().backward()

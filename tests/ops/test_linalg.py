@@ -47,6 +47,10 @@ def squares(*ts):
     return tuple(t * t for t in ts)
 
 
+def reconstruct(u, s, vh):
+    return (u * s.unsqueeze(-2)) @ vh
+
+
 MATMUL = [("1d@1d", (3,), (3,)), ("1d@2d", (3,), (3, 4)), ("2d@1d", (4, 3), (3,)),
           ("1d@3d", (3,), (2, 3, 4)), ("3d@1d", (2, 4, 3), (3,)), ("2d@2d", (2, 3), (3, 4)),
           ("batched", (2, 3, 4), (2, 4, 5)), ("broadcast", (2, 1, 3, 4), (5, 4, 2)),
@@ -128,8 +132,8 @@ SPECS = [
          shapes=[(2, 2, 4)]),
     Spec("svd_full_square", lambda a: squares(*linalg(a).svd(a)), shapes=[(3, 3)]),
     Spec("svd_full_tall", lambda a: linalg(a).svd(a).S, shapes=[(4, 2)]),
-    Spec("svd_reconstruct", lambda a: (lambda u, s, vh: (u * s.unsqueeze(-2)) @ vh)(
-        *linalg(a).svd(a, full_matrices=False)), shapes=[(3, 4)]),
+    Spec("svd_reconstruct", lambda a: reconstruct(*linalg(a).svd(a, full_matrices=False)),
+         shapes=[(3, 4)]),
     Spec("torch.svd", lambda a: squares(*module_of(a).svd(a)), shapes=[(4, 3)]),
     Spec("svdvals", lambda a: linalg(a).svdvals(a), shapes=[(2, 3, 4)]),
     Spec("pinv_tall", lambda a: linalg(a).pinv(a), shapes=[(4, 3)]),
@@ -242,6 +246,7 @@ SHAPE_ERRORS = [
     (lambda: ndgrad.linalg.cross(ndgrad.randn(3, 2), ndgrad.randn(3, 2)), "must have length 3"),
     (lambda: ndgrad.linalg.qr(ndgrad.randn(3)), "at least 2 dimensions"),
     (lambda: ndgrad.linalg.norm(ndgrad.randn(2, 2, 2), ord=2), "must be 1D or 2D. Got 3D"),
+    (lambda: ndgrad.linalg.norm(ndgrad.randn(2, 2), "fro", dim=1), "dim must be a 2-tuple"),
 ]
 
 

@@ -6,6 +6,12 @@ from ndgrad.nn.functional.activation import (celu, elu, gelu, glu, hardsigmoid, 
 from ndgrad.nn.functional.distance import cosine_similarity, pairwise_distance
 from ndgrad.nn.functional.dropout import alpha_dropout, dropout
 from ndgrad.nn.functional.linear import bilinear, linear
+from ndgrad.nn.functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                       cosine_embedding_loss, cross_entropy, gaussian_nll_loss,
+                                       hinge_embedding_loss, huber_loss, kl_div, l1_loss,
+                                       margin_ranking_loss, mse_loss, multi_margin_loss,
+                                       multilabel_soft_margin_loss, nll_loss, poisson_nll_loss,
+                                       smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 from ndgrad.nn.functional.normalization import (batch_norm, group_norm, instance_norm,
                                                 layer_norm, normalize, rms_norm)
 from ndgrad.nn.functional.sparse import embedding, embedding_bag, one_hot
@@ -16,4 +22,9 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embe
            "pairwise_distance", "rms_norm", "celu", "dropout", "elu", "gelu", "glu", "hardsigmoid",
            "hardswish", "hardtanh", "leaky_relu", "linear", "log_softmax", "mish", "pad",
            "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softmin",
-           "softplus", "softsign", "tanh", "tanhshrink", "threshold"]
+           "softplus", "softsign", "tanh", "tanhshrink", "threshold",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "cosine_embedding_loss", "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss",
+           "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "mse_loss",
+           "multi_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss",
+           "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]

@@ -13,6 +13,18 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _inplace(input: Tensor, function, *args) -> Tensor:
+    """Writes function(input, *args) into input. The function runs on a copy, so the tensors
+    its backward saves are not the ones overwritten (PyTorch saves the original self likewise)."""
+    return input.copy_(function(input.clone(), *args))
+
+
+def _clip(input: Tensor, low: float, high: float) -> Tensor:
+    """input limited to [low, high], with zero gradient at the bounds themselves, as PyTorch's
+    hardtanh (clamp passes the gradient there)."""
+    return ew.where(input <= low, low, ew.where(input >= high, high, input))
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
     return input.relu_() if inplace else ew.relu(input)
@@ -26,13 +38,16 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]."""
-    return input.clamp_(min_val, max_val) if inplace else ew.clamp(input, min_val, max_val)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _inplace(input, _clip, min_val, max_val) if inplace else _clip(input, min_val, max_val)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
-    result = ew.where(input > 0, input, input * negative_slope)
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _inplace(input, leaky_relu, negative_slope)
+    return ew.where(input > 0, input, input * negative_slope)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -50,23 +65,26 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^x - 1) otherwise."""
-    # minimum(x, 0) keeps expm1 finite in the branch where() discards, so no inf * 0 = nan
-    # reaches the gradient.
-    result = ew.where(input > 0, input, ew.expm1(ew.minimum(input, 0.0)) * alpha)
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _inplace(input, elu, alpha)
+    # clamp(x, max=0) keeps expm1 finite in the branch where() discards, so no inf * 0 = nan
+    # reaches the gradient; at x = 0 its gradient is 1, giving PyTorch's alpha there.
+    return ew.where(input > 0, input, ew.expm1(ew.clamp(input, max=0.0)) * alpha)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with the self-normalising constants."""
-    result = elu(input, SELU_ALPHA) * SELU_SCALE
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _inplace(input, selu)
+    return elu(input, SELU_ALPHA) * SELU_SCALE
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^(x / alpha) - 1) otherwise."""
-    negative = ew.expm1(ew.minimum(input, 0.0) / alpha) * alpha
-    result = ew.where(input > 0, input, negative)
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _inplace(input, celu, alpha)
+    negative = ew.expm1(ew.clamp(input, max=0.0) / alpha) * alpha
+    return ew.where(input > 0, input, negative)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -82,14 +100,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
-    result = input * ew.sigmoid(input)
-    return input.copy_(result) if inplace else result
+    return _inplace(input, silu) if inplace else input * ew.sigmoid(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    result = input * ew.tanh(softplus(input))
-    return input.copy_(result) if inplace else result
+    return _inplace(input, mish) if inplace else input * ew.tanh(softplus(input))
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -104,21 +120,22 @@ def tanh(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """clamp(x / 6 + 1/2, 0, 1)."""
-    result = ew.clamp(input / 6 + 0.5, 0.0, 1.0)
-    return input.copy_(result) if inplace else result
+    return _inplace(input, hardsigmoid) if inplace else _clip(input / 6 + 0.5, 0.0, 1.0)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x)."""
-    result = input * hardsigmoid(input)
-    return input.copy_(result) if inplace else result
+    return _inplace(input, hardswish) if inplace else input * hardsigmoid(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold."""
     scaled = input * beta
-    # log1p(e^-|z|) + max(z, 0) equals log(1 + e^z) and never overflows.
-    smooth = (ew.log1p(ew.exp(-ew.abs(scaled))) + ew.relu(scaled)) / beta
+    # log1p(e^-|z|) + max(z, 0) equals log(1 + e^z) and never overflows. -|z| is written
+    # z - 2 max(z, 0) so that its gradient at 0 is -1 (abs's is 0), which makes the gradient
+    # at z = 0 sigmoid(0) = 1/2, as in PyTorch.
+    positive = ew.clamp(scaled, min=0.0)
+    smooth = (ew.log1p(ew.exp(scaled - positive * 2)) + positive) / beta
     return ew.where(scaled > threshold, input, smooth)
 
 
@@ -134,8 +151,12 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value."""
-    result = ew.where(input > threshold, input, value)
-    return input.copy_(result) if inplace else result
+    return _inplace(input, _threshold, threshold, value) if inplace else \
+        _threshold(input, threshold, value)
+
+
+def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    return ew.where(input > threshold, input, value)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -160,7 +181,12 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     dim = _softmax_dim(input, dim)
-    return input - reduction.logsumexp(input, dim, keepdim=True)
+    if input.numel():
+        # Shifting before the subtraction (not x - logsumexp(x)) keeps large logits exact:
+        # in float32, 1e4 - (1e4 + log 2) loses log 2 to rounding.
+        shift = reduction.amax(input.detach(), dim, keepdim=True)
+        input = input - ew.where(ew.isinf(shift), 0.0, shift)
+    return input - ew.log(reduction.sum(ew.exp(input), dim, keepdim=True))
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:

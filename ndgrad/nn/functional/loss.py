@@ -11,8 +11,9 @@ import warnings
 from ndgrad._creation import arange, full_like
 from ndgrad._tensor import Tensor
 from ndgrad.nn.functional.activation import log_softmax
+from ndgrad.nn.functional.distance import pairwise_distance
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops import indexing, reduction
+from ndgrad.ops import indexing
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -21,13 +22,19 @@ _LOG_FLOOR = -100.0
 
 
 def legacy_get_string(size_average: bool | None, reduce: bool | None,
-                      reduction: str = "mean", allowed: tuple = _REDUCTIONS) -> str:
-    """The reduction to use: from the legacy flags when either is given, else `reduction`,
-    which must be one of `allowed` (shared with nn.modules.loss)."""
-    if size_average is not None or reduce is not None:
-        if reduce is False:
-            return "none"
-        return "sum" if size_average is False else "mean"
+                      reduction: str = "mean") -> str:
+    """The reduction PyTorch's legacy flags stand for, or `reduction` when neither is given
+    (shared with nn.modules.loss)."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _reduction_mode(size_average: bool | None, reduce: bool | None, reduction: str,
+                    allowed: tuple = _REDUCTIONS) -> str:
+    reduction = legacy_get_string(size_average, reduce, reduction)
     if reduction not in allowed:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
@@ -86,7 +93,7 @@ def _xlogx(x: Tensor) -> Tensor:
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """|input - target|, optionally weighted elementwise."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     _warn_size(input, target)
     return _weighted(ew.abs(input - target), weight, input, reduction)
 
@@ -94,7 +101,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """(input - target)^2, optionally weighted elementwise."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     _warn_size(input, target)
     return _weighted(ew.square(input - target), weight, input, reduction)
 
@@ -102,7 +109,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2, for d = input - target."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     _warn_size(input, target)
@@ -117,7 +124,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), for d = input - target."""
-    reduction = legacy_get_string(None, None, reduction)
+    reduction = _reduction_mode(None, None, reduction)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got "
                            f"{delta}")
@@ -240,7 +247,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     Example: nll_loss(logp, tensor([2, -100])) ignores the second sample, so the mean is
     -logp[0, 2] (divided by weight[2] if weighted).
     """
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     _check_has_dims(input)
     if tuple(target.shape) == tuple(input.shape):
         return _soft_target_loss(input, target, weight, ignore_index, reduction, 0.0)
@@ -255,7 +262,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     `target` holds class indices (N, d1, ...) or class probabilities / one-hot rows of the
     input's shape (integer one-hot targets are accepted, as in the seed articles).
     """
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _check_has_dims(input)
@@ -270,7 +277,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p = input, logs floored at -100."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
@@ -290,7 +297,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), computed from the logits without overflow;
     `pos_weight` scales the positive term (broadcast along the last, class dim)."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
@@ -311,7 +318,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     'batchmean' divides the sum by the batch size (the true KL divergence); 'mean' divides by
     the number of elements, as in PyTorch (without its deprecation warning).
     """
-    reduction = legacy_get_string(size_average, reduce, reduction, _REDUCTIONS + ("batchmean",))
+    reduction = _reduction_mode(size_average, reduce, reduction, _REDUCTIONS + ("batchmean",))
     if log_target:
         loss = ew.exp(target) * (target - input)
     else:
@@ -326,7 +333,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of `target` under Poisson(rate), rate = e^input if `log_input`
     else input; `full` adds Stirling's approximation of log(target!) where target > 1."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if log_input:
         loss = ew.exp(input) - target * input
     else:
@@ -378,7 +385,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {input1.shape}, input2: {input2.shape}, "
@@ -389,7 +396,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """input where target is 1, max(0, margin - input) where target is -1."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     below_margin = ew.where(target != 1, ew.clamp(margin - input, min=0.0), 0.0)
     return _reduce(below_margin + ew.where(target != -1, input, 0.0), reduction)
 
@@ -397,7 +404,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """log(1 + e^(-target * input)), target in {1, -1}."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     return _reduce(_softplus(-target * input), reduction)
 
 
@@ -406,7 +413,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
                                 reduction: str = "mean") -> Tensor:
     """Binary cross entropy of sigmoid(input) against 0/1 `target`, averaged over the last
     (class) dim."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     loss = target * _softplus(-input) + (1 - target) * _softplus(input)
     if weight is not None:
         loss = loss * weight
@@ -417,7 +424,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if target.ndim > 1:
         raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported (got "
                            f"target of shape {list(target.shape)})")
@@ -434,28 +441,23 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(loss, reduction)
 
 
-def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    """The p-norm of x1 - x2 + eps over the last dim (PyTorch's pairwise_distance)."""
-    return reduction.norm(x1 - x2 + eps, p, dim=-1)
-
-
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
     """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm distance over
     the last dim; `swap` uses min(d(a, n), d(p, n)) as the negative distance."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
                            f"same number of dimensions, but got: anchor {anchor.ndim}D, positive "
                            f"{positive.ndim}D, and negative {negative.ndim}D inputs")
-    positive_distance = _pairwise_distance(anchor, positive, p, eps)
-    negative_distance = _pairwise_distance(anchor, negative, p, eps)
+    positive_distance = pairwise_distance(anchor, positive, p, eps)
+    negative_distance = pairwise_distance(anchor, negative, p, eps)
     if swap:
         negative_distance = ew.minimum(negative_distance,
-                                       _pairwise_distance(positive, negative, p, eps))
+                                       pairwise_distance(positive, negative, p, eps))
     return _reduce(ew.clamp(positive_distance - negative_distance + margin, min=0.0), reduction)
 
 
@@ -464,7 +466,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                       reduction: str = "mean") -> Tensor:
     """Multi-class hinge loss: the mean over classes i != t of max(0, margin - x[t] + x[i])^p,
     scaled by weight[t]; input (N, C) or (C,), target class indices (N) or ()."""
-    reduction = legacy_get_string(size_average, reduce, reduction)
+    reduction = _reduction_mode(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:

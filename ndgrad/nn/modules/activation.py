@@ -90,7 +90,8 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """leaky_relu with a learned slope (one, or one per channel), initialised to `init`."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
+                 dtype=None) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.weight = Parameter(full((num_parameters,), init, dtype=dtype))

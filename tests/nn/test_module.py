@@ -1,0 +1,457 @@
+"""The Module system and containers: registration, traversal, modes, conversions, hooks, repr,
+state_dict, and the seed article's training loop (seeds/002), compared with torch's twins."""
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import ndgrad
+from tests._oracle import assert_close
+
+
+def make_net(lib):
+    """The same model in ndgrad or torch: nested, a shared module, a tied weight, buffers."""
+    nn = lib.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU())
+            self.head = nn.Linear(4, 2)
+            self.alias = self.head  # the same module twice: listed once
+            self.extra = nn.Linear(4, 2, bias=False)
+            self.extra.weight = self.head.weight  # a tied parameter: listed once
+            self.scale = nn.Parameter(lib.ones(2))
+            self.register_buffer("steps", lib.zeros(()))
+            self.register_buffer("cache", lib.zeros(2), persistent=False)
+            self.blocks = nn.ModuleList([nn.Tanh(), nn.Identity()])
+
+        def forward(self, x):
+            h = self.encoder(x)
+            return self.blocks[0](self.head(h) + self.extra(h)) * self.scale
+
+    return Net()
+
+
+def names(pairs):
+    return [name for name, _ in pairs]
+
+
+def copy_weights(ours, theirs):
+    """Loads torch's state_dict into the ndgrad twin."""
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+
+
+# ---- registration and traversal
+
+
+def test_attribute_assignment_registers_parameters_modules_and_buffers():
+    net = make_net(ndgrad)
+    assert isinstance(net.scale, ndgrad.nn.Parameter) and net.scale.requires_grad
+    assert list(net._parameters) == ["scale"] and list(net._buffers) == ["steps", "cache"]
+    assert list(net._modules) == ["encoder", "head", "alias", "extra", "blocks"]
+    net.plain = ndgrad.ones(2)  # a plain tensor is an ordinary attribute
+    assert "plain" not in dict(net.named_buffers()) and "plain" not in net.state_dict()
+    net.steps = ndgrad.ones(())  # assigning to a registered buffer replaces it
+    assert net.state_dict()["steps"].item() == 1
+    net.scale = None
+    assert "scale" not in dict(net.named_parameters())
+    with pytest.raises(TypeError, match="parameter 'scale'"):
+        net.scale = ndgrad.ones(2)
+    with pytest.raises(TypeError, match="child module 'head'"):
+        net.head = ndgrad.ones(2)
+    with pytest.raises(KeyError, match="already exists"):
+        net.register_buffer("plain", ndgrad.ones(1))
+    with pytest.raises(KeyError, match='"."'):
+        net.register_parameter("a.b", None)
+    del net.head
+    assert "head" not in net._modules and "alias" in net._modules
+    with pytest.raises(AttributeError, match="missing"):
+        net.missing
+
+
+def test_parameter_shares_storage_and_modules_need_init():
+    data = ndgrad.zeros(3)
+    param = ndgrad.nn.Parameter(data)
+    data.add_(1)
+    assert param.tolist() == [1.0, 1.0, 1.0] and param.is_leaf
+    assert not ndgrad.nn.Parameter(data, requires_grad=False).requires_grad
+    assert repr(param).startswith("Parameter containing:\ntensor([1., 1., 1.]")
+
+    class Broken(ndgrad.nn.Module):
+        def __init__(self):
+            self.weight = ndgrad.nn.Parameter(ndgrad.ones(1))
+
+    with pytest.raises(AttributeError, match="before Module.__init__"):
+        Broken()
+    with pytest.raises(NotImplementedError, match="forward"):
+        ndgrad.nn.Module()(ndgrad.ones(1))
+
+
+@pytest.mark.parametrize("method", ["named_parameters", "named_buffers", "named_children",
+                                    "named_modules"])
+def test_traversal_names_match_torch(method, torch):
+    ours, theirs = make_net(ndgrad), make_net(torch)
+    assert names(getattr(ours, method)()) == names(getattr(theirs, method)())
+    if method in ("named_parameters", "named_buffers"):
+        assert names(getattr(ours, method)(recurse=False)) == \
+            names(getattr(theirs, method)(recurse=False))
+        assert names(getattr(ours, method)(prefix="m")) == \
+            names(getattr(theirs, method)(prefix="m"))
+        assert names(getattr(ours, method)(remove_duplicate=False)) == \
+            names(getattr(theirs, method)(remove_duplicate=False))
+
+
+def test_iterators_return_the_registered_objects_once():
+    net = make_net(ndgrad)
+    params = list(net.parameters())
+    assert len(params) == len({id(p) for p in params}) == 6
+    assert params[0] is net.scale and net.head.weight in params
+    assert len(list(net.parameters(recurse=False))) == 1
+    assert [type(m).__name__ for m in net.children()] == \
+        ["Sequential", "Linear", "Linear", "ModuleList"]
+    assert list(net.modules())[0] is net and len(list(net.modules())) == 10
+    assert [b.shape for b in net.buffers()] == [(), (2,), (4,), (4,), ()]
+    assert net.get_submodule("encoder.1") is net.encoder[1]
+    assert net.get_submodule("") is net
+    assert net.get_parameter("encoder.0.bias") is net.encoder[0].bias
+    with pytest.raises(AttributeError, match="nothing"):
+        net.get_submodule("encoder.nothing")
+
+
+# ---- modes and conversions
+
+
+def test_train_eval_zero_grad_requires_grad_and_apply(torch):
+    net = make_net(ndgrad)
+    assert net.training and net.eval() is net
+    assert not any(m.training for m in net.modules())
+    assert net.train() is net and all(m.training for m in net.modules())
+    net.encoder.train(False)
+    assert net.training and not net.encoder[0].training
+    with pytest.raises(ValueError, match="boolean"):
+        net.train("yes")
+    net(ndgrad.randn(5, 3)).sum().backward()
+    grad = net.head.weight.grad
+    net.zero_grad(set_to_none=False)
+    assert net.head.weight.grad is not None and not np.any(grad.numpy())
+    assert all(p.grad is not None and not np.any(p.grad.numpy()) for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    assert net.requires_grad_(False) is net
+    assert not any(p.requires_grad for p in net.parameters())
+    visited = {lib: [] for lib in ("ndgrad", "torch")}
+    make_net(ndgrad).apply(lambda m: visited["ndgrad"].append(type(m).__name__))
+    make_net(torch).apply(lambda m: visited["torch"].append(type(m).__name__))
+    assert visited["ndgrad"] == visited["torch"]
+
+
+@pytest.mark.parametrize("convert, dtype", [(lambda m: m.double(), "float64"),
+                                            (lambda m: m.half(), "float16"),
+                                            (lambda m: m.to(ndgrad.float64).float(), "float32"),
+                                            (lambda m: m.to(dtype=ndgrad.float64), "float64"),
+                                            (lambda m: m.to("cpu", ndgrad.float64), "float64")])
+def test_dtype_conversion_keeps_parameter_identity(convert, dtype):
+    net = make_net(ndgrad)
+    params = list(net.parameters())
+    assert convert(net) is net
+    assert [id(p) for p in net.parameters()] == [id(p) for p in params]
+    assert all(p.dtype.name == dtype and p.requires_grad for p in net.parameters())
+    assert net.steps.dtype.name == dtype and net.encoder[1].running_mean.dtype.name == dtype
+    assert net.encoder[1].num_batches_tracked.dtype == ndgrad.int64  # integers stay
+    assert net(ndgrad.randn(4, 3, dtype=getattr(ndgrad, dtype))).dtype.name == dtype
+
+
+# ---- hooks
+
+
+def test_call_runs_pre_hooks_forward_then_forward_hooks():
+    log = []
+
+    class Doubler(ndgrad.nn.Module):
+        def forward(self, x):
+            log.append("forward")
+            return x * 2
+
+    layer = Doubler()
+    pre = layer.register_forward_pre_hook(lambda m, args: log.append("pre") or (args[0] + 1,))
+    post = layer.register_forward_hook(lambda m, args, out: log.append("post") or out - args[0])
+    assert layer(ndgrad.tensor(1.0)).item() == 2.0  # (1 + 1) * 2 - (1 + 1)
+    assert log == ["pre", "forward", "post"]
+    pre.remove()
+    post.remove()
+    assert layer(ndgrad.tensor(1.0)).item() == 2.0 and log[-1] == "forward"
+
+
+def record_backward_hook(lib, build, x_requires_grad, replace):
+    """Runs build(lib.nn) on fixed data with a full backward hook; returns what it saw and the
+    gradients that came out."""
+    lib.manual_seed(0)
+    model = build(lib.nn)
+    seen = []
+
+    def hook(module, grad_input, grad_output):
+        seen.append([[None if g is None else g.detach().numpy().copy() for g in grads]
+                     for grads in (grad_input, grad_output)])
+        if replace:
+            return tuple(None if g is None else g * 3 for g in grad_input)
+
+    model.register_full_backward_hook(hook)
+    return model, seen
+
+
+BACKWARD_HOOK_MODELS = [lambda nn: nn.Linear(3, 2),
+                        lambda nn: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))]
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+@pytest.mark.parametrize("build", BACKWARD_HOOK_MODELS, ids=["Linear", "Sequential"])
+@pytest.mark.parametrize("x_requires_grad", [True, False])
+@pytest.mark.parametrize("replace", [False, True])
+def test_full_backward_hook_sees_torch_gradients(build, x_requires_grad, replace, torch):
+    ours, seen_ours = record_backward_hook(ndgrad, build, x_requires_grad, replace)
+    theirs, seen_theirs = record_backward_hook(torch, build, x_requires_grad, replace)
+    copy_weights(ours, theirs)
+    data = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    x = ndgrad.tensor(data, requires_grad=x_requires_grad)
+    x_torch = torch.tensor(data, requires_grad=x_requires_grad)
+    (ours(x) ** 2).sum().backward()
+    (theirs(x_torch) ** 2).sum().backward()
+    assert len(seen_ours) == len(seen_theirs) == 1
+    for got, expected in zip(seen_ours[0], seen_theirs[0]):
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert (g is None) == (e is None)
+            if e is not None:
+                assert_close(g, e, "float32", "hook gradient")
+    if x_requires_grad:  # a returned grad_input replaces the input's gradient
+        assert_close(x.grad, x_torch.grad, "float32", "input gradient")
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert_close(p.grad, q.grad, "float32", "parameter gradient")
+
+
+# ---- repr
+
+
+def layer_zoo(nn):
+    return nn.Sequential(OrderedDict([
+        ("fc", nn.Linear(4, 8)), ("act", nn.LeakyReLU(0.2, inplace=True)),
+        ("drop", nn.Dropout(0.3)), ("bn", nn.BatchNorm1d(8, momentum=None)),
+        ("block", nn.Sequential(nn.LayerNorm(8), nn.GELU(approximate="tanh"),
+                                nn.Sequential(nn.Linear(8, 2, bias=False), nn.Softmax(dim=1)))),
+        ("heads", nn.ModuleList([nn.Identity(), nn.Flatten(), nn.Unflatten(1, (2, 4))])),
+        ("named", nn.ModuleDict({"elu": nn.ELU(0.5), "prelu": nn.PReLU(3)})),
+        ("emb", nn.Embedding(10, 3, padding_idx=0)), ("bag", nn.EmbeddingBag(5, 2, mode="max")),
+        ("norms", nn.Sequential(nn.GroupNorm(2, 4), nn.RMSNorm([4]), nn.InstanceNorm2d(3),
+                                nn.BatchNorm2d(3, affine=False, track_running_stats=False),
+                                nn.LayerNorm((2, 3), elementwise_affine=False))),
+        ("bilinear", nn.Bilinear(2, 3, 4)), ("cos", nn.CosineSimilarity()),
+        ("dist", nn.PairwiseDistance()), ("alpha", nn.AlphaDropout(0.2)), ("empty", nn.Sequential()),
+        ("params", nn.ParameterList([nn.Parameter(nn.init.zeros_(nn.Linear(3, 2).weight))])),
+    ]))
+
+
+def test_repr_matches_torch_for_a_nested_model(torch):
+    assert repr(layer_zoo(ndgrad.nn)) == repr(layer_zoo(torch.nn)).replace("torch.", "ndgrad.")
+
+
+def test_parameter_container_reprs_match_torch(torch):
+    for lib in (ndgrad, torch):
+        lib.manual_seed(0)
+    for build in [lambda lib: lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2, 3)),
+                                                    lib.nn.Parameter(lib.zeros(4))]),
+                  lambda lib: lib.nn.ParameterDict({"a": lib.nn.Parameter(lib.ones(2, 3))}),
+                  lambda lib: lib.nn.ParameterDict({"a": lib.nn.Parameter(lib.ones(2)),
+                                                    "b": lib.nn.Parameter(lib.ones(1))})]:
+        assert repr(build(ndgrad)) == repr(build(torch)).replace("torch.", "ndgrad.")
+
+
+# ---- state_dict
+
+
+def mlp(nn):
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+def normed(nn):
+    return nn.Sequential(OrderedDict([
+        ("emb", nn.Embedding(10, 6, padding_idx=0)), ("flat", nn.Flatten()),
+        ("bn", nn.BatchNorm1d(12)), ("drop", nn.Dropout(0.5)), ("ln", nn.LayerNorm(12)),
+        ("fc", nn.Linear(12, 3)), ("bn_plain", nn.BatchNorm1d(3, affine=False))]))
+
+
+@pytest.mark.parametrize("build", [mlp, normed])
+def test_state_dict_keys_and_shapes_match_torch_and_torch_weights_load(build, torch):
+    ours, theirs = build(ndgrad.nn), build(torch.nn)
+    state = ours.state_dict()
+    assert [(k, tuple(v.shape), v.dtype.name) for k, v in state.items()] == \
+        [(k, tuple(v.shape), str(v.dtype)[6:]) for k, v in theirs.state_dict().items()]
+    assert not any(v.requires_grad for v in state.values())
+    assert all(isinstance(v, ndgrad.nn.Parameter) for k, v in ours.state_dict(keep_vars=True)
+               .items() if "running" not in k and "tracked" not in k)
+    rng = np.random.default_rng(0)
+    inputs = rng.integers(0, 10, (6, 2)) if build is normed else rng.standard_normal((6, 4))
+    inputs = inputs.astype(np.int64 if build is normed else np.float32)
+    for _ in range(3):  # moves torch's running statistics away from their initial values
+        theirs(torch.tensor(inputs))
+    result = ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    ours.eval()
+    theirs.eval()
+    assert_close(ours(ndgrad.tensor(inputs)), theirs(torch.tensor(inputs)), "float32", "output")
+    ours.load_state_dict(theirs.state_dict())  # torch tensors themselves are accepted too
+    assert ours.state_dict()["0.weight"].numpy().tolist() == \
+        theirs.state_dict()["0.weight"].tolist()
+
+
+def test_state_dict_shares_storage_and_round_trips():
+    net = make_net(ndgrad)
+    state = net.state_dict()
+    assert "cache" not in state and "steps" in state  # non-persistent buffers are left out
+    state["head.weight"].add_(1)  # detached, but the same storage, as in torch
+    assert np.allclose(net.head.weight.detach().numpy(), state["head.weight"].numpy())
+    other = make_net(ndgrad)
+    other.load_state_dict(state)
+    for (k, v), w in zip(state.items(), other.state_dict().values()):
+        np.testing.assert_array_equal(v.numpy(), w.numpy(), err_msg=k)
+
+
+def test_failed_load_lists_every_problem_and_changes_nothing():
+    net = normed(ndgrad.nn)
+    before = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    state = {k: v.numpy() + 1 for k, v in net.state_dict().items()}
+    del state["fc.bias"]
+    state["fc.extra"] = np.zeros(3)
+    state["ln.weight"] = np.zeros(5)
+    with pytest.raises(RuntimeError) as error:
+        net.load_state_dict(state)
+    message = str(error.value)
+    assert 'Missing key(s) in state_dict: "fc.bias"' in message
+    assert 'Unexpected key(s) in state_dict: "fc.extra"' in message
+    assert "size mismatch for ln.weight" in message and "[5]" in message and "[12]" in message
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+    with pytest.raises(RuntimeError, match="size mismatch"):  # shapes are checked when lax too
+        net.load_state_dict(state, strict=False)
+    state["ln.weight"] = np.zeros(12)
+    result = net.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["fc.bias"] and result.unexpected_keys == ["fc.extra"]
+    np.testing.assert_array_equal(net.fc.bias.detach().numpy(), before["fc.bias"])
+    np.testing.assert_array_equal(net.fc.weight.detach().numpy(), before["fc.weight"] + 1)
+
+
+# ---- containers
+
+
+def test_sequential_indexing_slicing_append_and_del_match_torch(torch):
+    def build(nn):
+        return nn.Sequential(OrderedDict([("a", nn.Linear(2, 3)), ("b", nn.ReLU()),
+                                          ("c", nn.Linear(3, 3)), ("d", nn.Tanh())]))
+
+    ours, theirs = build(ndgrad.nn), build(torch.nn)
+    assert len(ours) == 4 and ours[-1] is ours.d and ours[0] is ours.a
+    assert list(ours) == [ours.a, ours.b, ours.c, ours.d]
+    head = ours[1:3]
+    assert isinstance(head, ndgrad.nn.Sequential) and list(head._modules) == ["b", "c"]
+    assert head[1] is ours.c and repr(head) == repr(theirs[1:3])
+    for seq in (ours, theirs):
+        del seq[1]
+        seq.append(type(seq[0])(3, 1))
+        del seq[0:1]
+    assert list(ours.state_dict()) == list(theirs.state_dict()) and repr(ours) == repr(theirs)
+    with pytest.raises(IndexError):
+        ours[7]
+    positional = ndgrad.nn.Sequential(ndgrad.nn.Linear(2, 2), ndgrad.nn.ReLU())
+    assert list(positional._modules) == ["0", "1"] and len(positional.append(positional[1])) == 3
+    x = ndgrad.randn(3, 2)
+    assert_close(positional(x), positional[0](x).relu(), "float32", "Sequential forward")
+
+
+def test_module_list_and_dict_register_and_index(torch):
+    layers = ndgrad.nn.ModuleList([ndgrad.nn.Linear(2, 2) for _ in range(3)])
+    layers.append(ndgrad.nn.ReLU())
+    layers.insert(0, ndgrad.nn.Tanh())
+    layers += [ndgrad.nn.Identity()]
+    assert len(layers) == 6 and isinstance(layers[-1], ndgrad.nn.Identity)
+    assert isinstance(layers[1:3], ndgrad.nn.ModuleList) and len(layers[1:3]) == 2
+    del layers[0]
+    assert [type(m).__name__ for m in layers] == ["Linear"] * 3 + ["ReLU", "Identity"]
+    assert list(layers.state_dict()) == [f"{i}.{p}" for i in range(3) for p in ("weight", "bias")]
+    table = ndgrad.nn.ModuleDict({"b": ndgrad.nn.Linear(2, 2), "a": ndgrad.nn.ReLU()})
+    table["c"] = ndgrad.nn.Identity()
+    table.update([("d", ndgrad.nn.Tanh())])
+    assert list(table) == ["b", "a", "c", "d"] and "a" in table and len(table) == 4
+    assert isinstance(table.pop("c"), ndgrad.nn.Identity) and list(table.keys()) == ["b", "a", "d"]
+    assert list(table.state_dict()) == ["b.weight", "b.bias"]
+
+
+def test_parameter_list_and_dict_register_parameters():
+    plist = ndgrad.nn.ParameterList([ndgrad.ones(2), ndgrad.nn.Parameter(ndgrad.zeros(3))])
+    plist.append(ndgrad.randn(4))
+    assert all(isinstance(p, ndgrad.nn.Parameter) and p.requires_grad for p in plist)
+    assert len(plist) == 3 and plist[-1].shape == (4,)
+    assert [n for n, _ in plist.named_parameters()] == ["0", "1", "2"]
+    pdict = ndgrad.nn.ParameterDict({"w": ndgrad.ones(2)})
+    pdict["b"] = ndgrad.nn.Parameter(ndgrad.zeros(1))
+    assert list(pdict) == ["w", "b"] and isinstance(pdict["w"], ndgrad.nn.Parameter)
+    assert list(dict(pdict.named_parameters())) == ["w", "b"]
+    holder = ndgrad.nn.Module()
+    holder.plist, holder.pdict = plist, pdict
+    assert len(list(holder.parameters())) == 5 and "pdict.b" in holder.state_dict()
+
+
+def test_identity_flatten_unflatten_match_torch(torch):
+    data = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    cases = [lambda nn: nn.Identity(54, unused=True), lambda nn: nn.Flatten(),
+             lambda nn: nn.Flatten(0, 2), lambda nn: nn.Flatten(-2),
+             lambda nn: nn.Unflatten(1, (3, 1)), lambda nn: nn.Unflatten(-1, (5, 1, 1))]
+    for build in cases:
+        ours, theirs = build(ndgrad.nn), build(torch.nn)
+        assert repr(ours) == repr(theirs)
+        x, t = ndgrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        out, expected = ours(x), theirs(t)
+        assert out.shape == tuple(expected.shape)
+        out.backward(ndgrad.ones_like(out))
+        assert x.grad.shape == data.shape
+
+
+# ---- the seed article's training loop (seeds/002), with ndgrad names
+
+
+class NaiveSGD:
+    """The seed's optimizer, minus clipping: p -= lr * p.grad."""
+
+    def __init__(self, parameters, lr):
+        self.parameters, self.lr = list(parameters), lr
+
+    def step(self):
+        with ndgrad.no_grad():
+            for p in self.parameters:
+                p -= self.lr * p.grad
+
+    def zero_grad(self):
+        for p in self.parameters:
+            p.grad = None
+
+
+def test_seed_training_loop_reduces_the_loss():
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((64, 1)).astype(np.float32)
+    labels = (2 * features[:, 0] + 1 + 0.1 * rng.standard_normal(64)).astype(np.float32)
+    model = ndgrad.nn.Sequential(ndgrad.nn.Linear(1, 8), ndgrad.nn.ReLU(),
+                                 ndgrad.nn.Linear(8, 1))
+    optimizer = NaiveSGD(model.parameters(), lr=0.01)
+    training_loss = []
+    for epoch in range(5):
+        epoch_loss = 0.0
+        for i in range(len(features)):  # the seed's Dataset with batch_size=1
+            X, y = ndgrad.tensor(features[i:i + 1]), ndgrad.tensor(labels[i:i + 1])
+            pred_y = model(X)
+            loss = (pred_y - y) @ (pred_y - y)
+            epoch_loss += loss.data.item()
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        training_loss.append(epoch_loss / len(features))
+    assert training_loss[-1] < training_loss[0] / 5
+    assert all(p.grad is None for p in model.parameters())
