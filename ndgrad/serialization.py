@@ -2,7 +2,8 @@
 
 A file holds the tensors of a (nested) object as safetensors tensors and the object's structure
 (dicts, lists, tuples, numbers, strings, bools, None) as JSON in the safetensors metadata,
-with a SHA-256 of the tensor bytes. A flat dict of named tensors (a state_dict) keeps its
+with a SHA-256 over the structure and every tensor's name, dtype, shape and bytes, so a damaged
+header is caught as surely as damaged data. A flat dict of named tensors (a state_dict) keeps its
 names, so `safetensors.torch.load_file` reads it as a torch state_dict, and a file written by
 torch's safetensors loads back as a dict of tensors.
 """
@@ -12,7 +13,7 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
+import uuid
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ _STRUCTURE_KEY = "ndgrad.structure"
 _CHECKSUM_KEY = "ndgrad.sha256"
 # safetensors caps its JSON header at 100 MB; a larger declared size means a damaged file.
 _MAX_HEADER = 100 * 1024 * 1024
+# safetensors dtype names of the dtypes ndgrad has; others (BF16, F8_*, U16, ...) are refused.
+_DTYPES = {"BOOL", "U8", "I8", "I16", "I32", "I64", "F16", "F32", "F64"}
 
 
 def _safetensors():
@@ -54,6 +57,8 @@ def _encode(obj: Any, path: str, tensors: dict) -> Any:
         return {"tensor": name}
     if obj is None or isinstance(obj, (bool, str)):
         return {"value": obj}
+    if isinstance(obj, np.bool_):
+        return {"value": bool(obj)}
     if isinstance(obj, (int, np.integer)):
         return {"int": int(obj)}
     if isinstance(obj, (float, np.floating)):
@@ -82,6 +87,8 @@ def _decode(node: Any, tensors: dict) -> Any:
             raise ValueError(f"corrupt checkpoint: tensor {value!r} is missing")
         return Tensor._make(tensors[value])
     if kind == "value":
+        if value is not None and not isinstance(value, (bool, str)):
+            raise ValueError(f"corrupt checkpoint: {value!r} is not a plain value")
         return value
     if kind == "int":
         return int(value)
@@ -102,11 +109,13 @@ def _contiguous(t: Tensor) -> np.ndarray:
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
-def _checksum(tensors: dict) -> str:
-    digest = hashlib.sha256()
+def _checksum(structure: str, tensors: dict) -> str:
+    # Dtype and shape are hashed too: a flipped "F32" -> "I32" keeps the bytes but not the values.
+    digest = hashlib.sha256(structure.encode())
     for name in sorted(tensors):
-        digest.update(name.encode())
-        digest.update(tensors[name].tobytes())
+        array = tensors[name]
+        digest.update(json.dumps([name, array.dtype.str, array.shape]).encode())
+        digest.update(array.tobytes())
     return digest.hexdigest()
 
 
@@ -121,7 +130,8 @@ def _serialize(obj: Any) -> bytes:
         structure = {"dict": [[{"value": k}, {"tensor": k}] for k in obj]}
     else:
         structure = _encode(obj, "", tensors)
-    metadata = {_STRUCTURE_KEY: json.dumps(structure), _CHECKSUM_KEY: _checksum(tensors)}
+    text = json.dumps(structure)
+    metadata = {_STRUCTURE_KEY: text, _CHECKSUM_KEY: _checksum(text, tensors)}
     return _safetensors().save(tensors, metadata=metadata)
 
 
@@ -138,7 +148,11 @@ def save(obj: Any, f, **unused) -> None:
         return
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".ndgrad-", suffix=".tmp", dir=folder)
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
+    # os.open with mode 0o666 honours the umask as open() does; tempfile.mkstemp would leave
+    # the checkpoint readable by its owner only.
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -177,13 +191,23 @@ def _check_header(data: bytes, name: str) -> dict:
     for key, entry in header.items():
         if key == "__metadata__":
             continue
-        begin, stop = entry.get("data_offsets", (0, -1)) if isinstance(entry, dict) else (0, -1)
+        if not isinstance(entry, dict):
+            raise ValueError(f"{name} is corrupt: tensor {key!r} has no description")
+        offsets = entry.get("data_offsets")
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(type(o) is int for o in offsets)):
+            raise ValueError(f"{name} is corrupt: tensor {key!r} has no valid data_offsets")
+        begin, stop = offsets
         if not 0 <= begin <= stop <= body:
             raise ValueError(f"{name} is truncated or corrupt: tensor {key!r} lies at bytes "
                              f"{begin}..{stop} of a {body}-byte data section")
         end = max(end, stop)
     if end != body:
         raise ValueError(f"{name} is corrupt: {body - end} bytes beyond the last tensor")
+    for key, entry in header.items():
+        if key != "__metadata__" and entry.get("dtype") not in _DTYPES:
+            raise ValueError(f"{name}: tensor {key!r} has dtype {entry.get('dtype')!r}, which "
+                             f"ndgrad does not support (it reads {', '.join(sorted(_DTYPES))})")
     return header
 
 

@@ -105,8 +105,8 @@ def test_traversal_names_match_torch(method, torch):
 def test_iterators_return_the_registered_objects_once():
     net = make_net(ndgrad)
     params = list(net.parameters())
-    assert len(params) == len({id(p) for p in params}) == 6
-    assert params[0] is net.scale and net.head.weight in params
+    assert len(params) == len({id(p) for p in params}) == 7
+    assert params[0] is net.scale and any(p is net.head.weight for p in params)
     assert len(list(net.parameters(recurse=False))) == 1
     assert [type(m).__name__ for m in net.children()] == \
         ["Sequential", "Linear", "Linear", "ModuleList"]
@@ -300,8 +300,9 @@ def test_state_dict_keys_and_shapes_match_torch_and_torch_weights_load(build, to
     theirs.eval()
     assert_close(ours(ndgrad.tensor(inputs)), theirs(torch.tensor(inputs)), "float32", "output")
     ours.load_state_dict(theirs.state_dict())  # torch tensors themselves are accepted too
-    assert ours.state_dict()["0.weight"].numpy().tolist() == \
-        theirs.state_dict()["0.weight"].tolist()
+    key = next(iter(theirs.state_dict()))
+    assert ours.state_dict()[key].numpy().tolist() == \
+        theirs.state_dict()[key].tolist()
 
 
 def test_state_dict_shares_storage_and_round_trips():

@@ -220,6 +220,19 @@ def test_setitem_on_leaf_that_requires_grad_raises():
         x[0] = 1.0
 
 
+def test_scatter_src_larger_than_index():
+    """torch's backward fails here (its src gradient takes index's shape); ndgrad's src gradient
+    is zero outside index's shape."""
+    x = ndgrad.zeros(2, 3, requires_grad=True)
+    src = ndgrad.arange(1.0, 9.0).reshape(2, 4).requires_grad_()
+    index = ndgrad.tensor([[2], [0]])
+    y = x.scatter(1, index, src) + x.scatter_add(1, index, src)
+    (y * ndgrad.arange(6.0).reshape(2, 3)).sum().backward()
+    assert y.tolist() == [[0, 0, 2], [10, 0, 0]]
+    assert x.grad.tolist() == [[0, 2, 2], [3, 8, 10]]
+    assert src.grad.tolist() == [[4, 0, 0, 0], [6, 0, 0, 0]]
+
+
 def test_negative_step_follows_numpy():
     """torch refuses negative slice steps; ndgrad takes NumPy's meaning."""
     x = ndgrad.arange(6.0, requires_grad=True)

@@ -205,8 +205,8 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size "
-                         f"{'x'.join(map(str, p.shape))}]" for i, p in enumerate(self))
+        # PyTorch indents these lines itself, so they end up four spaces in.
+        return "\n".join(f"  ({i}): {_describe(p, p.dtype)}" for i, p in enumerate(self))
 
 
 class ParameterDict(Module):
@@ -250,8 +250,12 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size "
-                         f"{'x'.join(map(str, p.shape))}]" for k, p in self.items())
+        # As PyTorch: indented lines, and the legacy type name instead of the dtype.
+        return "\n".join(f"  ({k}): {_describe(p, p.type())}" for k, p in self.items())
+
+
+def _describe(param: Parameter, type_name) -> str:
+    return f"Parameter containing: [{type_name} of size {'x'.join(map(str, param.shape))}]"
 
 
 def _as_parameter(value) -> Parameter:
