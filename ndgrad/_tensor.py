@@ -502,8 +502,12 @@ class Tensor:
         return _ew.clone(self)
 
     def contiguous(self) -> Tensor:
-        """Returns self: NumPy-backed tensors need no contiguity for any op here."""
-        return self
+        """Self if its data is laid out row-major, else a row-major copy."""
+        return _shape.contiguous(self)
+
+    def is_contiguous(self) -> bool:
+        """True if the data is laid out row-major (C order)."""
+        return bool(self._data.flags.c_contiguous)
 
     # ---- the seed articles' classmethod constructors ----
 

@@ -231,24 +231,31 @@ def load(f, map_location=None, weights_only: bool = True, **unused) -> Any:
                              "only reads safetensors checkpoints and never unpickles "
                              "(unpickling can run arbitrary code)") from None
         raise
+    reader = _safetensors()  # outside the try: a missing package is not a corrupt file
     try:
-        tensors = _safetensors().load(data)
+        tensors = reader.load(data)
     except Exception as error:
         raise ValueError(f"{name} is corrupt: {error}") from None
     metadata = header.get("__metadata__") or {}
-    expected = metadata.get(_CHECKSUM_KEY)
-    if expected is not None and expected != _checksum(tensors):
-        raise ValueError(f"{name} is corrupt: its tensor data does not match the checksum")
-    if _STRUCTURE_KEY not in metadata:
-        return {k: Tensor._make(v) for k, v in tensors.items()}
-    try:
-        structure = json.loads(metadata[_STRUCTURE_KEY])
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{name} is corrupt: unreadable structure ({error})") from None
-    result = _decode(structure, tensors)
+    if (_STRUCTURE_KEY in metadata) != (_CHECKSUM_KEY in metadata):
+        raise ValueError(f"{name} is corrupt: its ndgrad metadata is damaged")
+    if _STRUCTURE_KEY in metadata:
+        result = _decode_checked(metadata[_STRUCTURE_KEY], metadata[_CHECKSUM_KEY], tensors, name)
+    else:
+        result = {k: Tensor._make(v) for k, v in tensors.items()}
     if map_location is not None:
         result = _move(result, map_location)
     return result
+
+
+def _decode_checked(text: str, checksum: str, tensors: dict, name: str) -> Any:
+    if checksum != _checksum(text, tensors):
+        raise ValueError(f"{name} is corrupt: its contents do not match the checksum")
+    try:
+        return _decode(json.loads(text), tensors)
+    except (ValueError, TypeError, RecursionError) as error:
+        # Only a file crafted with a matching checksum gets here.
+        raise ValueError(f"{name} is corrupt: unreadable structure ({error})") from None
 
 
 def _move(obj: Any, location) -> Any:

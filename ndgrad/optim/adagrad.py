@@ -22,6 +22,10 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
+        # PyTorch creates Adagrad's state up front, so it is in state_dict() before any step.
+        for group in self.param_groups:
+            for param in group["params"]:
+                self._init_state(group, param, self.state[param])
 
     def _init_state(self, group, param, state) -> None:
         state["step"] = step_state()

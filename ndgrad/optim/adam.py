@@ -11,15 +11,14 @@ from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state, z
 class Adam(Optimizer):
     """Adaptive moments: p -= lr * m_hat / (sqrt(v_hat) + eps) (Kingma & Ba, 2015)."""
 
-    _decoupled = False
-
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
-                 fused=None) -> None:
+                 fused=None, decoupled_weight_decay: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _init_state(self, group, param, state) -> None:
         state["step"] = step_state()
@@ -31,7 +30,7 @@ class Adam(Optimizer):
     def _update(self, group, param, grad, state) -> None:
         lr, weight_decay = group["lr"], group["weight_decay"]
         if weight_decay:
-            if self._decoupled:
+            if group["decoupled_weight_decay"]:
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
@@ -53,8 +52,14 @@ class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step
     (Loshchilov & Hutter, 2019)."""
 
-    _decoupled = True
-
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, **kwargs) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach=None, capturable: bool = False, differentiable: bool = False,
+                 fused=None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # an AdamW decays decoupled whatever the file says
+            group["decoupled_weight_decay"] = True

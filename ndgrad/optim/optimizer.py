@@ -136,7 +136,8 @@ class Optimizer:
             numbered = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append({**{k: v for k, v in group.items() if k != "params"},
                            "params": numbered})
-        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        # Empty entries (a parameter looked up but given no state) are left out, as in PyTorch.
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index and s}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:

@@ -23,7 +23,9 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _init_state(self, group, param, state) -> None:
-        state["momentum_buffer"] = None
+        # As in PyTorch, plain SGD keeps no state; with momentum the buffer appears at step 1.
+        if group["momentum"] != 0:
+            state["momentum_buffer"] = None
 
     def _update(self, group, param, grad, state) -> None:
         _sgd(param, grad, state, **{k: group[k] for k in
@@ -34,7 +36,7 @@ def _sgd(param, grad, state, lr, momentum, dampening, weight_decay, nesterov) ->
     if weight_decay:
         grad = grad + weight_decay * param
     if momentum:
-        buffer = state["momentum_buffer"]
+        buffer = state.get("momentum_buffer")
         if buffer is None:
             buffer = state["momentum_buffer"] = tensor(grad)
             values = array_of(buffer)

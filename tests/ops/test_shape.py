@@ -153,8 +153,6 @@ def test_view_of_transposed_tensor_suggests_reshape(torch):
         np.testing.assert_array_equal(x.reshape(12).numpy(), expected)
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.contiguous (ndgrad/_tensor.py) returns self; it "
-                                       "should call ndgrad.ops.shape.contiguous")
 def test_contiguous_makes_a_transposed_tensor_viewable(torch):
     for module in (ndgrad, torch):
         x = module.arange(12.0).reshape(3, 4).t()

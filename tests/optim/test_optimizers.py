@@ -10,8 +10,8 @@ import ndgrad
 
 STEPS = 50
 SHAPES = [(3, 4), (5,), ()]
-# Keys torch keeps in param groups that only choose its implementation (or, for Adam, that
-# ndgrad expresses by the class): ndgrad's groups may lack them.
+# Keys torch keeps in param groups that only choose its implementation: ndgrad's groups may
+# lack them.
 TORCH_ONLY_GROUP_KEYS = {"foreach", "fused", "capturable", "differentiable"}
 
 
@@ -38,6 +38,7 @@ CASES = [
     Case("Adam", dict(lr=0.01)),
     Case("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1, maximize=True)),
     Case("Adam", dict(lr=0.01), groups=[dict(lr=0.02), dict(lr=0.005, betas=(0.8, 0.99))]),
+    Case("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     Case("AdamW", dict(lr=0.01)),
     Case("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True, eps=1e-6)),
     Case("Adamax", dict(lr=0.01, weight_decay=0.05)),
@@ -135,8 +136,11 @@ def test_save_load_round_trip_continues_identically(case, tmp_path):
     assert resumed.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
     _train(ndgrad, params, optimizer, STEPS // 2, STEPS)
     _train(ndgrad, resumed_params, resumed, STEPS // 2, STEPS)
+    # NAdam's float32 mu_product comes back in the parameter's dtype, as torch loads it, so
+    # the resumed run may differ in the last bit.
+    rtol = 1e-14 if case.name == "NAdam" else 0
     for a, b in zip(_values(resumed_params), _values(params)):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -185,7 +189,7 @@ def test_step_with_closure(case, torch):
             loss.backward()
             return loss
 
-        losses[lib.__name__] = [float(optimizer.step(closure)) for _ in range(10)]
+        losses[lib.__name__] = [float(optimizer.step(closure).detach()) for _ in range(10)]
         losses[lib.__name__ + "_params"] = _values(params)
     np.testing.assert_allclose(losses["ndgrad"], losses["torch"], rtol=1e-10)
     _assert_close(losses["ndgrad_params"], losses["torch_params"])
@@ -229,13 +233,38 @@ def test_bad_parameter_lists(torch):
             lib.optim.SGD([], lr=0.1)
         with pytest.raises(ValueError):
             lib.optim.SGD([{"params": [a]}, {"params": [a, b]}], lr=0.1)
-        with pytest.raises(ValueError):
-            lib.optim.Adam([a, a])
         with pytest.raises(TypeError):
             lib.optim.Adam(a)
         optimizer = lib.optim.SGD([a], lr=0.1)
         with pytest.raises(ValueError):
             optimizer.add_param_group({"params": [b, a]})
+
+
+def test_duplicate_parameter_in_a_group_raises():
+    # torch only warns ("in future, this will cause an error"); ndgrad already refuses.
+    a = ndgrad.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="duplicate"):
+        ndgrad.optim.Adam([a, a])
+
+
+def test_adagrad_state_exists_before_the_first_step(torch):
+    arrays = _initial_arrays()
+    case = Case("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5))
+    ours = _build(ndgrad, case, arrays)[1].state_dict()["state"]
+    theirs = _build(torch, case, arrays)[1].state_dict()["state"]
+    assert sorted(ours) == sorted(theirs)
+    for index, entry in theirs.items():
+        assert list(ours[index]) == list(entry)
+        for name, value in entry.items():
+            np.testing.assert_array_equal(ours[index][name].numpy(), value.numpy())
+
+
+def test_adamw_stays_decoupled_after_loading_an_adam_state_dict():
+    arrays = _initial_arrays()
+    source = _build(ndgrad, Case("Adam", dict(lr=0.01)), arrays)[1]
+    target = _build(ndgrad, Case("AdamW", dict(lr=0.01)), arrays)[1]
+    target.load_state_dict(source.state_dict())
+    assert target.param_groups[0]["decoupled_weight_decay"] is True
 
 
 def test_add_param_group_fills_defaults():

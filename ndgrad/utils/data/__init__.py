@@ -1,5 +1,5 @@
 """Datasets, samplers and the DataLoader (PyTorch's torch.utils.data)."""
-from ndgrad.utils.data._collate import default_collate
+from ndgrad.utils.data._collate import default_collate, default_convert
 from ndgrad.utils.data.dataloader import DataLoader
 from ndgrad.utils.data.dataset import (ConcatDataset, Dataset, IterableDataset, Subset,
                                        TensorDataset, random_split)
@@ -8,4 +8,5 @@ from ndgrad.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, Seq
 
 __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "WeightedRandomSampler", "default_collate", "random_split"]
+           "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
+           "random_split"]

@@ -6,7 +6,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
-from ndgrad.utils.data._collate import default_collate
+from ndgrad.utils.data._collate import default_collate, default_convert
 from ndgrad.utils.data.dataset import IterableDataset
 from ndgrad.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -58,7 +58,9 @@ class DataLoader:
         if batch_sampler is None and self.batch_size is not None and not self._iterable:
             batch_sampler = BatchSampler(sampler, self.batch_size, drop_last)
         self.batch_sampler = batch_sampler
-        self.collate_fn = collate_fn or (default_collate if self._auto_batching else _identity)
+        # Without automatic batching PyTorch converts arrays in each sample but stacks nothing.
+        default = default_collate if self._auto_batching else default_convert
+        self.collate_fn = collate_fn or default
 
     @property
     def _auto_batching(self) -> bool:
@@ -119,7 +121,3 @@ class DataLoader:
             return None
         ids = itertools.count()
         return lambda: self.worker_init_fn(next(ids))
-
-
-def _identity(sample):
-    return sample

@@ -91,6 +91,9 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Su
     the dataset that sum to 1 (remainders go round-robin to the first subsets, as PyTorch)."""
     total = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
         counts = [int(math.floor(total * fraction)) for fraction in lengths]
         for i in range(total - sum(counts)):
             counts[i % len(counts)] += 1

@@ -56,8 +56,8 @@ class RandomSampler(Sampler):
         if self.replacement:
             return iter(rng.integers(0, n, self.num_samples).tolist())
         rounds = -(-self.num_samples // n) if n else 0
-        order = np.concatenate([rng.permutation(n) for _ in range(rounds)]) if rounds else []
-        return iter(list(order[:self.num_samples]))
+        order = [index for _ in range(rounds) for index in rng.permutation(n).tolist()]
+        return iter(order[:self.num_samples])
 
     def __len__(self) -> int:
         return self.num_samples
@@ -82,6 +82,9 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights, num_samples: int, replacement: bool = True,
                  generator=None) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
         weights = np.asarray(as_tensor(weights, dtype="float64"))
         if weights.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
