@@ -945,6 +945,12 @@ class Tensor:
     def logsumexp(self, dim=None, keepdim=False, *, axis=None):
         return _reduction.logsumexp(self, dim, keepdim, axis=axis)
 
+    def softmax(self, dim=None, dtype=None):
+        return _reduction.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim=None, dtype=None):
+        return _reduction.log_softmax(self, dim, dtype)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _reduction.norm(self, p, dim, keepdim, dtype)
 

@@ -6,6 +6,7 @@ import math
 from ndgrad._tensor import Tensor
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
+from ndgrad.ops.reduction import log_softmax, softmax
 from ndgrad.ops.shape import chunk
 
 # SELU's constants (Klambauer et al., 2017).
@@ -166,32 +167,6 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
                            f"{input.shape[dim]}")
     a, b = chunk(input, 2, dim)
     return a * ew.sigmoid(b)
-
-
-def _softmax_dim(input: Tensor, dim: int | None) -> int:
-    # PyTorch's legacy rule for an implicit dim: 0 for 0-, 1- and 3-D inputs, else 1.
-    if dim is not None:
-        return dim
-    return 0 if input.ndim in (0, 1, 3) else 1
-
-
-def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    """x - logsumexp(x) along `dim`: log-probabilities, stable for large logits
-    (see Note [stable logsumexp] in ndgrad/ops/reduction.py)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    dim = _softmax_dim(input, dim)
-    if input.numel():
-        # Shifting before the subtraction (not x - logsumexp(x)) keeps large logits exact:
-        # in float32, 1e4 - (1e4 + log 2) loses log 2 to rounding.
-        shift = reduction.amax(input.detach(), dim, keepdim=True)
-        input = input - ew.where(ew.isinf(shift), 0.0, shift)
-    return input - ew.log(reduction.sum(ew.exp(input), dim, keepdim=True))
-
-
-def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    """e^x / sum(e^x) along `dim`, computed as exp(log_softmax) so large logits are finite."""
-    return ew.exp(log_softmax(input, dim, dtype))
 
 
 def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:

@@ -105,8 +105,26 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Standardises each channel of each sample over its spatial dims."""
+    """Standardises each channel of each sample over its spatial dims.
+
+    With use_input_stats=False the running statistics are used instead; otherwise given
+    running statistics are updated with the per-sample statistics averaged over the batch
+    (unbiased variance), as PyTorch does.
+    """
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, 0.0, eps)
     dims = tuple(range(2, input.ndim))
+    count = input.numel() // max(input.shape[0] * input.shape[1], 1)
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{list(input.shape)}")
+    if running_mean is not None and running_var is not None:
+        with no_grad():
+            data = input.detach()
+            centered = data - reduction.mean(data, dims, keepdim=True)
+            variance = reduction.sum(centered * centered, dims) / (count - 1)
+            running_mean.mul_(1 - momentum).add_(reduction.mean(data, (0,) + dims) * momentum)
+            running_var.mul_(1 - momentum).add_(reduction.mean(variance, 0) * momentum)
     normalized = _standardize(input, dims, eps)
     channel = _channel_shape(input)
     return _affine(normalized, None if weight is None else weight.reshape(channel),

@@ -97,18 +97,20 @@ class _InstanceNorm(_NormBase):
                          device, dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
+        if input.ndim == self._ranks[0]:  # one sample, without the batch dim
+            return self.forward(input.unsqueeze(0)).squeeze(0)
         self._check_input(input)
-        if self.track_running_stats and not self.training:
-            return F.batch_norm(input, self.running_mean, self.running_var, self.weight,
-                                self.bias, False, 0.0, self.eps)
-        return F.instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
+        use_input_stats = self.training or not self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum
+        return F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                               self.bias, use_input_stats, momentum, self.eps)
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Instance normalisation of (N, C, L) inputs."""
-    _ranks = (3,)
+    """Instance normalisation of (N, C, L) or unbatched (C, L) inputs."""
+    _ranks = (2, 3)
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Instance normalisation of (N, C, H, W) inputs."""
-    _ranks = (4,)
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W) inputs."""
+    _ranks = (3, 4)

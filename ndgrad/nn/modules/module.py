@@ -12,7 +12,14 @@ from ndgrad.autograd.grad_mode import no_grad
 from ndgrad.nn.parameter import Buffer, Parameter
 from ndgrad.ops.hooks import tap
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict found missing and unexpected; prints as PyTorch's does."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 class _RemovableHandle:
@@ -116,7 +123,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Adds a parameter (or a None placeholder) under `name`."""
-        _check_name(name, self, "parameter")
+        _check_name(name, self, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"'{name}' (ndgrad.nn.Parameter or None required)")
@@ -125,7 +132,7 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Adds a tensor that is state but not a parameter (e.g. running mean); persistent
         buffers are part of state_dict."""
-        _check_name(name, self, "buffer")
+        _check_name(name, self, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(ndgrad.Tensor or None required)")
@@ -137,7 +144,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Adds a child module under `name`."""
-        _check_name(name, self, "module", allow_dots=False)
+        _check_name(name, self, "module", self._modules)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module
@@ -405,12 +412,12 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
-        if strict and unexpected:
-            errors.append("Unexpected key(s) in state_dict: "
-                          + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         if strict and missing:
             errors.append("Missing key(s) in state_dict: "
                           + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         arrays = {}
         for key, target in own.items():
             if key not in state_dict:
@@ -455,16 +462,19 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _check_name(name: str, module: Module, kind: str, allow_dots: bool = False) -> None:
+def _check_name(name: str, module: Module, kind: str, registry: OrderedDict) -> None:
+    """A valid new name for `registry`: an entry of the same kind may be replaced, but not an
+    attribute, a method or an entry of another kind (a buffer named like a parameter)."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if not name:
         raise KeyError(f'{kind} name can\'t be empty string ""')
-    if "." in name and not allow_dots:
+    if "." in name:
         raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
-    if hasattr(type(module), name) or (name in module.__dict__ and not name.startswith("_")):
-        if not (name in module._parameters or name in module._buffers or name in module._modules):
-            raise KeyError(f"attribute '{name}' already exists")
+    taken = hasattr(type(module), name) or name in module.__dict__ or any(
+        name in other for other in (module._parameters, module._buffers, module._modules))
+    if taken and name not in registry:
+        raise KeyError(f"attribute '{name}' already exists")
 
 
 def _add_hook(hooks: OrderedDict, hook) -> _RemovableHandle:

@@ -1,0 +1,1 @@
+"""Benchmarks: ndgrad beside hand-written NumPy and PyTorch on the same work."""
