@@ -319,7 +319,7 @@ BAD_ARGUMENTS = [
 
 
 @pytest.mark.parametrize("name, kwargs, error", BAD_ARGUMENTS,
-                         ids=[f"{n}-{k}" for n, k, _ in BAD_ARGUMENTS])
+                         ids=[f"{i}-{n}-{sorted(k)}" for i, (n, k, _) in enumerate(BAD_ARGUMENTS)])
 def test_bad_arguments_raise(name, kwargs, error, torch):
     for lib in (torch, ndgrad):
         with pytest.raises(error):
@@ -361,3 +361,27 @@ def test_cosine_annealing_reaches_eta_min_at_t_max():
     rates = [scheduler.get_last_lr()] + _run(ndgrad, optimizer, scheduler, 0, 10)
     assert rates[0][:2] == [0.1, 0.02]
     assert math.isclose(rates[-1][0], 0.001) and math.isclose(rates[-1][1], 0.001)
+
+
+class _Decay:
+    """A callable object: its attributes travel in the scheduler's state dict."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+
+    def __call__(self, x: float) -> float:
+        return self.rate ** x
+
+
+def test_callable_objects_keep_their_attributes_in_state_dict():
+    schedulers = ndgrad.optim.lr_scheduler
+    lambda_lr = schedulers.LambdaLR(_optimizer(ndgrad, "sgd"), [_Decay(0.5), lambda e: 1.0])
+    cyclic = schedulers.CyclicLR(_optimizer(ndgrad, "sgd"), 0.01, 0.1, scale_fn=_Decay(0.8))
+    assert lambda_lr.state_dict()["lr_lambdas"] == [{"rate": 0.5}, None]
+    assert cyclic.state_dict()["_scale_fn_custom"] == {"rate": 0.8}
+    restored = schedulers.LambdaLR(_optimizer(ndgrad, "sgd"), [_Decay(0.9), lambda e: 1.0])
+    restored.load_state_dict(lambda_lr.state_dict())
+    assert restored.lr_lambdas[0].rate == 0.5
+    restored = schedulers.CyclicLR(_optimizer(ndgrad, "sgd"), 0.01, 0.1, scale_fn=_Decay(0.1))
+    restored.load_state_dict(cyclic.state_dict())
+    assert restored.scale_fn(2) == 0.8 ** 2

@@ -46,6 +46,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     keep = _keep_mask(input, p)
     a = (1 - p + p * _SELU_SATURATION ** 2 * (1 - p)) ** -0.5
     b = -a * _SELU_SATURATION * p
-    dropped = constant((1 - keep) * np.asarray(a * _SELU_SATURATION + b, dtype=keep.dtype))
-    result = input * constant(keep * np.asarray(a, dtype=keep.dtype)) + dropped
-    return input.copy_(result) if inplace else result
+    # a * x + b where kept, a * saturation + b where dropped (PyTorch's formula).
+    shift = constant((1 - keep) * np.asarray(a * _SELU_SATURATION, dtype=keep.dtype)
+                     + np.asarray(b, dtype=keep.dtype))
+    scale = constant(keep * np.asarray(a, dtype=keep.dtype))
+    return input.mul_(scale).add_(shift) if inplace else input * scale + shift

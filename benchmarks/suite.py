@@ -1,0 +1,132 @@
+"""Timing, the workload table and the markdown report for benchmarks/run.py."""
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+
+import numpy as np
+
+import ndgrad
+from benchmarks import workloads as w
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+def _time(step, inner: int) -> float:
+    start = time.perf_counter()
+    for _ in range(inner):
+        step()
+    return (time.perf_counter() - start) / inner
+
+
+def interleaved(steps: dict, rounds: int, inner: int) -> dict:
+    """Median seconds per call of each step, timed in turns A B C A B C ... after a warm-up."""
+    for step in steps.values():
+        step()
+    samples = {name: [] for name in steps}
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for name, step in steps.items():
+                samples[name].append(_time(step, inner))
+    finally:
+        gc.enable()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _libraries() -> list:
+    return [("ndgrad", ndgrad)] + ([("torch", torch)] if torch is not None else [])
+
+
+def bench_mlp(rounds: int) -> dict:
+    """784-256-128-10 ReLU MLP, cross entropy, SGD momentum 0.9, batch 128: ms per step."""
+    x, y, weights = w.mlp_data()
+    steps, losses = {}, {}
+    reference = w.NumpyMLP(x, y, weights, lr=0.01, momentum=0.9)
+    steps["numpy"], losses["numpy"] = reference.step, lambda: float(reference.loss)
+    for name, lib in _libraries():
+        steps[name], losses[name] = w.framework_mlp(lib, x, y, weights, 0.01, 0.9)
+    return _report("mlp", "ms/step", 1e3, steps, losses, rounds, inner=5)
+
+
+def bench_tiny(rounds: int) -> dict:
+    """Iris, Linear(4,16)-ReLU-Linear(16,3), full batch, plain SGD: us per step."""
+    x, y = w.iris_data()
+    _, _, weights = w.mlp_data(batch=1, sizes=(4, 16, 3))
+    steps, losses = {}, {}
+    reference = w.NumpyMLP(x, y, weights, lr=0.1, momentum=0.0)
+    steps["numpy"], losses["numpy"] = reference.step, lambda: float(reference.loss)
+    for name, lib in _libraries():
+        steps[name], losses[name] = w.framework_mlp(lib, x, y, weights, 0.1, 0.0)
+    return _report("tiny", "us/step", 1e6, steps, losses, rounds, inner=200)
+
+
+def bench_overhead(rounds: int) -> dict:
+    """A chain of 100 alternating add/mul/tanh on shape (32,), forward+backward: us per op."""
+    x = np.random.default_rng(0).standard_normal(32).astype(np.float32)
+    steps = {"numpy": w.numpy_chain(x, 100)}
+    for name, lib in _libraries():
+        steps[name] = w.framework_chain(lib, x, 100)
+    return _report("overhead", "us/op", 1e6 / 100, steps, {}, rounds, inner=20)
+
+
+def bench_matmul(rounds: int) -> dict:
+    """1024x1024 @ 1024x1024, forward+backward (3 products): GFLOP/s (higher is better)."""
+    rng = np.random.default_rng(0)
+    a, b, g = (rng.standard_normal((1024, 1024)).astype(np.float32) for _ in range(3))
+    steps = {"numpy": w.numpy_matmul(a, b, g)}
+    for name, lib in _libraries():
+        steps[name] = w.framework_matmul(lib, a, b, g)
+    medians = interleaved(steps, rounds, inner=1)
+    flops = 3 * 2 * 1024 ** 3
+    values = {name: flops / seconds / 1e9 for name, seconds in medians.items()}
+    return _row("matmul", "GFLOP/s", values, higher_is_better=True)
+
+
+def _report(name, unit, scale, steps, losses, rounds, inner) -> dict:
+    medians = interleaved(steps, rounds, inner)
+    if losses:
+        final = {k: f() for k, f in losses.items()}
+        spread = max(final.values()) - min(final.values())
+        if spread > 1e-3 * max(abs(v) for v in final.values()):
+            raise AssertionError(f"{name}: final losses disagree: {final}")
+    return _row(name, unit, {k: v * scale for k, v in medians.items()})
+
+
+def _row(name, unit, values: dict, higher_is_better: bool = False) -> dict:
+    def ratio(other):
+        if other not in values:
+            return "n/a"
+        r = values["ndgrad"] / values[other]
+        return f"{1 / r if higher_is_better else r:.2f}x"
+    return {"workload": name, "unit": unit,
+            **{k: f"{v:.3g}" for k, v in values.items()},
+            "ndgrad/numpy": ratio("numpy"), "ndgrad/torch": ratio("torch")}
+
+
+WORKLOADS = {"mlp": (bench_mlp, 15), "tiny": (bench_tiny, 15), "overhead": (bench_overhead, 15),
+             "matmul": (bench_matmul, 7)}
+
+
+def main(names, threads: int, repeats) -> None:
+    if torch is not None:
+        torch.set_num_threads(threads)
+    names = names or list(WORKLOADS)
+    rows = []
+    for name in names:
+        if name not in WORKLOADS:
+            raise SystemExit(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+        function, default_rounds = WORKLOADS[name]
+        rows.append(function(repeats or default_rounds))
+        print(f"done: {name}", flush=True)
+    columns = ["workload", "unit", "ndgrad", "numpy", "torch", "ndgrad/numpy", "ndgrad/torch"]
+    print(f"\nthreads={threads}, numpy {np.__version__}"
+          + (f", torch {torch.__version__}" if torch is not None else ", torch not installed"))
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(str(row.get(c, "n/a")) for c in columns) + " |")
