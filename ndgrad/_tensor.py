@@ -51,14 +51,15 @@ def _array_from_data(data: Any, dtype=None) -> np.ndarray:
         array = np.asarray(data)
         _dtype.from_numpy_dtype(array.dtype)
     else:
-        array = _array_from_python(data)
+        # Python data goes straight to the requested dtype: via float32 it would lose digits.
+        return _array_from_python(data, None if dtype is None else _dtype.to_dtype(dtype))
     if dtype is not None:
         array = array.astype(_dtype.to_dtype(dtype).numpy, copy=False)
     return array
 
 
-def _array_from_python(data: Any) -> np.ndarray:
-    dtype = _infer_dtype(data)
+def _array_from_python(data: Any, dtype: _dtype.dtype | None = None) -> np.ndarray:
+    dtype = dtype or _infer_dtype(data)
     try:
         array = np.array(data)
     except ValueError as error:
@@ -139,8 +140,14 @@ class Tensor:
     Prefer `ndgrad.tensor(data)`, which keeps the data's dtype.
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_vc",
-                 "_hooks", "_retains_grad", "_view", "__weakref__")
+    # The hot fields are slots; rarely set ones live in __dict__ (created only when first set)
+    # with the class defaults below, so making a tensor sets five fields (see benchmarks/).
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_vc", "__dict__",
+                 "__weakref__")
+    _grad = None
+    _hooks = None
+    _retains_grad = False
+    _view = None
     # Lets NumPy defer to Tensor in `ndarray + tensor` instead of making an object array.
     __array_ufunc__ = None
 
@@ -163,13 +170,9 @@ class Tensor:
     def _init(self, array, requires_grad: bool, grad_fn, output_nr: int) -> None:
         self._data = array
         self._requires_grad = requires_grad
-        self._grad = None
         self._grad_fn = grad_fn
         self._output_nr = output_nr
         self._vc = [0]
-        self._hooks = None
-        self._retains_grad = False
-        self._view = None
 
     @classmethod
     def _make(cls, array, requires_grad: bool = False, grad_fn=None, output_nr: int = 0):
@@ -179,13 +182,9 @@ class Tensor:
         t = object.__new__(Tensor)
         t._data = array
         t._requires_grad = requires_grad
-        t._grad = None
         t._grad_fn = grad_fn
         t._output_nr = output_nr
         t._vc = [0]
-        t._hooks = None
-        t._retains_grad = False
-        t._view = None
         return t
 
     # ---- metadata ----
@@ -360,7 +359,7 @@ class Tensor:
     def _output_hook_list(self) -> list:
         import weakref
         node = self.grad_fn
-        if not hasattr(node, "_output_hooks"):
+        if node._output_hooks is None:
             node._output_hooks = {}
         entry = node._output_hooks.setdefault(self._output_nr, (weakref.ref(self), []))
         return entry[1]

@@ -62,7 +62,8 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
     while ready:
         node = ready.pop()
         grads = buffers.pop(node)
-        _run_output_hooks(node, grads)
+        if node._output_hooks:
+            _run_output_hooks(node, grads)
         if wanted:
             for nr, grad in enumerate(grads):
                 if (node, nr) in wanted:
@@ -100,6 +101,7 @@ def _call_backward(node, grads: list) -> tuple:
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(edges)}, got {len(result)})")
     checked = []
+    anomaly = _state.anomaly_enabled
     for i, (edge, grad) in enumerate(zip(edges, result)):
         if edge is None or grad is None:
             checked.append(None)
@@ -107,7 +109,11 @@ def _call_backward(node, grads: list) -> tuple:
         child, output_nr, leaf = edge
         shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
             child._output_meta[output_nr]
-        checked.append(_validate(node, i, shape, dtype, grad))
+        if isinstance(grad, Tensor) and grad._data.shape == shape and \
+                grad._data.dtype == dtype and not anomaly:
+            checked.append(grad)  # the common case, checked inline for speed
+        else:
+            checked.append(_validate(node, i, shape, dtype, grad))
     return tuple(checked)
 
 
@@ -139,7 +145,7 @@ def _check_anomaly(node, index: int, grad: Tensor) -> None:
 
 def _run_output_hooks(node, grads: list) -> None:
     """Applies tensor hooks and retain_grad of the node's outputs to their total gradients."""
-    hooks = getattr(node, "_output_hooks", None)
+    hooks = node._output_hooks
     if not hooks:
         return
     for nr, (tensor_ref, callbacks) in hooks.items():

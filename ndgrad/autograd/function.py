@@ -40,6 +40,14 @@ class Function:
     """
 
     _array_forward = False
+    # Defaults a node overrides only when forward asks (save_for_backward, ...): a node of an
+    # op that saves nothing sets none of them.
+    _to_save = ()
+    _saved = ()
+    _saved_versions = ()
+    _non_differentiable = ()
+    _materialize_grads = True
+    _output_hooks = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -54,7 +62,7 @@ class Function:
         """Runs forward and, if any input requires grad, records the node for backward."""
         if _state.grad_enabled:
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
+                if isinstance(a, Tensor) and a._requires_grad:
                     return cls._apply_recording(args, kwargs)
         if cls._array_forward:
             arrays = [a._data if isinstance(a, Tensor) else a for a in args]
@@ -68,18 +76,23 @@ class Function:
     @classmethod
     def _apply_recording(cls, args: tuple, kwargs: dict):
         ctx = cls.__new__(cls)
+        needs, edges, arrays = [], [], []
         for a in args:
-            if isinstance(a, Tensor) and a._view is not None:
+            if not isinstance(a, Tensor):
+                needs.append(False)
+                edges.append(None)
+                arrays.append(a)
+                continue
+            if a._view is not None:
                 a._refresh_view()  # an in-place change to its base may have moved its history
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx.needs_input_grad = needs
-        ctx._edges = tuple(_edge(a) if need else None for a, need in zip(args, needs))
-        ctx._to_save = ()
-        ctx._non_differentiable = ()
-        ctx._materialize_grads = True
+            arrays.append(a._data)
+            needs.append(a._requires_grad)
+            edges.append(_edge(a) if a._requires_grad else None)
+        ctx.needs_input_grad = tuple(needs)
+        ctx._edges = tuple(edges)
         if cls._array_forward:
-            forward_args = [a._data if isinstance(a, Tensor) else a for a in args]
-            result = cls.forward(ctx, *forward_args, **kwargs)
+            forward_args = arrays
+            result = cls.forward(ctx, *arrays, **kwargs)
             raw_outputs = result if isinstance(result, tuple) else (result,)
         else:
             forward_args = args
@@ -88,7 +101,8 @@ class Function:
             raw_outputs = result if isinstance(result, tuple) else (result,)
             raw_outputs = tuple(_user_output_array(r, cls) for r in raw_outputs)
         outputs = ctx._make_outputs(result, raw_outputs)
-        ctx._save(forward_args, args, result, outputs)
+        if ctx._to_save:
+            ctx._save(forward_args, args, result, outputs)
         if _state.anomaly_enabled:
             ctx._forward_stack = traceback.format_stack()[:-2]
         return outputs if isinstance(result, tuple) else outputs[0]
@@ -113,9 +127,6 @@ class Function:
         and rebuilt on access with this node as grad_fn, so the node holds no reference to its
         own output and no reference cycle forms.
         """
-        if not self._to_save:
-            self._saved = ()
-            return
         returned = result if isinstance(result, tuple) else (result,)
         saved, versions = [], []
         for value in self._to_save:
@@ -132,7 +143,7 @@ class Function:
             versions.append(entry._version if isinstance(entry, (Tensor, _SavedOutput)) else None)
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
-        del self._to_save
+        self._to_save = ()
 
     def _rebind_output(self, output: Tensor, target: Tensor) -> None:
         """Makes saved copies of `output` refer to `target`, which took its place in place.

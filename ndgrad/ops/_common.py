@@ -27,11 +27,34 @@ def constant(array) -> Tensor:
     return Tensor._make(array)
 
 
+def _same_dtype_operands(a, b):
+    """The common dtype when no conversion is needed (two tensors of one dtype, or a tensor and
+    a Python number of its kind), else None. Per-op overhead is a benchmark target; this skips
+    the general promotion rules in the common cases."""
+    if isinstance(a, Tensor):
+        tensor, other = a, b
+    elif isinstance(b, Tensor):
+        tensor, other = b, a
+    else:
+        return None
+    dtype = tensor._data.dtype
+    if isinstance(other, Tensor):
+        if other._data.dtype != dtype:
+            return None
+    elif not ((type(other) is float and dtype.kind == "f")
+              or (type(other) is int and dtype.kind in "fi")):
+        return None
+    return _dtype.from_numpy_dtype(dtype)
+
+
 def binary_operands(a, b, op: str):
     """Promotes two operands to their common dtype, keeping Python scalars as scalars.
 
     Raises the PyTorch broadcast error when two tensors' shapes do not broadcast.
     """
+    fast = _same_dtype_operands(a, b)
+    if fast is not None:
+        return a, b, fast
     if not isinstance(a, Tensor) and not is_scalar(a):
         a = as_tensor(a)
     if not isinstance(b, Tensor) and not is_scalar(b):

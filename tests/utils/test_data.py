@@ -39,6 +39,12 @@ class _Stream(IterableDataset):
         return self.n
 
 
+def _torch_stream(torch, n):
+    """The same stream as a torch IterableDataset, for the oracle."""
+    stream = type("TorchStream", (torch.utils.data.IterableDataset,), dict(vars(_Stream)))
+    return stream(n)
+
+
 class _Sleepy(Dataset):
     """Items that take a random short time to load, so out-of-order completion would show."""
 
@@ -315,8 +321,10 @@ def test_iterable_dataset(torch, batch_size, drop_last, expected):
     got = [b if isinstance(b, int) else b.tolist() for b in loader]
     assert got == expected
     assert len(loader) == len(expected)
-    theirs = torch.utils.data.DataLoader(_Stream(10), batch_size=batch_size, drop_last=drop_last)
+    theirs = torch.utils.data.DataLoader(_torch_stream(torch, 10), batch_size=batch_size,
+                                         drop_last=drop_last)
     assert len(theirs) == len(loader)
+    assert [b if isinstance(b, int) else b.tolist() for b in theirs] == expected
 
 
 @pytest.mark.parametrize("iterable, kwargs", [
@@ -334,6 +342,7 @@ def test_iterable_dataset(torch, batch_size, drop_last, expected):
 ])
 def test_mutually_exclusive_options_raise_like_torch(torch, iterable, kwargs):
     with pytest.raises(ValueError):
-        torch.utils.data.DataLoader(_Stream(3) if iterable else list(range(3)), **kwargs)
+        torch.utils.data.DataLoader(_torch_stream(torch, 3) if iterable else list(range(3)),
+                                    **kwargs)
     with pytest.raises(ValueError):
         DataLoader(_Stream(3) if iterable else list(range(3)), **kwargs)

@@ -391,7 +391,9 @@ class Module:
                    keep_vars: bool = False) -> OrderedDict:
         """Parameters and persistent buffers by dotted name, as PyTorch names them."""
         destination = OrderedDict() if destination is None else destination
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # A module reachable under two names is saved under both, as in PyTorch.
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."),
+                                                        remove_duplicate=False):
             dotted = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:
