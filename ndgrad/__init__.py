@@ -36,8 +36,9 @@ from ndgrad.ops.linalg import qr_legacy as qr
 from ndgrad.ops.linalg import svd_legacy as svd
 from ndgrad.ops.sorting import argsort, kthvalue, msort, sort, topk, unique
 from ndgrad.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod,
-                                  cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
-                                  softmax, std, sum, var)
+                                  cumsum, logsumexp, max, mean, min, norm, prod, std, sum,
+                                  var)
+from ndgrad.ops.fused import log_softmax, softmax
 from ndgrad.ops.shape import (broadcast_to, cat, chunk, concat, concatenate, flatten, hstack,
                               movedim, narrow, permute, reshape, select, split, squeeze, stack,
                               swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze, vstack)

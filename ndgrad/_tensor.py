@@ -945,10 +945,10 @@ class Tensor:
         return _reduction.logsumexp(self, dim, keepdim, axis=axis)
 
     def softmax(self, dim=None, dtype=None):
-        return _reduction.softmax(self, dim, dtype)
+        return _fused.softmax(self, dim, dtype)
 
     def log_softmax(self, dim=None, dtype=None):
-        return _reduction.log_softmax(self, dim, dtype)
+        return _fused.log_softmax(self, dim, dtype)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _reduction.norm(self, p, dim, keepdim, dtype)
@@ -1244,6 +1244,7 @@ class _RemovableHandle:
 from ndgrad import _creation  # noqa: E402
 from ndgrad import autograd as _autograd  # noqa: E402
 from ndgrad.ops import elementwise as _ew  # noqa: E402
+from ndgrad.ops import fused as _fused  # noqa: E402
 from ndgrad.ops import _views  # noqa: E402
 from ndgrad.ops import indexing as _indexing  # noqa: E402
 from ndgrad.ops import inplace as _inplace  # noqa: E402

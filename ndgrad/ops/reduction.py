@@ -412,40 +412,6 @@ def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
     return result if keepdim else reshape(result, _drop(input.shape, axes))
 
 
-def _softmax_dim(input: Tensor, dim: int | None) -> int:
-    # PyTorch's legacy rule for an implicit dim: 0 for 0-, 1- and 3-D inputs, else 1.
-    if dim is not None:
-        return dim
-    return 0 if input.ndim in (0, 1, 3) else 1
-
-
-def _shifted(input, dim: int | None, dtype) -> tuple[Tensor, int]:
-    """input - max(input) along the softmax dim (max detached, 0 where it is infinite), so
-    exp() of it never overflows; see Note [stable logsumexp]."""
-    input = floating(as_tensor(input))
-    if dtype is not None:
-        input = input.to(dtype)
-    dim = _softmax_dim(input, dim)
-    if not input.numel():
-        return input, dim
-    shift = amax(input.detach(), dim, keepdim=True)
-    return input - ew.where(ew.isinf(shift), 0.0, shift), dim
-
-
-def log_softmax(input, dim: int | None = None, dtype=None) -> Tensor:
-    """Log-probabilities along `dim`: (x - m) - log(sum(e^(x - m))), stable for large logits
-    and exact in float32 where x is the maximum m."""
-    shifted, dim = _shifted(input, dim, dtype)
-    return shifted - ew.log(sum(ew.exp(shifted), dim, keepdim=True))
-
-
-def softmax(input, dim: int | None = None, dtype=None) -> Tensor:
-    """e^(x - m) / sum(e^(x - m)) along `dim`, finite for large logits."""
-    shifted, dim = _shifted(input, dim, dtype)
-    exps = ew.exp(shifted)
-    return exps / sum(exps, dim, keepdim=True)
-
-
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The vector p-norm over `dim` (all elements when None); 'fro' is the 2-norm."""
     input = floating(as_tensor(input))

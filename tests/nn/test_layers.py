@@ -52,6 +52,9 @@ LAYERS = [
           [fixed([9, 3, 9])]),
     Layer("Embedding_max_norm", lambda nn: nn.Embedding(10, 4, max_norm=1.0),
           [fixed([[1, 2, 1], [9, 0, 2]])], "tt"),
+    Layer("Embedding_scale_grad_by_freq",
+          lambda nn: nn.Embedding(10, 4, padding_idx=0, scale_grad_by_freq=True),
+          [fixed([[1, 2, 1], [9, 0, 1]])]),
     Layer("Embedding_max_norm_p1", lambda nn: nn.Embedding(10, 4, max_norm=1.5, norm_type=1.0),
           [fixed([3, 3, 7])]),
     Layer("EmbeddingBag_mean_2d", lambda nn: nn.EmbeddingBag(10, 3), [ints(10, 4, 3)]),
@@ -291,6 +294,22 @@ def test_embedding_from_pretrained_freezes_and_padding_row_starts_at_zero(torch)
     assert not np.any(ndgrad.nn.Embedding(5, 3, padding_idx=2).weight[2].detach().numpy())
     bag = ndgrad.nn.EmbeddingBag.from_pretrained(ndgrad.tensor(table), mode="sum")
     np.testing.assert_array_equal(bag(ndgrad.tensor([[0, 1]])).numpy(), [table[0] + table[1]])
+
+
+def test_embedding_bag_scale_grad_by_freq_and_errors():
+    # Each row's gradient is divided by its index's count: every used row gets 1 in sum mode.
+    # (torch 2.13 divides rows 2 and 3 by 3 here, the count of index 1.)
+    bag = ndgrad.nn.EmbeddingBag(5, 3, mode="sum", scale_grad_by_freq=True)
+    bag(ndgrad.tensor([1, 1, 2, 1, 0, 3]), ndgrad.tensor([0, 3])).sum().backward()
+    np.testing.assert_allclose(bag.weight.grad.numpy()[:, 0], [1, 1, 1, 1, 0])
+    assert repr(bag) == "EmbeddingBag(5, 3, scale_grad_by_freq=True, mode='sum')"
+    F = ndgrad.nn.functional
+    with pytest.raises(ValueError, match="offsets has to be None"):
+        F.embedding_bag(ndgrad.tensor([[1, 2]]), bag.weight, ndgrad.tensor([0]))
+    with pytest.raises(NotImplementedError, match="only supported for mode='sum'"):
+        F.embedding_bag(ndgrad.tensor([[1, 2]]), bag.weight, per_sample_weights=ndgrad.ones(1, 2))
+    with pytest.raises(ValueError, match="max mode"):
+        F.embedding_bag(ndgrad.tensor([[1]]), bag.weight, mode="max", scale_grad_by_freq=True)
 
 
 # ---- PyTorch's default initialisation

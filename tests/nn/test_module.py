@@ -60,8 +60,11 @@ def test_attribute_assignment_registers_parameters_modules_and_buffers():
         net.scale = ndgrad.ones(2)
     with pytest.raises(TypeError, match="child module 'head'"):
         net.head = ndgrad.ones(2)
-    with pytest.raises(KeyError, match="already exists"):
-        net.register_buffer("plain", ndgrad.ones(1))
+    for register in [lambda: net.register_buffer("plain", ndgrad.ones(1)),  # an attribute
+                     lambda: net.register_buffer("steps", None) or net.add_module("steps", None),
+                     lambda: net.register_parameter("cache", None)]:  # another kind's name
+        with pytest.raises(KeyError, match="already exists"):
+            register()
     with pytest.raises(KeyError, match='"."'):
         net.register_parameter("a.b", None)
     del net.head
@@ -88,18 +91,19 @@ def test_parameter_shares_storage_and_modules_need_init():
         ndgrad.nn.Module()(ndgrad.ones(1))
 
 
-@pytest.mark.parametrize("method", ["named_parameters", "named_buffers", "named_children",
-                                    "named_modules"])
-def test_traversal_names_match_torch(method, torch):
+TRAVERSALS = [lambda m: m.named_parameters(), lambda m: m.named_parameters(recurse=False),
+              lambda m: m.named_parameters(prefix="m", remove_duplicate=False),
+              lambda m: m.named_buffers(), lambda m: m.named_buffers(recurse=False),
+              lambda m: m.named_children(), lambda m: m.named_modules(),
+              lambda m: m.named_modules(remove_duplicate=False),
+              lambda m: m.state_dict().items(), lambda m: m.state_dict(prefix="m.").items()]
+
+
+def test_traversal_and_state_dict_names_match_torch(torch):
     ours, theirs = make_net(ndgrad), make_net(torch)
-    assert names(getattr(ours, method)()) == names(getattr(theirs, method)())
-    if method in ("named_parameters", "named_buffers"):
-        assert names(getattr(ours, method)(recurse=False)) == \
-            names(getattr(theirs, method)(recurse=False))
-        assert names(getattr(ours, method)(prefix="m")) == \
-            names(getattr(theirs, method)(prefix="m"))
-        assert names(getattr(ours, method)(remove_duplicate=False)) == \
-            names(getattr(theirs, method)(remove_duplicate=False))
+    for traverse in TRAVERSALS:
+        assert names(traverse(ours)) == names(traverse(theirs))
+    ours.load_state_dict(theirs.state_dict())  # the shared module is saved under both names
 
 
 def test_iterators_return_the_registered_objects_once():

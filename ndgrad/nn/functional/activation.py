@@ -6,7 +6,7 @@ import math
 from ndgrad._tensor import Tensor
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
-from ndgrad.ops.reduction import log_softmax, softmax
+from ndgrad.ops.fused import log_softmax, softmax
 from ndgrad.ops.shape import chunk
 
 # SELU's constants (Klambauer et al., 2017).

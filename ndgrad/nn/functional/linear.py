@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ndgrad._tensor import Tensor
-from ndgrad.ops import linalg
+from ndgrad.ops import fused, linalg
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -11,8 +11,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = input.numel() // max(input.shape[-1], 1)
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[-1]}x{weight.shape[0]})")
-    output = linalg.matmul(input, weight.t())
-    return output if bias is None else output + bias
+    return fused.linear(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,

@@ -13,7 +13,7 @@ from ndgrad._tensor import Tensor
 from ndgrad.nn.functional.activation import log_softmax
 from ndgrad.nn.functional.distance import pairwise_distance
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops import indexing
+from ndgrad.ops import fused, indexing
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -195,6 +195,8 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
     _check_class_range(target, classes, name, ignore_index)
     kept = target != ignore_index
     index = ew.where(kept, target, 0)
+    if label_smoothing == 0:
+        return _fused_class_index_loss(log_probs, index, kept, weight, reduction, out_shape)
     picked = indexing.gather(log_probs, 1, index.unsqueeze(1)).squeeze(1)
     element_weight = kept.to(log_probs.dtype)
     if weight is not None:
@@ -211,6 +213,18 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
     if reduction == "sum":
         return loss.sum()
     return loss.sum() / element_weight.sum()
+
+
+def _fused_class_index_loss(log_probs: Tensor, index: Tensor, kept: Tensor,
+                            weight: Tensor | None, reduction: str, out_shape: tuple) -> Tensor:
+    """The unsmoothed class-index loss as one fused op (see ndgrad/ops/fused.py)."""
+    dtype = log_probs._data.dtype
+    element_weight = kept._data.astype(dtype)
+    if weight is not None:
+        element_weight = element_weight * weight._data.astype(dtype)[index._data]
+    total = element_weight.sum(dtype=dtype)
+    loss = fused.nll_loss(log_probs, index._data, element_weight, reduction, total)
+    return loss.reshape(out_shape) if reduction == "none" else loss
 
 
 def _soft_target_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,

@@ -8,6 +8,7 @@ from ndgrad.autograd.grad_mode import no_grad
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
 from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops.hooks import tap
 from ndgrad.ops.indexing import getitem, index_add
 
 
@@ -33,14 +34,31 @@ def _renorm_(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: fl
         weight._vc[0] += 1
 
 
+def _scale_grad_by_freq(rows: Tensor, indices: np.ndarray) -> Tensor:
+    """rows unchanged, but the gradient of each divided by how often its index occurs."""
+    if not rows.requires_grad:
+        return rows
+    _, inverse, counts = np.unique(indices, return_inverse=True, return_counts=True)
+    scale = constant((1.0 / counts[inverse.reshape(indices.shape)])[..., None]
+                     .astype(rows._data.dtype))
+    (rows,) = tap(lambda grads: (grads[0] * scale,), rows)
+    return rows
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """Rows of `weight` at the integer `input`; the padding_idx row gets no gradient."""
+    """Rows of `weight` at the integer `input`; the padding_idx row gets no gradient.
+
+    scale_grad_by_freq divides each row's gradient by its index's count in `input`; `sparse`
+    is accepted, but the gradient is always dense.
+    """
     indices = _indices(input, weight.shape[0])
     if max_norm is not None:
         _renorm_(weight, indices, max_norm, norm_type)
     output = getitem(weight, indices)
+    if scale_grad_by_freq:
+        output = _scale_grad_by_freq(output, indices)
     if padding_idx is not None:
         padding_idx = padding_idx % weight.shape[0]
         is_padding = constant((indices == padding_idx)[..., None])
@@ -49,14 +67,29 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
-                  max_norm: float | None = None, norm_type: float = 2, mode: str = "mean",
+                  max_norm: float | None = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                   per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> Tensor:
     """Sums, means or maxes of embedding rows per bag: the rows of a 2-D input, or the runs of
-    a 1-D input that start at `offsets`."""
+    a 1-D input that start at `offsets`.
+
+    scale_grad_by_freq divides each row's gradient by its index's count in `input` (PyTorch
+    2.13 scales some rows by other indices' counts); `sparse` is accepted, the gradient is
+    dense.
+    """
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' (got "
+                                  f"mode='{mode}')")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
     indices = _indices(input, weight.shape[0])
+    if indices.ndim == 2 and offsets is not None:
+        raise ValueError("if input is 2D, then offsets has to be None, as input is treated is "
+                         "a mini-batch of fixed length sequences")
     if indices.ndim == 2:
         bags = np.repeat(np.arange(indices.shape[0]), indices.shape[1])
         count, indices = indices.shape[0], indices.reshape(-1)
@@ -71,6 +104,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     keep = np.ones(len(indices), dtype=bool) if padding_idx is None else \
         indices != padding_idx % weight.shape[0]
     rows = getitem(weight, indices[keep])
+    if scale_grad_by_freq:
+        rows = _scale_grad_by_freq(rows, indices[keep])
     if per_sample_weights is not None:
         rows = rows * getitem(per_sample_weights.reshape(-1), np.nonzero(keep)[0]).unsqueeze(1)
     bags = bags[keep]

@@ -68,9 +68,7 @@ class Embedding(Module):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        return text
+        return text + _norm_repr(self) + (", sparse=True" if self.sparse else "")
 
 
 class EmbeddingBag(Module):
@@ -85,6 +83,7 @@ class EmbeddingBag(Module):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.mode = max_norm, norm_type, mode
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self.include_last_offset = include_last_offset
         self.padding_idx = _check_padding_idx(padding_idx, num_embeddings)
         self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype)
@@ -98,8 +97,8 @@ class EmbeddingBag(Module):
     def forward(self, input: Tensor, offsets: Tensor | None = None,
                 per_sample_weights: Tensor | None = None) -> Tensor:
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
-                               self.mode, per_sample_weights, self.include_last_offset,
-                               self.padding_idx)
+                               self.scale_grad_by_freq, self.mode, self.sparse,
+                               per_sample_weights, self.include_last_offset, self.padding_idx)
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, max_norm=None,
@@ -114,4 +113,15 @@ class EmbeddingBag(Module):
         return bag
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        text = f"{self.num_embeddings}, {self.embedding_dim}{_norm_repr(self)}, mode={self.mode!r}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+
+
+def _norm_repr(table: Embedding | EmbeddingBag) -> str:
+    """The max_norm, norm_type and scale_grad_by_freq settings that differ from the defaults."""
+    text = "" if table.max_norm is None else f", max_norm={table.max_norm}"
+    if table.norm_type != 2:
+        text += f", norm_type={table.norm_type}"
+    if table.scale_grad_by_freq:
+        text += f", scale_grad_by_freq={table.scale_grad_by_freq}"
+    return text

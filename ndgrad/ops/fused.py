@@ -1,0 +1,140 @@
+"""Fused primitives for the hottest composites: linear, log_softmax, softmax, nll_loss.
+
+Each is one Function in place of several (linear was transpose + matmul + add; log_softmax
+was eight ops; class-index nll_loss about ten), which cuts per-step overhead of small models
+roughly in half (benchmarks/run.py tiny and mlp). Backward is still written in Tensor ops,
+so higher-order gradients hold.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops import elementwise as ew
+from ndgrad.ops._common import as_tensor, constant, floating, normalize_dim
+from ndgrad.ops.linalg import matmul
+from ndgrad.ops.reduction import sum as reduce_sum
+
+
+class Linear(ArrayFunction):
+    """x @ weight.T + bias over the last dim of x (bias may be None)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad_x = matmul(grad, weight) if ctx.needs_input_grad[0] else None
+        rows = grad.reshape(-1, grad.shape[-1])
+        grad_weight = grad_bias = None
+        if ctx.needs_input_grad[1]:
+            grad_weight = matmul(rows.t(), x.reshape(-1, x.shape[-1]))
+        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
+            grad_bias = reduce_sum(rows, 0)
+        return grad_x, grad_weight, grad_bias
+
+
+class LogSoftmax(ArrayFunction):
+    """Log-probabilities along `dim`: (x - m) - log(sum(e^(x - m))), m the maximum (0 where
+    it is infinite), so nothing overflows and the maximum's entry is exact."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        shift = np.max(x, axis=dim, keepdims=True) if x.size else np.zeros((), x.dtype)
+        shifted = x - np.where(np.isinf(shift), 0, shift).astype(x.dtype, copy=False)
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad - ew.exp(out) * reduce_sum(grad, ctx.dim, keepdim=True), None
+
+
+class Softmax(ArrayFunction):
+    """e^(x - m) / sum(e^(x - m)) along `dim`."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        shift = np.max(x, axis=dim, keepdims=True) if x.size else np.zeros((), x.dtype)
+        exps = np.exp(x - np.where(np.isinf(shift), 0, shift).astype(x.dtype, copy=False))
+        out = exps / exps.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return out * (grad - reduce_sum(grad * out, ctx.dim, keepdim=True)), None
+
+
+class NllLoss(ArrayFunction):
+    """-sum(weight[t] * log_probs[n, t[n], ...]) per sample, reduced.
+
+    `target` holds class indices (N, d1, ...) for log_probs (N, C, d1, ...); `weights` is each
+    element's weight (0 where ignored); the mean divides by `total` (the summed weights).
+    """
+
+    @staticmethod
+    def forward(ctx, log_probs, target, weights, reduction, total):
+        index = np.expand_dims(target, 1)
+        picked = np.take_along_axis(log_probs, index, axis=1).squeeze(1)
+        loss = -(picked * weights)
+        ctx.reduction, ctx.shape = reduction, log_probs.shape
+        ctx.coefficients = (index, weights if reduction != "mean" else weights / total)
+        if reduction == "none":
+            return loss
+        total_loss = loss.sum()
+        return np.asarray(total_loss if reduction == "sum" else total_loss / total,
+                          dtype=log_probs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, weights = ctx.coefficients
+        dense = np.zeros(ctx.shape, dtype=grad._data.dtype)
+        np.put_along_axis(dense, index, -np.expand_dims(weights, 1), axis=1)
+        scale = grad.unsqueeze(1) if ctx.reduction == "none" else grad
+        return scale * constant(dense), None, None, None, None
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias as one fused op."""
+    return Linear.apply(input, weight, bias)
+
+
+def _softmax_input(input, dim: int | None, dtype) -> tuple[Tensor, int]:
+    input = floating(as_tensor(input))
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        # PyTorch's legacy rule for an implicit dim: 0 for 0-, 1- and 3-D inputs, else 1.
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return input, normalize_dim(dim, input.ndim)
+
+
+def log_softmax(input, dim: int | None = None, dtype=None) -> Tensor:
+    """Log-probabilities along `dim`, stable for large logits (see LogSoftmax)."""
+    input, dim = _softmax_input(input, dim, dtype)
+    return LogSoftmax.apply(input, dim)
+
+
+def softmax(input, dim: int | None = None, dtype=None) -> Tensor:
+    """Probabilities along `dim`, stable for large logits (see Softmax)."""
+    input, dim = _softmax_input(input, dim, dtype)
+    return Softmax.apply(input, dim)
+
+
+def nll_loss(log_probs: Tensor, target: np.ndarray, weights: np.ndarray, reduction: str,
+             total: float) -> Tensor:
+    """Fused class-index negative log-likelihood (see NllLoss)."""
+    return NllLoss.apply(log_probs, target, weights, reduction, total)
