@@ -26,6 +26,8 @@ def _parse_shape(shape: tuple) -> tuple:
     """Accepts sizes given as `f(2, 3)` or `f((2, 3))` and returns a tuple of ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = tuple(shape[0])
+    if all(type(s) is int for s in shape):
+        return shape  # the common case
     for s in shape:
         # Anything with __index__ counts (NumPy ints, one-element int tensors), but not bools.
         if isinstance(s, bool) or not hasattr(s, "__index__"):

@@ -32,10 +32,11 @@ class Linear(ArrayFunction):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         grad_x = matmul(grad, weight) if ctx.needs_input_grad[0] else None
-        rows = grad.reshape(-1, grad.shape[-1])
+        rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
         grad_weight = grad_bias = None
         if ctx.needs_input_grad[1]:
-            grad_weight = matmul(rows.t(), x.reshape(-1, x.shape[-1]))
+            x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            grad_weight = matmul(rows.t(), x_rows)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             grad_bias = reduce_sum(rows, 0)
         return grad_x, grad_weight, grad_bias

@@ -1,6 +1,8 @@
 """Shape ops: broadcasting and its inverse, reshape/view, permute, squeeze, cat, split."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ndgrad import _dtype
@@ -113,15 +115,17 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
 def _infer_shape(shape: tuple, numel: int) -> tuple:
     """Resolves one -1 in `shape` and checks the element count, naming the sizes on error."""
     unknown = [i for i, s in enumerate(shape) if s == -1]
+    if not unknown and math.prod(shape) == numel:
+        return shape  # the common case, without NumPy's per-call overhead
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    known = math.prod(s for s in shape if s != -1)
     if unknown and known and numel % known == 0:
         shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
     elif unknown and not known and numel == 0:
         raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because "
                            "the unspecified dimension size -1 can be any value and is ambiguous")
-    if unknown and shape[unknown[0]] == -1 or int(np.prod(shape, dtype=np.int64)) != numel:
+    if unknown and shape[unknown[0]] == -1 or math.prod(shape) != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
 

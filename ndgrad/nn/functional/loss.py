@@ -170,13 +170,14 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
 
 def _check_class_range(target: Tensor, classes: int, name: str, ignore_index: int | None = None,
                        error: type = IndexError) -> None:
-    bad = (target < 0) | (target >= classes)
+    values = target._data  # checked on the raw array: this runs every step of training
+    bad = (values < 0) | (values >= classes)
     allowed = f"[0, {classes - 1}]"
     if ignore_index is not None:
-        bad = bad & (target != ignore_index)
+        bad &= values != ignore_index
         allowed += f" or equal ignore_index={ignore_index}"
-    if bad.any().item():
-        raise error(f"Target {target[bad][0].item()} is out of bounds. ({name}: {classes} "
+    if bad.any():
+        raise error(f"Target {values[bad][0]} is out of bounds. ({name}: {classes} "
                     f"classes, so targets must lie in {allowed})")
 
 
