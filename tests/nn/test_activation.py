@@ -25,7 +25,7 @@ def both(name, module, function, **kwargs):
             Spec(f"{name}-functional", lambda x: function(F(x), x), **kwargs)]
 
 
-KINKED = dict(min_abs=0.05)  # relu-like kinks at 0: draw away from them
+KINKED = {"min_abs": 0.05}  # relu-like kinks at 0: draw away from them
 SPECS = [
     *both("relu", lambda n: n.ReLU(), lambda f, x: f.relu(x), **KINKED),
     *both("relu6", lambda n: n.ReLU6(), lambda f, x: f.relu6(x * 4), **KINKED),

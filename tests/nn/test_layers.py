@@ -1,7 +1,7 @@
 """Layers and nn.functional against torch on the same weights: outputs, the gradients of every
 input and parameter, running statistics; dropout's statistics; PyTorch's default initialisation."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest

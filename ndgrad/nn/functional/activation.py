@@ -5,8 +5,7 @@ import math
 
 from ndgrad._tensor import Tensor
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops import reduction
-from ndgrad.ops.fused import log_softmax, softmax
+from ndgrad.ops import fused
 from ndgrad.ops.shape import chunk
 
 # SELU's constants (Klambauer et al., 2017).
@@ -169,7 +168,21 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return a * ew.sigmoid(b)
 
 
-def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+# The softmax family takes PyTorch's unused `_stacklevel` so positional calls line up.
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """e^x / sum(e^x) along `dim`, stable for large logits."""
+    return fused.softmax(input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """log(softmax(x)) along `dim`, exact for large logits."""
+    return fused.log_softmax(input, dim, dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmax(-x) along `dim`."""
-    return softmax(-input, dim, dtype)
+    return fused.softmax(-input, dim, dtype)
 

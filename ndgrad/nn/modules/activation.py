@@ -7,6 +7,7 @@ from ndgrad.nn import functional as F
 from ndgrad.nn.modules.module import Module
 from ndgrad.nn.parameter import Parameter
 
+
 class _Inplace(Module):
     """An activation with only an `inplace` option."""
 
@@ -22,6 +23,7 @@ class _Inplace(Module):
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
+
 class _Stateless(Module):
     """An activation with no options."""
 
@@ -30,49 +32,61 @@ class _Stateless(Module):
     def forward(self, input: Tensor) -> Tensor:
         return type(self)._function(input)
 
+
 class ReLU(_Inplace):
     """max(x, 0)."""
     _function = staticmethod(F.relu)
+
 
 class ReLU6(_Inplace):
     """min(max(x, 0), 6)."""
     _function = staticmethod(F.relu6)
 
+
 class SELU(_Inplace):
     """Scaled ELU with the self-normalising constants."""
     _function = staticmethod(F.selu)
+
 
 class SiLU(_Inplace):
     """x * sigmoid(x)."""
     _function = staticmethod(F.silu)
 
+
 class Mish(_Inplace):
     """x * tanh(softplus(x))."""
     _function = staticmethod(F.mish)
+
 
 class Hardsigmoid(_Inplace):
     """clamp(x / 6 + 1/2, 0, 1)."""
     _function = staticmethod(F.hardsigmoid)
 
+
 class Hardswish(_Inplace):
     """x * hardsigmoid(x)."""
     _function = staticmethod(F.hardswish)
+
 
 class Sigmoid(_Stateless):
     """1 / (1 + e^-x)."""
     _function = staticmethod(F.sigmoid)
 
+
 class Tanh(_Stateless):
     """Hyperbolic tangent."""
     _function = staticmethod(F.tanh)
+
 
 class Softsign(_Stateless):
     """x / (1 + |x|)."""
     _function = staticmethod(F.softsign)
 
+
 class Tanhshrink(_Stateless):
     """x - tanh(x)."""
     _function = staticmethod(F.tanhshrink)
+
 
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise."""
@@ -86,6 +100,7 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
 
 class PReLU(Module):
     """leaky_relu with a learned slope (one, or one per channel), initialised to `init`."""
@@ -102,6 +117,7 @@ class PReLU(Module):
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
 
+
 class ELU(Module):
     """x for x > 0, alpha * (e^x - 1) otherwise."""
 
@@ -115,11 +131,13 @@ class ELU(Module):
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
+
 class CELU(ELU):
     """x for x > 0, alpha * (e^(x / alpha) - 1) otherwise."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha, self.inplace)
+
 
 class GELU(Module):
     """x * Phi(x); approximate='tanh' uses the tanh approximation."""
@@ -133,6 +151,7 @@ class GELU(Module):
 
     def extra_repr(self) -> str:
         return f"approximate='{self.approximate}'"
+
 
 class Hardtanh(Module):
     """x clamped to [min_val, max_val]."""
@@ -148,6 +167,7 @@ class Hardtanh(Module):
         return f"min_val={self.min_val}, max_val={self.max_val}" + \
             (", inplace=True" if self.inplace else "")
 
+
 class Softplus(Module):
     """log(1 + e^(beta x)) / beta, linear above `threshold`."""
 
@@ -160,6 +180,7 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
 
 class Threshold(Module):
     """x where x > threshold, else value."""
@@ -175,6 +196,7 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}" + \
             (", inplace=True" if self.inplace else "")
 
+
 class GLU(Module):
     """a * sigmoid(b) for the halves a, b of the input along `dim`."""
 
@@ -187,6 +209,7 @@ class GLU(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
 
 class _SoftmaxFamily(Module):
     _function = None
@@ -201,13 +224,16 @@ class _SoftmaxFamily(Module):
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
+
 class Softmax(_SoftmaxFamily):
     """e^x / sum(e^x) along `dim`."""
     _function = staticmethod(F.softmax)
 
+
 class LogSoftmax(_SoftmaxFamily):
     """log(softmax(x)) along `dim`, computed stably."""
     _function = staticmethod(F.log_softmax)
+
 
 class Softmin(_SoftmaxFamily):
     """softmax(-x) along `dim`."""

@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ndgrad import _dtype
+from ndgrad._creation import zeros_like
 from ndgrad._tensor import Size, Tensor
 from ndgrad.autograd.grad_mode import no_grad
 from ndgrad.nn.parameter import Buffer, Parameter
@@ -334,24 +335,32 @@ class Module:
         return output
 
     def _call_with_backward_hooks(self, args: tuple, kwargs: dict):
-        """Wraps inputs and outputs in taps that report grad_input and grad_output to hooks."""
+        """Wraps inputs and outputs in taps that report grad_input and grad_output to hooks.
+
+        grad_input has one entry per positional argument: as in PyTorch, None for arguments
+        that are not tensors, zeros for tensors that do not require grad.
+        """
         state = {"grad_output": None}
-        tensor_positions = [i for i, a in enumerate(args)
+        tapped_positions = [i for i, a in enumerate(args)
                             if isinstance(a, Tensor) and a.requires_grad]
 
         def on_grad_input(grads: tuple) -> tuple:
-            return self._run_backward_hooks(grads, state["grad_output"])
+            grad_input = [zeros_like(a) if isinstance(a, Tensor) else None for a in args]
+            for i, grad in zip(tapped_positions, grads):
+                grad_input[i] = grad
+            grad_input = self._run_backward_hooks(tuple(grad_input), state["grad_output"])
+            return tuple(grad_input[i] for i in tapped_positions)
 
         def on_grad_output(grads: tuple) -> tuple:
             state["grad_output"] = grads
-            if not tensor_positions:  # no input needs grad: hooks fire here, with no grad_input
+            if not tapped_positions:  # no input needs grad: hooks fire here, with no grad_input
                 self._run_backward_hooks((None,) * len(args), grads)
             return grads
 
-        if tensor_positions:
-            tapped = tap(on_grad_input, *(args[i] for i in tensor_positions))
+        if tapped_positions:
+            tapped = tap(on_grad_input, *(args[i] for i in tapped_positions))
             args = list(args)
-            for i, t in zip(tensor_positions, tapped):
+            for i, t in zip(tapped_positions, tapped):
                 args[i] = t
             args = tuple(args)
         output = self.forward(*args, **kwargs)
@@ -368,8 +377,13 @@ class Module:
     def _run_backward_hooks(self, grad_input: tuple, grad_output: tuple) -> tuple:
         for hook in list(self._backward_hooks.values()):
             result = hook(self, grad_input, grad_output)
-            if result is not None:
-                grad_input = tuple(result)
+            if result is None:
+                continue
+            result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+            if len(result) != len(grad_input):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(result)}, but expected {len(grad_input)}")
+            grad_input = result
         return grad_input
 
     def register_forward_pre_hook(self, hook) -> _RemovableHandle:
