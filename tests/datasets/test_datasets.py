@@ -97,6 +97,9 @@ def test_read_idx_refuses_bad_files(tmp_path):
     short.write_bytes(idx_bytes(np.zeros((4, 3), np.uint8))[:-2])
     with pytest.raises(ValueError, match="truncated"):
         read_idx(str(short))
+    short.write_bytes(idx_bytes(np.zeros((4, 3), np.uint8))[:9])
+    with pytest.raises(ValueError, match="header"):
+        read_idx(str(short))
 
 
 @pytest.mark.parametrize("cls", [MNIST, FashionMNIST])

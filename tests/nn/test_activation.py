@@ -162,6 +162,8 @@ def test_softmax_dtype_argument(torch):
                                                dtype=torch.float64)
     assert out.dtype == ndgrad.float64
     assert_close(out, expected, "float64", "log_softmax(dtype=float64)")
+    positional = ndgrad.nn.functional.softmin(x, 1, 3, ndgrad.float64)  # torch's _stacklevel
+    assert positional.dtype == ndgrad.float64
 
 
 def test_relu_at_the_kink_has_torch_gradient(torch):

@@ -54,7 +54,9 @@ def test_attribute_assignment_registers_parameters_modules_and_buffers():
     net.plain = ndgrad.ones(2)  # a plain tensor is an ordinary attribute
     assert "plain" not in dict(net.named_buffers()) and "plain" not in net.state_dict()
     net.steps = ndgrad.ones(())  # assigning to a registered buffer replaces it
-    assert net.state_dict()["steps"].item() == 1
+    net.hidden = ndgrad.nn.Buffer(ndgrad.ones(1), persistent=False)
+    assert net.state_dict()["steps"].item() == 1 and "hidden" in dict(net.named_buffers())
+    assert "hidden" not in net.state_dict()
     net.scale = None
     assert "scale" not in dict(net.named_parameters())
     with pytest.raises(TypeError, match="parameter 'scale'"):
