@@ -89,7 +89,9 @@ def train(args: argparse.Namespace) -> dict:
             optimizer.step()
             total += loss.item() * len(labels)
             seen += len(labels)
-            bar.set_postfix(loss=f"{total / seen:.4f}")
+            # refresh=False: a forced redraw every step would show the bar's stale count
+            # (tqdm updates it every mininterval) and flood a non-terminal stdout.
+            bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
         history["loss"].append(total / seen)
         history["train_accuracy"].append(evaluate(model, train_set))
         history["test_accuracy"].append(evaluate(model, test_set))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad._tensor import Tensor
-from ndgrad.autograd.grad_mode import _state, set_grad_enabled
+from ndgrad.autograd.grad_mode import _state
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
@@ -14,13 +14,16 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     With `inputs=None` gradients accumulate into the `.grad` of leaves (Tensor.backward);
     otherwise the gradients of `inputs` are returned and no `.grad` is touched (autograd.grad).
     """
-    with set_grad_enabled(create_graph):
+    previous, _state.grad_enabled = _state.grad_enabled, create_graph
+    try:
         buffers, leaf_grads = _seed(roots, root_grads)
         captured = _propagate(roots, buffers, leaf_grads, retain_graph, inputs)
         if inputs is None:
             _accumulate_into_leaves(leaf_grads, root_grads)
             return None
         return _collect(inputs, captured, leaf_grads, allow_unused)
+    finally:
+        _state.grad_enabled = previous
 
 
 def _seed(roots, root_grads):
@@ -92,29 +95,32 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
 
 
 def _call_backward(node, grads: list) -> tuple:
-    if node._materialize_grads:
+    if node._materialize_grads and any(g is None for g in grads):
         grads = [_zeros(meta) if g is None else g for g, meta in zip(grads, node._output_meta)]
     result = node.backward(node, *grads)
-    result = result if isinstance(result, tuple) else (result,)
+    if not isinstance(result, tuple):
+        result = (result,)
     edges = node._edges
-    if len(result) < len(edges) or any(r is not None for r in result[len(edges):]):
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(edges)}, got {len(result)})")
+    if len(result) != len(edges):
+        if len(result) < len(edges) or any(r is not None for r in result[len(edges):]):
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                               f"gradients (expected {len(edges)}, got {len(result)})")
     checked = []
     anomaly = _state.anomaly_enabled
-    for i, (edge, grad) in enumerate(zip(edges, result)):
+    for i, edge in enumerate(edges):
+        grad = result[i]
         if edge is None or grad is None:
             checked.append(None)
             continue
         child, output_nr, leaf = edge
         shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
             child._output_meta[output_nr]
-        if isinstance(grad, Tensor) and grad._data.shape == shape and \
-                grad._data.dtype == dtype and not anomaly:
+        data = getattr(grad, "_data", None)
+        if data is not None and data.shape == shape and data.dtype == dtype and not anomaly:
             checked.append(grad)  # the common case, checked inline for speed
         else:
             checked.append(_validate(node, i, shape, dtype, grad))
-    return tuple(checked)
+    return checked
 
 
 def _validate(node, index: int, shape: tuple, dtype, grad) -> Tensor:

@@ -66,7 +66,10 @@ class Function:
                     return cls._apply_recording(args, kwargs)
         if cls._array_forward:
             arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-            return _wrap_outputs(cls.forward(_NULL_CONTEXT, *arrays, **kwargs))
+            result = cls.forward(_NULL_CONTEXT, *arrays, **kwargs)
+            if isinstance(result, tuple):
+                return tuple(Tensor._make(r) for r in result)
+            return Tensor._make(result)
         # A user's forward may keep and read values on ctx, so it gets a real, unrecorded one.
         ctx = cls.__new__(cls)
         ctx.needs_input_grad = (False,) * len(args)
@@ -173,6 +176,12 @@ class Function:
         """Whether backward sees zeros (True, the default) or None for unused outputs."""
         self._materialize_grads = value
 
+    def input_shape(self, index: int) -> tuple:
+        """The shape of input `index`, which must require grad (an ndgrad extension: ops whose
+        backward needs only their inputs' shapes need not record them in forward)."""
+        child, output_nr, leaf = self._edges[index]
+        return leaf._data.shape if child is None else child._output_meta[output_nr][0]
+
     @property
     def saved_tensors(self) -> tuple:
         """The values given to save_for_backward, as the graph's own Tensors."""
@@ -252,12 +261,6 @@ def _find(value, candidates, tensors):
         if value is candidate and value is not None:
             return tensor if isinstance(tensor, Tensor) else None
     return None
-
-
-def _wrap_outputs(result):
-    if isinstance(result, tuple):
-        return tuple(Tensor._make(r) for r in result)
-    return Tensor._make(result)
 
 
 def _user_output_array(output, cls):

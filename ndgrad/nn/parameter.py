@@ -33,6 +33,16 @@ class Parameter(Tensor):
     def __reduce_ex__(self, protocol):
         raise TypeError("ndgrad tensors are saved with ndgrad.save, not pickled")
 
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        """A new Parameter with copied data and gradient (copy.deepcopy(model) works, and
+        parameters shared inside the copied object stay shared)."""
+        if id(self) not in memo:
+            result = Parameter(self.detach().clone(), self.requires_grad)
+            if self.grad is not None:
+                result.grad = self.grad.detach().clone()
+            memo[id(self)] = result
+        return memo[id(self)]
+
 
 class Buffer(Tensor):
     """Marks a tensor to be registered as a buffer when assigned to a Module attribute."""
@@ -45,3 +55,8 @@ class Buffer(Tensor):
 
     def __init__(self, data: Tensor, *, persistent: bool = True) -> None:
         pass  # all set up in __new__
+
+    def __deepcopy__(self, memo: dict) -> Buffer:
+        if id(self) not in memo:
+            memo[id(self)] = Buffer(self.detach().clone(), persistent=self.persistent)
+        return memo[id(self)]

@@ -15,26 +15,18 @@ from ndgrad.ops.shape import sum_to
 # ---------------------------------------------------------------- arithmetic
 
 
-def _grad_for(ctx, i: int, grad: Tensor, operand) -> Tensor | None:
-    """The gradient for input i, summed back to its shape, or None if it needs none."""
-    if not ctx.needs_input_grad[i]:
-        return None
-    return sum_to(grad, operand.shape)
-
-
 class Add(ArrayFunction):
     """a + b."""
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         return a + b
 
     @staticmethod
     def backward(ctx, grad):
-        shape_a, shape_b = ctx.shapes
-        return (sum_to(grad, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(grad, shape_b) if ctx.needs_input_grad[1] else None)
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, ctx.input_shape(0)) if need_a else None,
+                sum_to(grad, ctx.input_shape(1)) if need_b else None)
 
 
 class Sub(ArrayFunction):
@@ -42,14 +34,13 @@ class Sub(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         return a - b
 
     @staticmethod
     def backward(ctx, grad):
-        shape_a, shape_b = ctx.shapes
-        return (sum_to(grad, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(-grad, shape_b) if ctx.needs_input_grad[1] else None)
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, ctx.input_shape(0)) if need_a else None,
+                sum_to(-grad, ctx.input_shape(1)) if need_b else None)
 
 
 class Mul(ArrayFunction):
@@ -63,7 +54,9 @@ class Mul(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _grad_for(ctx, 0, grad * b, a), _grad_for(ctx, 1, grad * a, b)
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad * b, a.shape) if need_a else None,
+                sum_to(grad * a, b.shape) if need_b else None)
 
 
 class Div(ArrayFunction):
@@ -77,9 +70,9 @@ class Div(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = _grad_for(ctx, 0, grad / b, a)
-        grad_b = _grad_for(ctx, 1, -grad * a / (b * b), b) if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad / b, a.shape) if need_a else None,
+                sum_to(-grad * a / (b * b), b.shape) if need_b else None)
 
 
 class Remainder(ArrayFunction):
@@ -95,8 +88,8 @@ class Remainder(ArrayFunction):
         a, b = ctx.saved_tensors
         grad_b = None
         if ctx.needs_input_grad[1]:
-            grad_b = _grad_for(ctx, 1, -grad * floor(div(a, b)), b)
-        return _grad_for(ctx, 0, grad, a), grad_b
+            grad_b = sum_to(-grad * floor(div(a, b)), b.shape)
+        return (sum_to(grad, a.shape) if ctx.needs_input_grad[0] else None), grad_b
 
 
 class Pow(ArrayFunction):
@@ -150,9 +143,10 @@ class Atan2(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
         denominator = a * a + b * b
-        return (_grad_for(ctx, 0, grad * b / denominator, a),
-                _grad_for(ctx, 1, -grad * a / denominator, b))
+        return (sum_to(grad * b / denominator, a.shape) if need_a else None,
+                sum_to(-grad * a / denominator, b.shape) if need_b else None)
 
 
 class Maximum(ArrayFunction):

@@ -1,6 +1,7 @@
-"""The Module system: registration, traversal, modes, conversions, hooks, repr, state_dict, and
-the seed article's training loop (seeds/002), compared with torch's twins. Containers:
-test_container.py."""
+"""The Module system: registration, traversal, modes, conversions, hooks, repr and state_dict,
+compared with torch's twins. Containers: test_container.py; the seed's training loop:
+test_seed_training_loop.py."""
+import copy
 from collections import OrderedDict
 
 import numpy as np
@@ -20,8 +21,8 @@ def make_net(lib):
             self.encoder = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU())
             self.head = nn.Linear(4, 2)
             self.alias = self.head  # one module, two names: iterated once, saved twice
-            self.extra = nn.Linear(4, 2, bias=False)
-            self.extra.weight = self.head.weight  # a tied parameter: listed once
+            self.extra = nn.Linear(4, 2)
+            self.extra.weight = self.head.weight  # tied: listed once, keeps its place
             self.scale = nn.Parameter(lib.ones(2))
             self.register_buffer("steps", lib.zeros(()))
             self.register_buffer("cache", lib.zeros(2), persistent=False)
@@ -36,11 +37,6 @@ def make_net(lib):
 
 def names(pairs):
     return [name for name, _ in pairs]
-
-
-def copy_weights(ours, theirs):
-    """Loads torch's state_dict into the ndgrad twin."""
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
 
 
 # ---- registration and traversal
@@ -112,7 +108,7 @@ def test_traversal_and_state_dict_names_match_torch(torch):
 def test_iterators_return_the_registered_objects_once():
     net = make_net(ndgrad)
     params = list(net.parameters())
-    assert len(params) == len({id(p) for p in params}) == 7
+    assert len(params) == len({id(p) for p in params}) == 8
     assert params[0] is net.scale and any(p is net.head.weight for p in params)
     assert len(list(net.parameters(recurse=False))) == 1
     assert [type(m).__name__ for m in net.children()] == \
@@ -188,6 +184,24 @@ def test_call_runs_pre_hooks_forward_then_forward_hooks():
     assert layer(ndgrad.tensor(1.0)).item() == 2.0 and log[-1] == "forward"
 
 
+def test_hooks_with_kwargs_and_prepend_match_torch(torch):
+    results = []
+    for lib in (ndgrad, torch):
+        class Scaled(lib.nn.Module):
+            def forward(self, x, scale=1.0):
+                return x * scale
+
+        layer, log = Scaled(), []
+        layer.register_forward_pre_hook(lambda m, args: log.append("pre"))
+        layer.register_forward_pre_hook(lambda m, args, kwargs: (args, {"scale": 3.0}),
+                                        with_kwargs=True, prepend=True)
+        layer.register_forward_hook(lambda m, args, kwargs, out: log.append(kwargs) or out + 1,
+                                    with_kwargs=True)
+        layer.register_forward_hook(lambda m, args, out: log.append("first"), prepend=True)
+        results.append((layer(lib.tensor(2.0), scale=5.0).item(), log))
+    assert results[0] == results[1] == (7.0, ["pre", "first", {"scale": 3.0}])
+
+
 BACKWARD_HOOK_MODELS = [
     ("Linear", lambda nn: nn.Linear(3, 2), [(5, 3)]),
     ("Sequential", lambda nn: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)), [(5, 3)]),
@@ -216,7 +230,7 @@ def test_full_backward_hook_sees_torch_gradients(name, build, shapes, first_requ
         models[lib].register_full_backward_hook(hook)
         inputs[lib] = [lib.tensor(a, requires_grad=first_requires_grad and i == 0)
                        for i, a in enumerate(arrays)]
-    copy_weights(models[ndgrad], models[torch])
+    models[ndgrad].load_state_dict(models[torch].state_dict())
     for lib in (ndgrad, torch):
         (models[lib](*inputs[lib]) ** 2).sum().backward()
     assert len(seen[ndgrad]) == len(seen[torch]) == 1
@@ -303,6 +317,20 @@ def test_state_dict_keys_and_shapes_match_torch_and_torch_weights_load(build, to
     ours.load_state_dict(theirs.state_dict())  # torch tensors themselves are accepted too
 
 
+def test_deepcopy_copies_parameters_buffers_and_keeps_ties():
+    net = make_net(ndgrad)
+    net(ndgrad.randn(3, 3)).sum().backward()
+    twin = copy.deepcopy(net)
+    assert twin.extra.weight is twin.head.weight and twin.alias is twin.head
+    assert twin.head.weight is not net.head.weight and twin.head.weight.grad is not None
+    with ndgrad.no_grad():
+        twin.head.weight.add_(1)
+        twin.encoder[1].running_mean.add_(1)
+    assert not np.any(net.encoder[1].running_mean.numpy() == 1)
+    assert list(twin.state_dict()) == list(net.state_dict())
+    twin(ndgrad.randn(3, 3)).sum().backward()
+
+
 def test_state_dict_shares_storage_and_round_trips():
     net = make_net(ndgrad)
     state = net.state_dict()
@@ -337,45 +365,3 @@ def test_failed_load_lists_every_problem_and_changes_nothing():
     assert result.missing_keys == ["fc.bias"] and result.unexpected_keys == ["fc.extra"]
     np.testing.assert_array_equal(net.fc.bias.detach().numpy(), before["fc.bias"])
     np.testing.assert_array_equal(net.fc.weight.detach().numpy(), before["fc.weight"] + 1)
-
-
-# ---- the seed article's training loop (seeds/002), with ndgrad names
-
-
-class NaiveSGD:
-    """The seed's optimizer, minus clipping: p -= lr * p.grad."""
-
-    def __init__(self, parameters, lr):
-        self.parameters, self.lr = list(parameters), lr
-
-    def step(self):
-        with ndgrad.no_grad():
-            for p in self.parameters:
-                p -= self.lr * p.grad
-
-    def zero_grad(self):
-        for p in self.parameters:
-            p.grad = None
-
-
-def test_seed_training_loop_reduces_the_loss():
-    rng = np.random.default_rng(0)
-    features = rng.standard_normal((64, 1)).astype(np.float32)
-    labels = (2 * features[:, 0] + 1 + 0.1 * rng.standard_normal(64)).astype(np.float32)
-    model = ndgrad.nn.Sequential(ndgrad.nn.Linear(1, 8), ndgrad.nn.ReLU(),
-                                 ndgrad.nn.Linear(8, 1))
-    optimizer = NaiveSGD(model.parameters(), lr=0.01)
-    training_loss = []
-    for epoch in range(5):
-        epoch_loss = 0.0
-        for i in range(len(features)):  # the seed's Dataset with batch_size=1
-            X, y = ndgrad.tensor(features[i:i + 1]), ndgrad.tensor(labels[i:i + 1])
-            pred_y = model(X)
-            loss = (pred_y - y) @ (pred_y - y)
-            epoch_loss += loss.data.item()
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-        training_loss.append(epoch_loss / len(features))
-    assert training_loss[-1] < training_loss[0] / 5
-    assert all(p.grad is None for p in model.parameters())

@@ -1,6 +1,8 @@
 """Normalisation: layer_norm, rms_norm, group_norm, batch_norm, instance_norm, normalize."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ndgrad._tensor import Tensor
@@ -114,7 +116,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, 0.0, eps)
     dims = tuple(range(2, input.ndim))
-    count = input.numel() // max(input.shape[0] * input.shape[1], 1)
+    count = math.prod(input.shape[2:])
     if count <= 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{list(input.shape)}")

@@ -75,6 +75,12 @@ class Sequential(Module):
         _renumber(self._modules, modules)
         return self
 
+    def pop(self, idx: int) -> Module:
+        """Removes and returns the module at `idx`; the rest are renumbered."""
+        module = self[idx]
+        del self[idx]
+        return module
+
 
 class ModuleList(Module):
     """A list of modules, registered so their parameters are found."""
@@ -122,6 +128,12 @@ class ModuleList(Module):
         modules = list(self._modules.values())
         modules.insert(index, module)
         _renumber(self._modules, modules)
+
+    def pop(self, idx: int) -> Module:
+        """Removes and returns the module at `idx`; the rest are renumbered."""
+        module = self[idx]
+        del self[idx]
+        return module
 
 
 class ModuleDict(Module):

@@ -28,13 +28,14 @@ class _RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: OrderedDict) -> None:
-        self._hooks = hooks
+    def __init__(self, hooks: OrderedDict, with_kwargs: set) -> None:
+        self._hooks, self._with_kwargs = hooks, with_kwargs
         self.id = _RemovableHandle._next_id
         _RemovableHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        self._with_kwargs.discard(self.id)
 
     def __enter__(self):
         return self
@@ -59,7 +60,8 @@ class Module:
                             ("_buffers", OrderedDict()), ("_non_persistent", set()),
                             ("_modules", OrderedDict()), ("_forward_pre_hooks", OrderedDict()),
                             ("_forward_hooks", OrderedDict()),
-                            ("_backward_hooks", OrderedDict())):
+                            ("_backward_hooks", OrderedDict()),
+                            ("_hooks_with_kwargs", set())):
             object.__setattr__(self, name, value)
 
     def forward(self, *args, **kwargs):
@@ -73,7 +75,7 @@ class Module:
             raise AttributeError("cannot assign attributes before Module.__init__() call")
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)  # a replaced entry keeps its place, as in PyTorch
             self.register_parameter(name, value)
         elif name in params:
             if value is not None:
@@ -81,7 +83,7 @@ class Module:
                                 "(ndgrad.nn.Parameter or None expected)")
             params[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif name in modules:
             if value is not None:
@@ -89,7 +91,7 @@ class Module:
                                 f"'{name}' (ndgrad.nn.Module or None expected)")
             modules[name] = None
         elif isinstance(value, Buffer):
-            self._forget(name)
+            self._forget(name, keep=buffers)
             self.register_buffer(name, value, persistent=value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -99,11 +101,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: OrderedDict | None = None) -> None:
+        """Removes `name` from the attributes and every registry but `keep`."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        self._non_persistent.discard(name)
+            if registry is not keep:
+                registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         registries = self.__dict__
@@ -318,18 +323,29 @@ class Module:
     # ---- calling, hooks ----
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id not in self._hooks_with_kwargs:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+                continue
+            result = hook(self, args, kwargs)
             if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
         if self._backward_hooks:
             return self._call_with_backward_hooks(args, kwargs)
         output = self.forward(*args, **kwargs)
-        return self._run_forward_hooks(args, output)
+        return self._run_forward_hooks(args, kwargs, output)
 
-    def _run_forward_hooks(self, args: tuple, output):
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+    def _run_forward_hooks(self, args: tuple, kwargs: dict, output):
+        for hook_id, hook in list(self._forward_hooks.items()):
+            if hook_id in self._hooks_with_kwargs:
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
             if result is not None:
                 output = result
         return output
@@ -364,7 +380,7 @@ class Module:
                 args[i] = t
             args = tuple(args)
         output = self.forward(*args, **kwargs)
-        output = self._run_forward_hooks(args, output)
+        output = self._run_forward_hooks(args, kwargs, output)
         outputs = output if isinstance(output, tuple) else (output,)
         differentiable = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
         if not differentiable:
@@ -386,18 +402,32 @@ class Module:
             grad_input = result
         return grad_input
 
-    def register_forward_pre_hook(self, hook) -> _RemovableHandle:
-        """hook(module, args) runs before forward and may return new args."""
-        return _add_hook(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> _RemovableHandle:
+        """hook(module, args) runs before forward and may return new args; with_kwargs:
+        hook(module, args, kwargs) may return (new_args, new_kwargs). prepend runs it first."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook) -> _RemovableHandle:
-        """hook(module, args, output) runs after forward and may return a new output."""
-        return _add_hook(self._forward_hooks, hook)
+    def register_forward_hook(self, hook, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> _RemovableHandle:
+        """hook(module, args, output) (with_kwargs: hook(module, args, kwargs, output)) runs
+        after forward and may return a new output. prepend runs it first."""
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
-    def register_full_backward_hook(self, hook) -> _RemovableHandle:
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
         """hook(module, grad_input, grad_output) runs when the gradients with respect to the
         module's inputs are computed, and may return replacements for grad_input."""
-        return _add_hook(self._backward_hooks, hook)
+        return self._add_hook(self._backward_hooks, hook, prepend, False)
+
+    def _add_hook(self, hooks: OrderedDict, hook, prepend: bool,
+                  with_kwargs: bool) -> _RemovableHandle:
+        handle = _RemovableHandle(hooks, self._hooks_with_kwargs)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
 
     # ---- state_dict ----
 
@@ -491,12 +521,6 @@ def _check_name(name: str, module: Module, kind: str, registry: OrderedDict) -> 
         name in other for other in (module._parameters, module._buffers, module._modules))
     if taken and name not in registry:
         raise KeyError(f"attribute '{name}' already exists")
-
-
-def _add_hook(hooks: OrderedDict, hook) -> _RemovableHandle:
-    handle = _RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
 
 
 def _as_array(value, key: str) -> np.ndarray:
