@@ -35,7 +35,8 @@ def _positive(kind):
 def parse_args(argv=None) -> argparse.Namespace:
     parser = _Parser(prog="python -m ndgrad", description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=_positive(int), default=30, help="passes over the data")
-    parser.add_argument("--lr", type=_positive(float), default=1e-3, help="Adam learning rate")
+    parser.add_argument("--lr", type=_positive(float), default=2e-3,
+                        help="Adam's initial learning rate (decays to 0 on a cosine)")
     parser.add_argument("--batch-size", type=_positive(int), default=64, help="samples per step")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and the split")
     parser.add_argument("--out", default="ndgrad-run", help="folder for the checkpoint and plot")
@@ -75,6 +76,8 @@ def train(args: argparse.Namespace) -> dict:
     train_set, test_set = load_data(args.seed)
     model = build_model(args.model)
     optimizer = ndgrad.optim.Adam(model.parameters(), lr=args.lr)
+    # Cosine decay to zero ends training at a settled point rather than mid-oscillation.
+    schedule = ndgrad.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                         generator=ndgrad.Generator().manual_seed(args.seed))
@@ -92,6 +95,7 @@ def train(args: argparse.Namespace) -> dict:
             # refresh=False: a forced redraw every step would show the bar's stale count
             # (tqdm updates it every mininterval) and flood a non-terminal stdout.
             bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
+        schedule.step()
         history["loss"].append(total / seen)
         history["train_accuracy"].append(evaluate(model, train_set))
         history["test_accuracy"].append(evaluate(model, test_set))

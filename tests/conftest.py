@@ -8,6 +8,15 @@ import ndgrad
 
 REQUIRE_TORCH = os.environ.get("NDGRAD_REQUIRE_TORCH") == "1"
 
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # scikit-learn brings it; without it BLAS keeps its default threads
+    threadpool_limits = None
+if threadpool_limits is not None:
+    # One BLAS thread per test process: under `pytest -n 2` on a 2-core machine OpenBLAS's
+    # thread pool made small matmuls 5-10x slower (the demo run took 44 s instead of 4-6 s).
+    threadpool_limits(limits=1)
+
 
 @pytest.fixture(autouse=True)
 def _fixed_seeds():

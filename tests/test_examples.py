@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-threadpool_limits = pytest.importorskip("threadpoolctl").threadpool_limits
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -18,16 +17,6 @@ IRIS = [
     (4, 100.0, 100.0),
 ]
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """Runs each test with one BLAS thread.
-
-    These models multiply small matrices; on a loaded 2-core machine (pytest -n 2) OpenBLAS's
-    thread pool made them 5-10x slower (default run 44 s against 6 s with one thread).
-    """
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _load_example(name: str):

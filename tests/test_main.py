@@ -11,7 +11,6 @@ from ndgrad.__main__ import build_model, main
 pytest.importorskip("sklearn")
 pytest.importorskip("tqdm")
 pytest.importorskip("matplotlib")
-threadpool_limits = pytest.importorskip("threadpoolctl").threadpool_limits
 
 OPTIONS = ["--epochs", "--lr", "--batch-size", "--seed", "--out", "--model"]
 
@@ -24,16 +23,6 @@ BAD_ARGUMENTS = [
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """Runs each test with one BLAS thread.
-
-    These models multiply small matrices; on a loaded 2-core machine (pytest -n 2) OpenBLAS's
-    thread pool made them 5-10x slower (default run 44 s against 6 s with one thread).
-    """
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _run_module(*argv: str) -> subprocess.CompletedProcess:

@@ -184,22 +184,26 @@ def test_call_runs_pre_hooks_forward_then_forward_hooks():
     assert layer(ndgrad.tensor(1.0)).item() == 2.0 and log[-1] == "forward"
 
 
-def test_hooks_with_kwargs_and_prepend_match_torch(torch):
-    results = []
-    for lib in (ndgrad, torch):
-        class Scaled(lib.nn.Module):
-            def forward(self, x, scale=1.0):
-                return x * scale
+def run_kwargs_and_prepend_hooks(lib):
+    """Hooks registered with with_kwargs and prepend around a forward(x, scale)."""
 
-        layer, log = Scaled(), []
-        layer.register_forward_pre_hook(lambda m, args: log.append("pre"))
-        layer.register_forward_pre_hook(lambda m, args, kwargs: (args, {"scale": 3.0}),
-                                        with_kwargs=True, prepend=True)
-        layer.register_forward_hook(lambda m, args, kwargs, out: log.append(kwargs) or out + 1,
-                                    with_kwargs=True)
-        layer.register_forward_hook(lambda m, args, out: log.append("first"), prepend=True)
-        results.append((layer(lib.tensor(2.0), scale=5.0).item(), log))
-    assert results[0] == results[1] == (7.0, ["pre", "first", {"scale": 3.0}])
+    class Scaled(lib.nn.Module):
+        def forward(self, x, scale=1.0):
+            return x * scale
+
+    layer, log = Scaled(), []
+    layer.register_forward_pre_hook(lambda m, args: log.append("pre"))
+    layer.register_forward_pre_hook(lambda m, args, kwargs: (args, {"scale": 3.0}),
+                                    with_kwargs=True, prepend=True)
+    layer.register_forward_hook(lambda m, args, kwargs, out: log.append(kwargs) or out + 1,
+                                with_kwargs=True)
+    layer.register_forward_hook(lambda m, args, out: log.append("first"), prepend=True)
+    return layer(lib.tensor(2.0), scale=5.0).item(), log
+
+
+def test_hooks_with_kwargs_and_prepend_match_torch(torch):
+    assert run_kwargs_and_prepend_hooks(ndgrad) == run_kwargs_and_prepend_hooks(torch) == \
+        (7.0, ["pre", "first", {"scale": 3.0}])
 
 
 BACKWARD_HOOK_MODELS = [
