@@ -111,6 +111,12 @@ class Function:
         return outputs if isinstance(result, tuple) else outputs[0]
 
     def _make_outputs(self, result, raw_outputs: tuple) -> tuple:
+        if not isinstance(result, tuple) and not self._non_differentiable:
+            array = raw_outputs[0]  # the common case: one output
+            output = Tensor._make(array, True, self) if array.dtype.kind == "f" else \
+                Tensor._make(array)
+            self._output_meta = ((output._data.shape, output._data.dtype),)
+            return (output,)
         returned = result if isinstance(result, tuple) else (result,)
         outputs = []
         for nr, (given, array) in enumerate(zip(returned, raw_outputs)):
