@@ -48,15 +48,18 @@ class Mul(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Each gradient needs only the other operand; saving just that lets an in-place change
+        # to the operand itself pass, as in PyTorch.
+        need_a, need_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
         return a * b
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (sum_to(grad * b, a.shape) if need_a else None,
-                sum_to(grad * a, b.shape) if need_b else None)
+        return (sum_to(grad * b, ctx.input_shape(0)) if need_a else None,
+                sum_to(grad * a, ctx.input_shape(1)) if need_b else None)
 
 
 class Div(ArrayFunction):
@@ -64,15 +67,16 @@ class Div(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_b = ctx.needs_input_grad[1] if ctx.needs_input_grad else False
+        ctx.save_for_backward(a if need_b else None, b)
         return a / b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (sum_to(grad / b, a.shape) if need_a else None,
-                sum_to(-grad * a / (b * b), b.shape) if need_b else None)
+        return (sum_to(grad / b, ctx.input_shape(0)) if need_a else None,
+                sum_to(-grad * a / (b * b), ctx.input_shape(1)) if need_b else None)
 
 
 class Remainder(ArrayFunction):
@@ -101,7 +105,9 @@ class Pow(ArrayFunction):
             result = _integer_power(a, b)
         else:
             result = np.power(a, b)
-        ctx.save_for_backward(a, b, result)
+        # The result is needed only for the exponent's gradient (PyTorch saves it only then).
+        need_b = ctx.needs_input_grad[1] if ctx.needs_input_grad else False
+        ctx.save_for_backward(a, b, result if need_b else None)
         return result
 
     @staticmethod
@@ -114,14 +120,14 @@ class Pow(ArrayFunction):
             else:
                 # PyTorch's convention: the gradient is 0 where the exponent is 0, even at a = 0.
                 grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1))
-            grad_a = sum_to(grad_a, a.shape)
+            grad_a = sum_to(grad_a, ctx.input_shape(0))
         if ctx.needs_input_grad[1]:
             log_a = math.log(a) if is_scalar(a) else log(a)
             grad_b = grad * result * log_a
             if not is_scalar(a):
                 # d(a**b)/db at a = 0 is 0 for b >= 0 (the limit), not 0 * log(0) = nan.
                 grad_b = where((a == 0) & (b >= 0), 0.0, grad_b)
-            grad_b = sum_to(grad_b, b.shape)
+            grad_b = sum_to(grad_b, ctx.input_shape(1))
         return grad_a, grad_b
 
 

@@ -231,7 +231,6 @@ def _saved(code):
 
 # Mul, Div and Pow save operands their backward does not need (torch saves `self` only when
 # `other` requires grad, and no result for a scalar exponent), so ndgrad raises here and torch not.
-OVERSAVED = pytest.mark.xfail(strict=True, reason="elementwise ops save unneeded operands")
 VERSIONS = [
     ("exp_output", "y = x.exp(); y.add_(1); out = y.sum()"),
     ("mul_input", "a = x * 1; b = a * a; a.add_(1); out = b.sum()"),
@@ -257,14 +256,10 @@ VERSIONS = [
     ("setitem", "y = x.exp(); y[0] = 1.0; out = y.sum()"),
     ("leaf_changed_under_no_grad", "z = x * w\nwith lib.no_grad(): w.mul_(2)\nout = z.sum()"),
     ("clone_kept", "y = x * 1; z = y.clone(); y.add_(1); out = (z * w).sum()"),
-    pytest.param("mul_python_scalar", "y = x * w; z = y * 2; y.add_(1); out = z.sum()",
-                 marks=OVERSAVED),
-    pytest.param("div_python_scalar", "y = x * w; z = y / 2; y.add_(1); out = z.sum()",
-                 marks=OVERSAVED),
-    pytest.param("mul_constant", "y = x * w; z = y * x.detach(); y.add_(1); out = z.sum()",
-                 marks=OVERSAVED),
-    pytest.param("pow_scalar_output", "y = x * 1; y.pow_(2); y.add_(1); out = y.sum()",
-                 marks=OVERSAVED),
+    ("mul_python_scalar", "y = x * w; z = y * 2; y.add_(1); out = z.sum()"),
+    ("div_python_scalar", "y = x * w; z = y / 2; y.add_(1); out = z.sum()"),
+    ("mul_constant", "y = x * w; z = y * x.detach(); y.add_(1); out = z.sum()"),
+    ("pow_scalar_output", "y = x * 1; y.pow_(2); y.add_(1); out = y.sum()"),
 ]
 
 
