@@ -87,6 +87,31 @@ def bench_matmul(rounds: int) -> dict:
     return _row("matmul", "GFLOP/s", values, higher_is_better=True)
 
 
+def bench_memory(rounds: int) -> dict:
+    """2,000 steps of the mlp workload in ndgrad: Python-heap growth (tracemalloc, after a
+    100-step warm-up) and peak RSS. No growth means each step's graph is freed."""
+    import resource
+    import tracemalloc
+
+    x, y, weights = w.mlp_data()
+    step, _ = w.framework_mlp(ndgrad, x, y, weights, 0.01, 0.9)
+    tracemalloc.start()  # before the warm-up, so the live state at both readings is traced
+    for _ in range(100):
+        step()
+    gc.collect()
+    start, _ = tracemalloc.get_traced_memory()
+    for _ in range(1900):
+        step()
+    gc.collect()
+    end, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"workload": "memory", "unit": "MB",
+            "ndgrad": f"growth {(end - start) / 2**20:.2f}, traced peak {peak / 2**20:.1f}, "
+                      f"peak RSS {rss_mb:.0f}", "numpy": "", "torch": "",
+            "ndgrad/numpy": "", "ndgrad/torch": ""}
+
+
 def _report(name, unit, scale, steps, losses, rounds, inner) -> dict:
     medians = interleaved(steps, rounds, inner)
     if losses:
@@ -109,7 +134,7 @@ def _row(name, unit, values: dict, higher_is_better: bool = False) -> dict:
 
 
 WORKLOADS = {"mlp": (bench_mlp, 15), "tiny": (bench_tiny, 15), "overhead": (bench_overhead, 15),
-             "matmul": (bench_matmul, 7)}
+             "matmul": (bench_matmul, 7), "memory": (bench_memory, 1)}
 
 
 def main(names, threads: int, repeats) -> None:

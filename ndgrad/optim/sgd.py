@@ -43,7 +43,10 @@ def _sgd(param, grad, state, lr, momentum, dampening, weight_decay, nesterov) ->
         else:
             values = array_of(buffer)
             values *= momentum
-            values += (1 - dampening) * grad
+            if dampening:
+                values += (1 - dampening) * grad
+            else:
+                values += grad  # no temporary for the common dampening=0
         grad = grad + momentum * values if nesterov else values
     param -= lr * grad
 
