@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ndgrad._creation import arange, full_like
 from ndgrad._tensor import Tensor
 from ndgrad.nn.functional.activation import log_softmax
@@ -192,12 +194,13 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
         log_probs, target = log_probs.unsqueeze(0), target.reshape(1)
     classes = log_probs.shape[1]
     _check_class_weight(weight, classes)
-    target = target.long()
     _check_class_range(target, classes, name, ignore_index)
+    if label_smoothing == 0:
+        return _fused_class_index_loss(log_probs, target, ignore_index, weight, reduction,
+                                       out_shape)
+    target = target.long()
     kept = target != ignore_index
     index = ew.where(kept, target, 0)
-    if label_smoothing == 0:
-        return _fused_class_index_loss(log_probs, index, kept, weight, reduction, out_shape)
     picked = indexing.gather(log_probs, 1, index.unsqueeze(1)).squeeze(1)
     element_weight = kept.to(log_probs.dtype)
     if weight is not None:
@@ -216,15 +219,18 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
     return loss.sum() / element_weight.sum()
 
 
-def _fused_class_index_loss(log_probs: Tensor, index: Tensor, kept: Tensor,
+def _fused_class_index_loss(log_probs: Tensor, target: Tensor, ignore_index: int,
                             weight: Tensor | None, reduction: str, out_shape: tuple) -> Tensor:
-    """The unsmoothed class-index loss as one fused op (see ndgrad/ops/fused.py)."""
+    """The unsmoothed class-index loss as one fused op (see ndgrad/ops/fused.py); the
+    per-element weights are constants, computed on arrays."""
     dtype = log_probs._data.dtype
-    element_weight = kept._data.astype(dtype)
+    kept = target._data != ignore_index
+    index = np.where(kept, target._data, 0).astype(np.int64, copy=False)
+    element_weight = kept.astype(dtype)
     if weight is not None:
-        element_weight = element_weight * weight._data.astype(dtype)[index._data]
+        element_weight *= weight._data.astype(dtype)[index]
     total = element_weight.sum(dtype=dtype)
-    loss = fused.nll_loss(log_probs, index._data, element_weight, reduction, total)
+    loss = fused.nll_loss(log_probs, index, element_weight, reduction, total)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
