@@ -43,7 +43,8 @@ def _safetensors():
 
 
 def _is_state_dict(obj: Any) -> bool:
-    return isinstance(obj, dict) and bool(obj) and all(
+    # "__metadata__" is safetensors' own header entry, so no tensor may be named that.
+    return isinstance(obj, dict) and bool(obj) and "__metadata__" not in obj and all(
         isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
 
 
@@ -51,7 +52,7 @@ def _encode(obj: Any, path: str, tensors: dict) -> Any:
     """The JSON description of `obj`; tensors are collected into `tensors` by name."""
     if isinstance(obj, Tensor):
         name = path or "tensor"
-        while name in tensors:
+        while name in tensors or name == "__metadata__":
             name += "_"
         tensors[name] = _contiguous(obj)
         return {"tensor": name}
@@ -148,7 +149,7 @@ def save(obj: Any, f, **unused) -> None:
         return
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
+    temporary = os.path.join(folder, f".ndgrad-{uuid.uuid4().hex}.tmp")
     # os.open with mode 0o666 honours the umask as open() does; tempfile.mkstemp would leave
     # the checkpoint readable by its owner only.
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
@@ -205,8 +206,9 @@ def _check_header(data: bytes, name: str) -> dict:
     if end != body:
         raise ValueError(f"{name} is corrupt: {body - end} bytes beyond the last tensor")
     for key, entry in header.items():
-        if key != "__metadata__" and entry.get("dtype") not in _DTYPES:
-            raise ValueError(f"{name}: tensor {key!r} has dtype {entry.get('dtype')!r}, which "
+        dtype = entry.get("dtype")
+        if key != "__metadata__" and (not isinstance(dtype, str) or dtype not in _DTYPES):
+            raise ValueError(f"{name}: tensor {key!r} has dtype {dtype!r}, which "
                              f"ndgrad does not support (it reads {', '.join(sorted(_DTYPES))})")
     return header
 
@@ -249,6 +251,7 @@ def load(f, map_location=None, weights_only: bool = True, **unused) -> Any:
 
 
 def _decode_checked(text: str, checksum: str, tensors: dict, name: str) -> Any:
+    """The object described by the structure `text`, once the checksum has matched."""
     if checksum != _checksum(text, tensors):
         raise ValueError(f"{name} is corrupt: its contents do not match the checksum")
     try:
