@@ -40,12 +40,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=_positive(int), default=64, help="samples per step")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and the split")
     parser.add_argument("--out", default="ndgrad-run", help="folder for the checkpoint and plot")
-    parser.add_argument("--model", choices=["mlp"], default="mlp", help="the architecture")
+    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
+                        help="an MLP, or a LeNet-style CNN on the 8x8 images")
     return parser.parse_args(argv)
 
 
 def build_model(name: str) -> nn.Module:
     """The classifier for 8x8 digit images given as 64 features."""
+    if name == "cnn":
+        return nn.Sequential(
+            nn.Unflatten(1, (1, 8, 8)),
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32 x 4 x 4
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 64 x 2 x 2
+            nn.Flatten(), nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.25),
+            nn.Linear(128, 10))
     return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.1),
                          nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
 

@@ -9,8 +9,10 @@ from ndgrad.nn.modules.batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, 
                                          InstanceNorm2d)
 from ndgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
                                          Sequential)
+from ndgrad.nn.modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+                                    ConvTranspose3d)
 from ndgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from ndgrad.nn.modules.dropout import AlphaDropout, Dropout
+from ndgrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout2d
 from ndgrad.nn.modules.flatten import Flatten, Unflatten
 from ndgrad.nn.modules.linear import Bilinear, Identity, Linear
 from ndgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss,
@@ -21,5 +23,10 @@ from ndgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingL
                                     TripletMarginLoss)
 from ndgrad.nn.modules.module import Module
 from ndgrad.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
+from ndgrad.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,
+                                       AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, LPPool1d,
+                                       LPPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d)
 from ndgrad.nn.modules.sparse import Embedding, EmbeddingBag
+from ndgrad.nn.modules.upsampling import (PixelShuffle, PixelUnshuffle, Upsample,
+                                          UpsamplingBilinear2d, UpsamplingNearest2d)
 from ndgrad.nn.parameter import Buffer, Parameter

@@ -220,6 +220,11 @@ def getitem(input: Tensor, key) -> Tensor:
 def write_at(target, parts: tuple, values) -> None:
     """target[parts] = values on arrays, with getitem's index semantics."""
     keys = torch_keys(parts, target.shape)
+    shape = np.shape(values)
+    lead = next((i for i, n in enumerate(shape) if n != 1), len(shape))
+    if lead:
+        # PyTorch drops leading 1-dims of values; NumPy's mask-only assignment refuses them.
+        values = values.reshape(shape[lead:])
     if len(keys) == 1:
         target[keys[0]] = values
     else:

@@ -1,6 +1,8 @@
 """Dropout: random zeroing during training, scaled so the expected value is unchanged."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ndgrad import _random
@@ -51,3 +53,29 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                      + np.asarray(b, dtype=keep.dtype))
     scale = constant(keep * np.asarray(a, dtype=keep.dtype))
     return input.mul_(scale).add_(shift) if inplace else input * scale + shift
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zeros whole channels of (N, C, H, W) with probability p, scaling the rest by 1 / (1 - p).
+
+    A 3-D input is taken as (N, C, L), as in PyTorch (which warns about it)."""
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
+                      f"deprecated and will result in an error in a future release. To retain "
+                      f"the behavior and silence this warning, please use dropout instead.",
+                      stacklevel=2)
+    elif input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim.", stacklevel=2)
+    if not training or p == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError(f"dropout2d: expected an input with at least 2 dims (N, C, ...), got "
+                           f"{input.ndim}")
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    mask = constant(_keep_mask(input, p, shape) * np.asarray(scale, dtype=input._data.dtype))
+    return input.mul_(mask) if inplace else input * mask

@@ -28,3 +28,10 @@ class AlphaDropout(Dropout):
     """Dropout that keeps SELU activations' mean and variance."""
 
     _function = staticmethod(F.alpha_dropout)
+
+
+class Dropout2d(Dropout):
+    """Zeros whole channels of (N, C, H, W) with probability p during training, scaling the
+    rest by 1 / (1 - p)."""
+
+    _function = staticmethod(F.dropout2d)

@@ -1,0 +1,471 @@
+"""Convolution: conv1d/2d/3d, transposed convolution, unfold and fold.
+
+Note [im2col through strided views]
+The windows of a padded input are a read-only strided view (N, C, *output, *kernel) of it:
+no Python loop over batch items or output positions. A convolution copies that view once into
+columns (im2col) and multiplies them with the weight in ONE matrix product, batched over
+groups. col2im, its transpose, adds the columns back in place with a loop over kernel offsets
+only, each step adding a whole strided slice.
+
+Note [conv as three products]
+A convolution y = Conv(x, w) is bilinear, and both of its gradients are convolutions of the
+same geometry: the input gradient is the transposed convolution ConvTranspose(g, w), the
+weight gradient ConvWeight(x, g) correlates the input's windows with g. Each of the three is
+the others' gradient, so each backward is written with the other two, and derivatives of any
+order (gradient penalties) stay convolutions:
+    Conv(x, w):          grad_x = ConvTranspose(g, w)    grad_w = ConvWeight(x, g)
+    ConvTranspose(g, w): grad_g = Conv(gx, w)            grad_w = ConvWeight(gx, g)
+    ConvWeight(x, g):    grad_x = ConvTranspose(g, gw)   grad_g = Conv(x, gw)
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ndgrad import _backend
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.function import ArrayFunction
+
+
+class Geometry(NamedTuple):
+    """The index arithmetic of a convolution or pooling over len(kernel_size) spatial dims."""
+
+    input_size: tuple   # spatial size of the unpadded input
+    output_size: tuple  # spatial size of the output
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple      # (before, after) per spatial dim
+    dilation: tuple
+    groups: int = 1
+
+
+def pad_array(x, padding: tuple, value=0):
+    """x with its last len(padding) dims padded by (before, after) each, filled with value."""
+    if not any(before or after for before, after in padding):
+        return x
+    xp = _backend.array_module(x)
+    lead = x.ndim - len(padding)
+    spatial = x.shape[lead:]
+    shape = x.shape[:lead] + tuple(n + b + a for n, (b, a) in zip(spatial, padding))
+    result = xp.full(shape, value, dtype=x.dtype)
+    result[(Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(spatial, padding))] = x
+    return result
+
+
+def windows(x, geometry: Geometry, value=0):
+    """A read-only view (*lead, *output_size, *kernel_size) of the padded x's windows.
+
+    See Note [im2col through strided views]."""
+    x = pad_array(x, geometry.padding, value)
+    xp = _backend.array_module(x)
+    lead = x.ndim - len(geometry.kernel_size)
+    spatial = x.strides[lead:]
+    shape = x.shape[:lead] + tuple(geometry.output_size) + tuple(geometry.kernel_size)
+    strides = (x.strides[:lead] + tuple(st * s for st, s in zip(spatial, geometry.stride))
+               + tuple(st * d for st, d in zip(spatial, geometry.dilation)))
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def col2im(cols, geometry: Geometry, lead: int):
+    """The transpose of `windows`: cols (*A, *kernel, *B, *output) -> (*A, *B, *input), where A
+    is `lead` dims; overlapping windows add up. Loops over kernel offsets only."""
+    xp = _backend.array_module(cols)
+    n = len(geometry.kernel_size)
+    rest = cols.shape[lead + n:cols.ndim - n]
+    padded = tuple(s + b + a for s, (b, a) in zip(geometry.input_size, geometry.padding))
+    target = xp.zeros(cols.shape[:lead] + rest + padded, dtype=cols.dtype)
+    if cols.size:
+        for offset in np.ndindex(*geometry.kernel_size):
+            key = (Ellipsis,) + tuple(
+                slice(k * d, k * d + s * (p - 1) + 1, s) for k, d, s, p in
+                zip(offset, geometry.dilation, geometry.stride, geometry.output_size))
+            target[key] += cols[(slice(None),) * lead + offset]
+    crop = tuple(slice(b, b + s) for s, (b, _) in zip(geometry.input_size, geometry.padding))
+    return target[(Ellipsis,) + crop]
+
+
+def _columns(x, geometry: Geometry):
+    """im2col: x's windows as (groups, C/groups * prod(kernel), N * prod(output))."""
+    n = len(geometry.kernel_size)
+    view = windows(x, geometry)  # (N, C, *output, *kernel)
+    order = (1,) + tuple(range(2 + n, 2 + 2 * n)) + (0,) + tuple(range(2, 2 + n))
+    blocks = x.shape[0] * _prod(geometry.output_size)
+    return view.transpose(order).reshape(geometry.groups, -1, blocks)
+
+
+def _grad_rows(g, groups: int):
+    """A (N, O, *output) array as (groups, O/groups, N * prod(output))."""
+    xp = _backend.array_module(g)
+    return xp.moveaxis(g, 1, 0).reshape(groups, g.shape[1] // groups, -1)
+
+
+def _prod(sizes) -> int:
+    return math.prod(int(s) for s in sizes)
+
+
+class Conv(ArrayFunction):
+    """Convolution (cross-correlation) of x (N, C, *S) with w (O, C/groups, *kernel); no bias.
+
+    See Note [conv as three products]."""
+
+    @staticmethod
+    def forward(ctx, x, w, geometry):
+        ctx.geometry = geometry
+        ctx.save_for_backward(x, w)
+        xp = _backend.array_module(x, w)
+        groups, out_channels = geometry.groups, w.shape[0]
+        y = xp.matmul(w.reshape(groups, out_channels // groups, -1), _columns(x, geometry))
+        y = y.reshape((out_channels, x.shape[0]) + tuple(geometry.output_size))
+        return xp.ascontiguousarray(xp.moveaxis(y, 0, 1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        geometry = ctx.geometry
+        grad_x = ConvTranspose.apply(grad, w, geometry=geometry) \
+            if ctx.needs_input_grad[0] else None
+        grad_w = ConvWeight.apply(x, grad, geometry=geometry) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_w
+
+
+class ConvTranspose(ArrayFunction):
+    """The adjoint of Conv in its input: g (N, O, *output) with w (O, C/groups, *kernel) gives
+    (N, C, *input). See Note [conv as three products]."""
+
+    @staticmethod
+    def forward(ctx, g, w, geometry):
+        ctx.geometry = geometry
+        ctx.save_for_backward(g, w)
+        xp = _backend.array_module(g, w)
+        groups = geometry.groups
+        w_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+        cols = xp.matmul(w_t, _grad_rows(g, groups))  # (groups, C/groups * K, N * P)
+        cols = cols.reshape((groups * w.shape[1],) + w.shape[2:] + (g.shape[0],)
+                            + tuple(geometry.output_size))
+        x = col2im(cols, geometry, 1)  # (C, N, *input)
+        return xp.ascontiguousarray(xp.moveaxis(x, 0, 1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, w = ctx.saved_tensors
+        geometry = ctx.geometry
+        grad_g = Conv.apply(grad, w, geometry=geometry) if ctx.needs_input_grad[0] else None
+        grad_w = ConvWeight.apply(grad, g, geometry=geometry) \
+            if ctx.needs_input_grad[1] else None
+        return grad_g, grad_w
+
+
+class ConvWeight(ArrayFunction):
+    """The adjoint of Conv in its weight: the correlation of x (N, C, *input) with g
+    (N, O, *output), shaped like the weight. See Note [conv as three products]."""
+
+    @staticmethod
+    def forward(ctx, x, g, geometry):
+        ctx.geometry = geometry
+        ctx.save_for_backward(x, g)
+        xp = _backend.array_module(x, g)
+        groups = geometry.groups
+        cols = _columns(x, geometry)
+        w = xp.matmul(_grad_rows(g, groups), cols.transpose(0, 2, 1))
+        return w.reshape((g.shape[1], x.shape[1] // groups) + tuple(geometry.kernel_size))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved_tensors
+        geometry = ctx.geometry
+        grad_x = ConvTranspose.apply(g, grad, geometry=geometry) \
+            if ctx.needs_input_grad[0] else None
+        grad_g = Conv.apply(x, grad, geometry=geometry) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_g
+
+
+class Unfold(ArrayFunction):
+    """im2col: x (N, C, *S) to (N, C * prod(kernel), prod(output))."""
+
+    @staticmethod
+    def forward(ctx, x, geometry):
+        ctx.geometry = geometry
+        n = len(geometry.kernel_size)
+        view = windows(x, geometry)
+        order = (0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n))
+        return view.transpose(order).reshape(x.shape[0], -1, _prod(geometry.output_size))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Fold.apply(grad, geometry=ctx.geometry), None
+
+
+class Fold(ArrayFunction):
+    """col2im: (N, C * prod(kernel), prod(output)) to (N, C, *S), summing overlaps."""
+
+    @staticmethod
+    def forward(ctx, cols, geometry):
+        ctx.geometry = geometry
+        kernel = tuple(geometry.kernel_size)
+        cols = cols.reshape((cols.shape[0], cols.shape[1] // _prod(kernel)) + kernel
+                            + tuple(geometry.output_size))
+        return col2im(cols, geometry, 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unfold.apply(grad, geometry=ctx.geometry), None
+
+
+# ---------------------------------------------------------------- argument checks
+
+
+def expand_param(value, n: int, name: str) -> tuple:
+    """An int or a sequence of n ints as a tuple of n ints."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
+                           f"values to match the convolution dimensions, but got {name}="
+                           f"{list(value)}")
+    return value
+
+
+def check_rank(input: Tensor, n: int, name: str) -> bool:
+    """Whether input is batched (n + 2 dims) rather than unbatched (n + 1 dims)."""
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    return input.ndim == n + 2
+
+
+def check_floating(name: str, **tensors) -> None:
+    dtypes = {key: t._data.dtype for key, t in tensors.items() if t is not None}
+    if any(dtype.kind != "f" for dtype in dtypes.values()):
+        listed = ", ".join(f"{key} {dtype}" for key, dtype in dtypes.items())
+        raise RuntimeError(f"{name} expects floating-point tensors, got {listed}")
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{key} type ({dtype})" for key, dtype in dtypes.items())
+        raise RuntimeError(f"{name}: {listed} should be the same")
+
+
+def _sizes(values) -> str:
+    return " x ".join(str(v) for v in values)
+
+
+def check_positive(name: str, **params) -> None:
+    for key, values in params.items():
+        if any(v <= 0 for v in values):
+            raise RuntimeError(f"{name}: non-positive {key} is not supported, got {list(values)}")
+
+
+def _same_padding(kernel: tuple, dilation: tuple, stride: tuple) -> tuple:
+    if any(s != 1 for s in stride):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
+def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, name: str) -> tuple:
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            return _same_padding(kernel, dilation, stride)
+        raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                         f"{{'valid', 'same'}}")
+    padding = expand_param(padding, n, "padding")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{name}: negative padding is not supported, got {list(padding)}")
+    return tuple((p, p) for p in padding)
+
+
+def _check_weight(input: Tensor, weight: Tensor, groups: int, n: int, name: str,
+                  transposed: bool) -> None:
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"{name}: expected weight to be {n + 2}-dimensional, but got weight "
+                           f"of size {list(weight.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"{name}: non-positive groups is not supported, got {groups}")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if input.shape[1] != expected:
+        given = "Given transposed=1, weight of size" if transposed else \
+            f"Given groups={groups}, weight of size"
+        raise RuntimeError(f"{given} {list(weight.shape)}, expected input{list(input.shape)} "
+                           f"to have {expected} channels, but got {input.shape[1]} channels "
+                           f"instead")
+
+
+def _add_bias(y: Tensor, bias: Tensor | None, n: int, name: str) -> Tensor:
+    if bias is None:
+        return y
+    if tuple(bias.shape) != (y.shape[1],):
+        raise RuntimeError(f"{name}: expected bias of shape [{y.shape[1]}], but got bias of "
+                           f"size {list(bias.shape)}")
+    return y + bias.reshape((y.shape[1],) + (1,) * n)
+
+
+# ---------------------------------------------------------------- convolution
+
+
+def _convolution(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int,
+                 n: int, name: str) -> Tensor:
+    batched = check_rank(input, n, name)
+    x = input if batched else input.unsqueeze(0)
+    check_floating(name, input=input, weight=weight, bias=bias)
+    _check_weight(x, weight, groups, n, name, transposed=False)
+    stride = expand_param(stride, n, "stride")
+    dilation = expand_param(dilation, n, "dilation")
+    check_positive(name, stride=stride, dilation=dilation)
+    kernel = tuple(weight.shape[2:])
+    pairs = _conv_padding(padding, kernel, dilation, stride, name)
+    spatial = tuple(x.shape[2:])
+    padded = tuple(s + b + a for s, (b, a) in zip(spatial, pairs))
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < r for p, r in zip(padded, reach)):
+        raise RuntimeError(f"{name}: Calculated padded input size per channel: "
+                           f"({_sizes(padded)}). Kernel size: ({_sizes(reach)}). Kernel size "
+                           f"can't be greater than actual input size")
+    output = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
+    geometry = Geometry(spatial, output, kernel, stride, pairs, dilation, groups)
+    y = _add_bias(Conv.apply(x, weight, geometry=geometry), bias, n, name)
+    return y if batched else y.squeeze(0)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """1-D convolution of input (N, C, L) with weight (O, C/groups, k); padding may be an int,
+    a tuple, 'same' or 'valid'."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D convolution of input (N, C, H, W) with weight (O, C/groups, kH, kW); padding may be
+    an int, a tuple, 'same' or 'valid'."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """3-D convolution of input (N, C, D, H, W) with weight (O, C/groups, kD, kH, kW)."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _conv_transposed(input: Tensor, weight: Tensor, bias, stride, padding, output_padding,
+                     groups: int, dilation, n: int, name: str) -> Tensor:
+    batched = check_rank(input, n, name)
+    x = input if batched else input.unsqueeze(0)
+    check_floating(name, input=input, weight=weight, bias=bias)
+    _check_weight(x, weight, groups, n, name, transposed=True)
+    stride = expand_param(stride, n, "stride")
+    dilation = expand_param(dilation, n, "dilation")
+    check_positive(name, stride=stride, dilation=dilation)
+    padding = expand_param(padding, n, "padding")
+    output_padding = expand_param(output_padding, n, "output_padding")
+    if any(p < 0 for p in padding + output_padding):
+        raise RuntimeError(f"{name}: negative padding is not supported, got padding="
+                           f"{list(padding)}, output_padding={list(output_padding)}")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{name}: output padding must be smaller than either stride or "
+                           f"dilation, but got output_padding={list(output_padding)}, "
+                           f"stride={list(stride)}, dilation={list(dilation)}")
+    kernel = tuple(weight.shape[2:])
+    spatial = tuple(x.shape[2:])
+    output = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
+                   zip(spatial, stride, padding, dilation, kernel, output_padding))
+    if any(o <= 0 for o in output):
+        raise RuntimeError(f"{name}: Given input size per channel: ({_sizes(spatial)}). "
+                           f"Calculated output size per channel: ({_sizes(output)}). Output "
+                           f"size is too small")
+    # The transposed convolution is the adjoint of the convolution from `output` to `spatial`.
+    geometry = Geometry(output, spatial, kernel, stride, tuple((p, p) for p in padding),
+                        dilation, groups)
+    y = _add_bias(ConvTranspose.apply(x, weight, geometry=geometry), bias, n, name)
+    return y if batched else y.squeeze(0)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution of input (N, C, L) with weight (C, O/groups, k)."""
+    return _conv_transposed(input, weight, bias, stride, padding, output_padding, groups,
+                            dilation, 1, "conv_transpose1d")
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution of input (N, C, H, W) with weight (C, O/groups, kH, kW)."""
+    return _conv_transposed(input, weight, bias, stride, padding, output_padding, groups,
+                            dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """3-D transposed convolution of input (N, C, D, H, W) with weight (C, O/groups, *k)."""
+    return _conv_transposed(input, weight, bias, stride, padding, output_padding, groups,
+                            dilation, 3, "conv_transpose3d")
+
+
+# ---------------------------------------------------------------- unfold / fold
+
+
+def _block_geometry(spatial: tuple, kernel_size, dilation, padding, stride, name: str):
+    kernel = expand_param(kernel_size, 2, "kernel_size")
+    dilation = expand_param(dilation, 2, "dilation")
+    padding = expand_param(padding, 2, "padding")
+    stride = expand_param(stride, 2, "stride")
+    check_positive(name, kernel_size=kernel, dilation=dilation, stride=stride)
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{name}: negative padding is not supported, got {list(padding)}")
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    blocks = tuple((s + 2 * p - r) // st + 1
+                   for s, p, r, st in zip(spatial, padding, reach, stride))
+    if any(b <= 0 for b in blocks):
+        raise RuntimeError(f"{name}: Given input with spatial size {list(spatial)}, "
+                           f"kernel_size={list(kernel)}, dilation={list(dilation)}, padding="
+                           f"{list(padding)}, calculated shape of the array of sliding blocks "
+                           f"as {list(blocks)}, but its components must be at least one.")
+    return Geometry(spatial, blocks, kernel, stride, tuple((p, p) for p in padding), dilation)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extracts sliding blocks (im2col): (N, C, H, W) -> (N, C * kH * kW, L), L the number of
+    blocks."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) tensor for input, but got "
+                           f"input of size: {list(input.shape)}")
+    batched = input.ndim == 4
+    x = input if batched else input.unsqueeze(0)
+    geometry = _block_geometry(tuple(x.shape[2:]), kernel_size, dilation, padding, stride,
+                               "unfold")
+    y = Unfold.apply(x, geometry=geometry)
+    return y if batched else y.squeeze(0)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sums sliding blocks back into an image (col2im): (N, C * kH * kW, L) ->
+    (N, C, *output_size), adding where blocks overlap."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) input tensor, but got input "
+                           f"of size: {list(input.shape)}")
+    batched = input.ndim == 3
+    x = input if batched else input.unsqueeze(0)
+    output_size = expand_param(output_size, 2, "output_size")
+    geometry = _block_geometry(output_size, kernel_size, dilation, padding, stride, "fold")
+    kernel = _prod(geometry.kernel_size)
+    if x.shape[1] % kernel:
+        raise RuntimeError(f"fold: Expected size of input's dimension 1 to be divisible by the "
+                           f"product of kernel_size, but got input.size(1)={x.shape[1]} and "
+                           f"kernel_size={tuple(geometry.kernel_size)}")
+    blocks = _prod(geometry.output_size)
+    if x.shape[2] != blocks:
+        raise RuntimeError(f"fold: Given output_size={tuple(output_size)}, kernel_size="
+                           f"{tuple(geometry.kernel_size)}, expected size of input's dimension "
+                           f"2 to match the calculated number of sliding blocks "
+                           f"{_sizes(geometry.output_size).replace(' x ', ' * ')} = {blocks}, "
+                           f"but got input.size(2)={x.shape[2]}.")
+    y = Fold.apply(x, geometry=geometry)
+    return y if batched else y.squeeze(0)

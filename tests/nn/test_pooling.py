@@ -1,0 +1,272 @@
+"""Pooling, unpooling, interpolation, pixel shuffle and Dropout2d against torch: values,
+indices, gradients, second derivatives, gradcheck, the layers' repr, and errors."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ndgrad
+from tests._oracle import Spec, assert_close, check_against_torch, check_gradcheck
+
+
+def F(t):
+    """nn.functional of the library t belongs to, so one lambda serves both."""
+    return ndgrad.nn.functional if isinstance(t, ndgrad.Tensor) else \
+        __import__("torch").nn.functional
+
+
+def call(name, shape, *args, **kwargs):
+    """A Spec for F.<name>(x, *args, **kwargs)."""
+    label = ",".join([str(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()])
+    return Spec(f"{name}({label}){list(shape)}",
+                lambda x: getattr(F(x), name)(x, *args, **kwargs), shapes=[shape])
+
+
+def unpool(x):
+    values, indices = F(x).max_pool2d(x, 2, stride=2, padding=1, return_indices=True)
+    return F(x).max_unpool2d(values * 2, indices, 2, stride=2, padding=1, output_size=(5, 6))
+
+
+SPECS = [
+    call("max_pool1d", (2, 3, 9), 3, return_indices=True),
+    call("max_pool1d", (3, 10), 3, 2, 1, 2, ceil_mode=True, return_indices=True),
+    call("max_pool2d", (2, 3, 6, 7), 2),
+    call("max_pool2d", (2, 3, 7, 8), 3, 2, 1, return_indices=True),
+    call("max_pool2d", (2, 2, 8, 7), (3, 2), (2, 1), (1, 0), dilation=(2, 1), ceil_mode=True,
+         return_indices=True),
+    call("max_pool2d", (3, 7, 7), 3, 3, ceil_mode=True, return_indices=True),
+    call("avg_pool1d", (2, 3, 9), 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    call("avg_pool1d", (3, 8), 4),
+    call("avg_pool2d", (2, 3, 6, 7), 2),
+    call("avg_pool2d", (2, 3, 7, 8), 3, 2, 1, ceil_mode=True),
+    call("avg_pool2d", (2, 3, 7, 8), (3, 2), (2, 3), (1, 1), ceil_mode=True,
+         count_include_pad=False),
+    call("avg_pool2d", (3, 6, 5), (2, 3), 1, (1, 0), divisor_override=4),
+    call("adaptive_avg_pool1d", (2, 3, 10), 4),
+    call("adaptive_avg_pool1d", (3, 5), 7),
+    call("adaptive_avg_pool2d", (2, 3, 7, 9), (3, 4)),
+    call("adaptive_avg_pool2d", (2, 3, 5, 6), 1),
+    call("adaptive_avg_pool2d", (3, 5, 6), (None, 4)),
+    call("adaptive_max_pool1d", (2, 3, 10), 4, True),
+    call("adaptive_max_pool2d", (2, 3, 7, 9), (3, 4), True),
+    call("adaptive_max_pool2d", (2, 3, 4, 5), (6, 2), return_indices=True),
+    call("adaptive_max_pool2d", (3, 5, 6), 1),
+    call("lp_pool2d", (2, 3, 6, 7), 2, 2),
+    Spec("lp_pool2d_p1.5", lambda x: F(x).lp_pool2d(x, 1.5, (3, 2), (2, 1), ceil_mode=True),
+         shapes=[(2, 3, 7, 7)], low=0.1),
+    call("lp_pool1d", (2, 3, 8), 2, 3, 2),
+    Spec("lp_pool2d_p3", lambda x: F(x).lp_pool2d(x, 3, 2), shapes=[(2, 2, 4, 4)], low=0.1),
+    Spec("max_unpool2d", unpool, shapes=[(2, 3, 5, 6)]),
+    call("interpolate", (2, 3, 4, 5), scale_factor=2),
+    call("interpolate", (2, 3, 7, 5), size=(4, 9)),
+    call("interpolate", (2, 3, 7, 5), scale_factor=(1.7, 0.6)),
+    call("interpolate", (2, 3, 6), size=13, mode="nearest-exact"),
+    call("interpolate", (2, 3, 5, 4), scale_factor=2, mode="bilinear"),
+    call("interpolate", (2, 3, 5, 4), size=(8, 3), mode="bilinear", align_corners=True),
+    call("interpolate", (2, 3, 5, 4), size=(3, 9), mode="bilinear", align_corners=False),
+    call("interpolate", (2, 3, 5, 4), scale_factor=(1.5, 2.3), mode="bilinear",
+         align_corners=True),
+    call("interpolate", (2, 3, 5, 4), scale_factor=1.7, mode="bilinear",
+         recompute_scale_factor=True),
+    call("interpolate", (2, 3, 5), scale_factor=2.5, mode="linear"),
+    call("interpolate", (1, 2, 3, 4, 2), size=(4, 3, 5), mode="trilinear", align_corners=True),
+    call("interpolate", (2, 3, 7, 8), size=(3, 5), mode="area"),
+    call("pixel_shuffle", (2, 12, 3, 4), 2),
+    call("pixel_shuffle", (18, 2, 3), 3),
+    call("pixel_unshuffle", (2, 3, 4, 6), 2),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_against_torch(spec, dtype, torch):
+    check_against_torch(spec, torch, dtype)
+
+
+GRADCHECK_SPECS = [
+    call("max_pool2d", (1, 2, 4, 4), 2, 1, 1),
+    call("avg_pool2d", (1, 2, 4, 5), 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    call("adaptive_avg_pool2d", (1, 2, 5, 4), (2, 3)),
+    call("adaptive_max_pool2d", (1, 2, 5, 4), (2, 3)),
+    call("lp_pool2d", (1, 2, 4, 4), 2, 2),
+    Spec("max_unpool2d", unpool, shapes=[(1, 1, 5, 6)]),
+    call("interpolate", (1, 2, 3, 4), size=(5, 3), mode="bilinear", align_corners=False),
+    call("interpolate", (1, 2, 3, 4), scale_factor=2),
+    call("pixel_shuffle", (1, 4, 2, 3), 2),
+]
+
+
+@pytest.mark.parametrize("spec", GRADCHECK_SPECS, ids=str)
+def test_gradcheck(spec):
+    check_gradcheck(spec)
+
+
+@settings(max_examples=30, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kernel=st.sampled_from([1, 2, 3, (3, 2)]), stride=st.sampled_from([None, 1, 2, (1, 3)]),
+       padding=st.sampled_from([0, 1]), ceil_mode=st.booleans(),
+       average=st.sampled_from(["max", "avg", "avg_exclude_pad"]),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_pool2d_grid(torch, kernel, stride, padding, ceil_mode, average, dtype):
+    kernel_sizes = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    padding = min(padding, min(kernel_sizes) // 2)
+    if average == "max":
+        spec = call("max_pool2d", (2, 2, 7, 6), kernel, stride, padding, ceil_mode=ceil_mode,
+                    return_indices=True)
+    else:
+        spec = call("avg_pool2d", (2, 2, 7, 6), kernel, stride, padding, ceil_mode=ceil_mode,
+                    count_include_pad=average == "avg")
+    check_against_torch(spec, torch, dtype)
+
+
+MAX_POOL_EDGE_CASES = {
+    "ties": [[1.0, 1.0, 0.0], [1.0, -np.inf, 2.0], [2.0, 2.0, -1.0]],
+    "all_minus_inf": [[-np.inf] * 3] * 3,  # padding never wins, even against -inf
+    "nans": [[np.nan, 1.0, np.nan], [2.0, np.nan, 0.0], [1.0, 1.0, 1.0]],  # the last NaN wins
+}
+
+
+@pytest.mark.parametrize("case", MAX_POOL_EDGE_CASES)
+def test_max_pool_edge_cases(case, torch):
+    x = np.array([[MAX_POOL_EDGE_CASES[case]]])
+    ours = ndgrad.nn.functional.max_pool2d(ndgrad.tensor(x), 2, 1, 1, return_indices=True)
+    theirs = torch.nn.functional.max_pool2d(torch.tensor(x), 2, 1, 1, return_indices=True)
+    np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+
+
+NON_FINITE_CALLS = [
+    lambda F, t: F.interpolate(t, size=(8, 11), mode="bilinear"),
+    lambda F, t: F.interpolate(t, size=(3, 9), mode="bilinear", align_corners=True),
+    lambda F, t: F.adaptive_avg_pool2d(t, (3, 4)),
+    lambda F, t: F.adaptive_avg_pool2d(t, (5, 7)),
+    lambda F, t: F.avg_pool2d(t, 2, 1, 1),
+]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("k", range(len(NON_FINITE_CALLS)))
+def test_non_finite_inputs_stay_local(k, torch):
+    """inf and nan reach the outputs PyTorch's do, no more (the fast path multiplies by a
+    matrix whose zeros would turn inf into nan along the whole line)."""
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 7))
+    x[0, 0, 2, 3], x[0, 1, 1, 1], x[0, 1, 4, 6] = np.inf, np.nan, -np.inf
+    ours = NON_FINITE_CALLS[k](ndgrad.nn.functional, ndgrad.tensor(x))
+    theirs = NON_FINITE_CALLS[k](torch.nn.functional, torch.tensor(x))
+    assert_close(ours, theirs, "float64", "non-finite input")
+
+
+# ---------------------------------------------------------------- layers
+
+LAYERS = [
+    ("MaxPool1d", (3,), {"stride": 2, "padding": 1}, (2, 3, 9)),
+    ("MaxPool2d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}, (2, 3, 7, 8)),
+    ("MaxPool2d", ((2, 3),), {"return_indices": True}, (2, 3, 6, 7)),
+    ("AvgPool1d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False}, (2, 3, 9)),
+    ("AvgPool2d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}, (2, 3, 7, 8)),
+    ("AvgPool2d", (2,), {"divisor_override": 3}, (3, 6, 6)),
+    ("AdaptiveAvgPool1d", (4,), {}, (2, 3, 10)),
+    ("AdaptiveAvgPool2d", ((3, None),), {}, (2, 3, 7, 5)),
+    ("AdaptiveMaxPool2d", ((3, 2),), {"return_indices": True}, (2, 3, 7, 5)),
+    ("AdaptiveMaxPool1d", (3,), {}, (2, 3, 7)),
+    ("LPPool2d", (2, 2), {"stride": 1}, (2, 3, 5, 5)),
+    ("LPPool1d", (2, 3), {}, (2, 3, 9)),
+    ("Upsample", (), {"scale_factor": 2, "mode": "nearest"}, (2, 3, 3, 4)),
+    ("Upsample", (), {"size": (5, 7), "mode": "bilinear", "align_corners": True}, (2, 3, 3, 4)),
+    ("Upsample", (), {"scale_factor": (2.0, 1.5), "mode": "bilinear"}, (2, 3, 3, 4)),
+    ("UpsamplingNearest2d", (), {"scale_factor": 3}, (2, 1, 2, 3)),
+    ("UpsamplingBilinear2d", (), {"size": 5}, (2, 1, 2, 3)),
+    ("PixelShuffle", (2,), {}, (2, 8, 3, 3)),
+    ("PixelUnshuffle", (3,), {}, (2, 2, 6, 3)),
+    ("Dropout2d", (0.4,), {}, (2, 3, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, args, kwargs, shape", LAYERS,
+                         ids=[f"{name}-{i}" for i, (name, *_) in enumerate(LAYERS)])
+def test_layer_against_torch(name, args, kwargs, shape, dtype, torch):
+    ours = getattr(ndgrad.nn, name)(*args, **kwargs).eval()
+    theirs = getattr(torch.nn, name)(*args, **kwargs).eval()
+    assert repr(ours) == repr(theirs)
+    array = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    x, t = ndgrad.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+    out, expected = ours(x), theirs(t)
+    if isinstance(expected, tuple):
+        np.testing.assert_array_equal(out[1].numpy(), expected[1].numpy())
+        out, expected = out[0], expected[0]
+    assert_close(out, expected, dtype, f"{name}: output")
+    seed = np.random.default_rng(1).standard_normal(tuple(expected.shape)).astype(dtype)
+    out.backward(ndgrad.tensor(seed))
+    expected.backward(torch.tensor(seed))
+    assert_close(x.grad, t.grad, dtype, f"{name}: input gradient")
+
+
+def test_max_unpool_layer(torch):
+    array = np.random.default_rng(0).standard_normal((2, 3, 6, 5)).astype("float32")
+    results = []
+    for lib in (ndgrad, torch):
+        pool, unpool = lib.nn.MaxPool2d(2, return_indices=True), lib.nn.MaxUnpool2d(2)
+        values, indices = pool(lib.tensor(array))
+        results.append((unpool(values, indices, output_size=(6, 5)), repr(unpool)))
+    assert results[0][1] == results[1][1]
+    assert_close(results[0][0], results[1][0], "float32", "MaxUnpool2d")
+
+
+def test_dropout2d_zeros_whole_channels():
+    x = ndgrad.ones(40, 50, 3, 3, requires_grad=True)
+    y = ndgrad.nn.Dropout2d(0.3)(x)
+    values = y.detach().numpy()
+    per_channel = values.reshape(40, 50, 9)
+    assert np.all(per_channel.min(-1) == per_channel.max(-1)), "a channel was partly dropped"
+    assert set(np.unique(values)) <= {0.0, np.float32(1 / 0.7)}
+    assert abs((per_channel[..., 0] == 0).mean() - 0.3) < 0.05
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), values)
+    assert ndgrad.nn.functional.dropout2d(x, 0.3, training=False) is x
+
+
+def test_dropout2d_warns_on_3d_input():
+    with pytest.warns(UserWarning, match="channel-wise 1D dropout"):
+        ndgrad.nn.functional.dropout2d(ndgrad.ones(2, 3, 4))
+
+
+# ---------------------------------------------------------------- errors
+
+ERRORS = [
+    (lambda: F_nd.max_pool2d(randn(2, 3), 2), RuntimeError,
+     r"Expected 3D \(unbatched\) or 4D \(batched\) input to max_pool2d"),
+    (lambda: F_nd.max_pool2d(randn(1, 1, 4, 4), 2, padding=2), RuntimeError,
+     "pad should be at most half of effective kernel size"),
+    (lambda: F_nd.avg_pool2d(randn(1, 1, 2, 2), 3), RuntimeError, "Output size is too small"),
+    (lambda: F_nd.max_pool1d(randn(1, 1, 4), 2, stride=0), RuntimeError, "non-positive stride"),
+    (lambda: F_nd.avg_pool2d(randn(1, 1, 4, 4), 2, divisor_override=0), RuntimeError,
+     "divisor must be not zero"),
+    (lambda: F_nd.adaptive_avg_pool2d(randn(1, 1, 4, 4), (2, 2, 2)), ValueError,
+     "output_size must be 2 integers"),
+    (lambda: F_nd.max_unpool2d(randn(1, 1, 2, 2), ndgrad.zeros(1, 1, 2, 2, dtype=ndgrad.int64),
+                               2, output_size=(9, 9)), ValueError, "invalid output_size"),
+    (lambda: F_nd.interpolate(randn(1, 1, 4, 4)), ValueError,
+     "either size or scale_factor should be defined"),
+    (lambda: F_nd.interpolate(randn(1, 1, 4, 4), 3, 2.0), ValueError,
+     "only one of size or scale_factor should be defined"),
+    (lambda: F_nd.interpolate(randn(1, 1, 4), 3, mode="bilinear"), NotImplementedError,
+     "Got 3D input, but bilinear mode needs 4D input"),
+    (lambda: F_nd.interpolate(randn(1, 1, 4, 4), 3, align_corners=True), ValueError,
+     "align_corners option can only be set with the interpolating modes"),
+    (lambda: F_nd.interpolate(randn(1, 1, 4, 4), 3, mode="bicubic"), NotImplementedError,
+     "mode 'bicubic' is not supported"),
+    (lambda: F_nd.pixel_shuffle(randn(1, 5, 2, 2), 2), RuntimeError,
+     r"input.size\(-3\)=5 is not divisible by 4"),
+    (lambda: F_nd.pixel_unshuffle(randn(1, 1, 5, 4), 2), RuntimeError,
+     r"expects height to be divisible by downscale_factor, but input.size\(-2\)=5"),
+    (lambda: ndgrad.nn.Dropout2d(1.5), ValueError, "dropout probability has to be between"),
+]
+F_nd = ndgrad.nn.functional
+randn = ndgrad.randn
+
+
+@pytest.mark.parametrize("call, error, message", ERRORS, ids=[e[2][:40] for e in ERRORS])
+def test_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
