@@ -18,7 +18,6 @@ IRIS = [
 ]
 
 
-
 def _load_example(name: str):
     """Imports examples/<name>.py as a module without touching sys.path."""
     spec = importlib.util.spec_from_file_location(f"_example_{name}", EXAMPLES / f"{name}.py")
@@ -53,3 +52,8 @@ def test_regression_loss_falls_epoch_by_epoch():
 def test_mlp_digits_accuracy():
     example = _load_example("mlp_digits")
     assert example.run(seed=0, verbose=False) >= 0.97
+
+
+def test_cnn_digits_accuracy():
+    example = _load_example("cnn_digits")
+    assert example.run(seed=0, verbose=False) >= 0.98

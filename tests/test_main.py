@@ -69,3 +69,10 @@ def test_default_run_reaches_97_percent(tmp_path, capsys):
     accuracies = [float(match.group(1)) for match in reported if match]
     assert len(accuracies) == 1
     assert accuracies[0] >= 97.0
+
+
+def test_cnn_model_trains_and_checkpoints(tmp_path, capsys):
+    assert main(["--model", "cnn", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    checkpoint = ndgrad.load(tmp_path / "checkpoint.safetensors")
+    build_model("cnn").load_state_dict(checkpoint["model"])
+    assert "test accuracy" in capsys.readouterr().out
