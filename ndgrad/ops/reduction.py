@@ -97,36 +97,36 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
     return others.transpose(axis, -1)
 
 
-class Amax(ArrayFunction):
+class _Extreme(ArrayFunction):
+    """The extreme value over `axes` (`_reduce` is np.amax or np.amin); equal extremes share
+    the gradient evenly."""
+
+    _reduce = None
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdim):
+        result = cls._reduce(x, axis=axes, keepdims=True)
+        if ctx.needs_input_grad:  # the tie shares only matter when a graph is recorded
+            ctx.share = _tie_share(x, result, axes)
+            ctx.input_shape, ctx.axes = x.shape, axes
+        return result if keepdim else np.asarray(result.reshape(_drop(x.shape, axes)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = constant(ctx.share.astype(grad._data.dtype, copy=False))
+        return _expand_back(grad, ctx.input_shape, ctx.axes) * share, None, None
+
+
+class Amax(_Extreme):
     """The largest value over `axes`; equal maxima share the gradient evenly."""
 
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        result = np.amax(x, axis=axes, keepdims=True)
-        ctx.share = _tie_share(x, result, axes)
-        ctx.input_shape, ctx.axes = x.shape, axes
-        return result if keepdim else np.asarray(result.reshape(_drop(x.shape, axes)))
-
-    @staticmethod
-    def backward(ctx, grad):
-        share = constant(ctx.share.astype(grad._data.dtype, copy=False))
-        return _expand_back(grad, ctx.input_shape, ctx.axes) * share, None, None
+    _reduce = staticmethod(np.amax)
 
 
-class Amin(ArrayFunction):
+class Amin(_Extreme):
     """The smallest value over `axes`; equal minima share the gradient evenly."""
 
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        result = np.amin(x, axis=axes, keepdims=True)
-        ctx.share = _tie_share(x, result, axes)
-        ctx.input_shape, ctx.axes = x.shape, axes
-        return result if keepdim else np.asarray(result.reshape(_drop(x.shape, axes)))
-
-    @staticmethod
-    def backward(ctx, grad):
-        share = constant(ctx.share.astype(grad._data.dtype, copy=False))
-        return _expand_back(grad, ctx.input_shape, ctx.axes) * share, None, None
+    _reduce = staticmethod(np.amin)
 
 
 def _tie_share(x, extreme, axes):
