@@ -136,7 +136,7 @@ def test_result_type_matches_torch(default, torch):
     assert [(p, e, g) for p, e, g in zip(PAIRS, expected, got) if e != g] == []
 
 
-@pytest.mark.parametrize("a, b", itertools.product(NAMES, NAMES))
+@pytest.mark.parametrize("a, b", list(itertools.product(NAMES, NAMES)))
 def test_promote_types_matches_torch(a, b, torch):
     expected = torch.promote_types(getattr(torch, a), getattr(torch, b))
     assert ndgrad.promote_types(getattr(ndgrad, a), getattr(ndgrad, b)).name == str(expected)[6:]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import ndgrad
 
-TOLERANCE = dict(rtol=1e-12, atol=1e-12)
+TOLERANCE = {"rtol": 1e-12, "atol": 1e-12}
 # The torch fixture is function-scoped; it only hands over the module, so sharing it across
 # examples is safe.
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
@@ -26,7 +26,6 @@ PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
 SIZES = st.sampled_from((1, 2, 3, 4, 5) * 3 + (0,))  # an empty dim one time in 16
 ADVANCED_SIZES = st.sampled_from((1, 2, 3) * 3 + (0,))
 KINDS = st.sampled_from(("index", "slice", "int", "mask") * 2 + ("index",))
-INDEX_FORMS = st.sampled_from(("numpy", "int32", "list", "tensor"))
 
 
 class Key:
@@ -99,21 +98,45 @@ def _consumers(draw, shape: tuple) -> list:
 def _first_dims(consumers: list, ellipsis_at, ndim: int) -> list:
     """The first dim each consumer indexes: those after the Ellipsis index the last dims."""
     split = len(consumers) if ellipsis_at is None else ellipsis_at
-    starts, dim = [], 0
-    for kind, width in consumers[:split]:
-        starts.append(dim)
-        dim += width
-    dim = ndim - sum(width for _, width in consumers[split:])
-    for kind, width in consumers[split:]:
-        starts.append(dim)
-        dim += width
-    return starts
+    widths = [width for _, width in consumers]
+    before = [sum(widths[:i]) for i in range(split)]
+    return before + [ndim - sum(widths[i:]) for i in range(split, len(widths))]
 
 
 def _broadcast_part(draw, shape: tuple) -> tuple:
     """A shape that broadcasts to `shape`: leading dims dropped, others maybe 1."""
     kept = shape[draw(st.integers(0, len(shape))):]
     return tuple(s if draw(st.booleans()) else 1 for s in kept)
+
+
+def _part(draw, kind: str, covered: tuple, advanced: tuple, has_ellipsis: bool) -> tuple:
+    """(kind, payload, form) for a part indexing the dims of sizes `covered`; index arrays and
+    masks broadcast to the advanced shape `advanced`."""
+    size = covered[0]
+    if kind == "int":
+        return "int", draw(st.integers(-size, size - 1)), None
+    if kind == "slice":
+        bound = st.none() | st.integers(-size - 2, size + 2)
+        step = st.none() | st.integers(1, 3)
+        return "slice", slice(draw(bound), draw(bound), draw(step)), None
+    if kind == "index":
+        shape = _broadcast_part(draw, advanced)
+        values = draw(st.lists(st.integers(-size, size - 1), min_size=math.prod(shape),
+                               max_size=math.prod(shape)))
+        # A list of an empty array loses the dims before its first empty one: [] for (0, 3).
+        forms = ("numpy", "int32", "tensor", "list")[:3 if 0 in shape[:-1] else 4]
+        return "index", np.array(values, dtype=np.int64).reshape(shape), draw(st.sampled_from(forms))
+    capacity = math.prod(covered)
+    count = 1 if capacity and draw(st.booleans()) else advanced[-1]
+    mask = np.zeros(capacity, dtype=bool)
+    mask[list(draw(st.permutations(range(capacity)))[:count])] = True
+    # An empty list reads as an empty integer index, covering one dim only.
+    form = draw(st.sampled_from(("numpy", "tensor", "list")[:3 if capacity else 2]))
+    if len(covered) > 1 and has_ellipsis:
+        # torch 2.13 counts a NumPy or list mask as one dim when it spells out an Ellipsis
+        # (x[..., np_mask_2d] fails); ndgrad counts the mask's dims, as NumPy does.
+        form = "tensor"
+    return "mask", mask.reshape(covered), form
 
 
 @st.composite
@@ -133,35 +156,8 @@ def cases(draw) -> Case:
                                    max_size=advanced_dims)))
     if capacities:  # a mask with n true elements acts as an index array of shape (n,)
         advanced = advanced[:-1] + (draw(st.integers(0, min(3, *capacities))),)
-    parts = []
-    for (kind, width), start in zip(consumers, starts):
-        size = shape[start]
-        if kind == "int":
-            parts.append(("int", draw(st.integers(-size, size - 1)), None))
-        elif kind == "slice":
-            bound = st.none() | st.integers(-size - 2, size + 2)
-            step = st.none() | st.integers(1, 3)
-            parts.append(("slice", slice(draw(bound), draw(bound), draw(step)), None))
-        elif kind == "index":
-            index_shape = _broadcast_part(draw, advanced)
-            count = math.prod(index_shape)
-            values = draw(st.lists(st.integers(-size, size - 1), min_size=count, max_size=count))
-            parts.append(("index", np.array(values, dtype=np.int64).reshape(index_shape),
-                          draw(INDEX_FORMS)))
-        else:
-            covered = shape[start:start + width]
-            capacity = math.prod(covered)
-            count = 1 if capacity and draw(st.booleans()) else advanced[-1]
-            chosen = draw(st.permutations(range(capacity)))[:count]
-            mask = np.zeros(capacity, dtype=bool)
-            mask[list(chosen)] = True
-            # An empty list would read as an empty integer index, covering one dim only.
-            form = draw(st.sampled_from(("numpy", "tensor", "list")[:3 if capacity else 2]))
-            if width > 1 and ellipsis_at is not None:
-                # torch 2.13 counts a NumPy or list mask as one dim when it spells out an
-                # Ellipsis (x[..., np_mask_2d] fails); ndgrad counts the mask's dims as NumPy.
-                form = "tensor"
-            parts.append(("mask", mask.reshape(covered), form))
+    parts = [_part(draw, kind, shape[start:start + width], advanced, ellipsis_at is not None)
+             for (kind, width), start in zip(consumers, starts)]
     if ellipsis_at is not None:
         parts.insert(ellipsis_at, ("ellipsis", Ellipsis, None))
     for _ in range(draw(st.integers(0, 2))):
