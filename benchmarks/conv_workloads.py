@@ -19,7 +19,7 @@ def _uniform(rng, fan_in: int, shape) -> np.ndarray:
 
 
 def conv_data(batch, channels, size, out_channels, kernel, seed: int = 0):
-    """Input x (N, C, H, W), weight (O, C, k, k), bias (O,) and an upstream gradient g."""
+    """Input x (N, C, H, W), weight (O, C, k, k), bias (O,), and the generator for more."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
     fan_in = channels * kernel * kernel
@@ -35,7 +35,7 @@ def lenet_data(batch: int = 64, seed: int = 0):
     y = rng.integers(0, 10, batch)
     params = []
     for shape in [(6, 1, 5, 5), (16, 6, 5, 5), (120, 256), (84, 120), (10, 84)]:
-        fan_in = int(np.prod(shape[1:]))
+        fan_in = int(np.prod(shape[1:]))  # as torch's default initialisation bounds
         params += [_uniform(rng, fan_in, shape), _uniform(rng, fan_in, shape[0])]
     return x, y, params
 
@@ -55,36 +55,40 @@ def conv_forward(x, w, b, padding: int = 0):
     return y + b[:, None, None], cols
 
 
-def conv_backward(g, cols, w, x_shape, padding: int = 0):
-    """Gradients (dx, dw, db) of conv_forward for upstream gradient g (N, O, Ho, Wo)."""
+def conv_backward(g, cols, w, x_shape, padding: int = 0, input_grad: bool = True):
+    """Gradients (dx, dw, db) of conv_forward for upstream gradient g (N, O, Ho, Wo); dx is
+    None unless input_grad."""
     n, o, ho, wo = g.shape
-    c, k = w.shape[1], w.shape[2]
     rows = g.transpose(1, 0, 2, 3).reshape(o, -1)
-    dw = (rows @ cols.T).reshape(w.shape)
-    db = g.sum((0, 2, 3))
+    dw, db = (rows @ cols.T).reshape(w.shape), rows.sum(1)
+    if not input_grad:
+        return None, dw, db
+    c, k = w.shape[1], w.shape[2]
     dcols = (w.reshape(o, -1).T @ rows).reshape(c, k, k, n, ho, wo)
     h, wd = x_shape[2] + 2 * padding, x_shape[3] + 2 * padding
     dx = np.zeros((c, n, h, wd), dtype=g.dtype)
     for i in range(k):  # col2im: one shifted-slice add per kernel offset
         for j in range(k):
             dx[:, :, i:i + ho, j:j + wo] += dcols[:, i, j]
-    dx = dx[:, :, padding:h - padding, padding:wd - padding]
-    return dx.transpose(1, 0, 2, 3), dw, db
+    return dx[:, :, padding:h - padding, padding:wd - padding].transpose(1, 0, 2, 3), dw, db
 
 
 def pool_forward(x):
-    """2x2 max pool, stride 2: returns the output and the argmax mask (N, C, H/2, W/2, 4)."""
+    """2x2 max pool, stride 2: the output and the argmax mask (4, N, C, H/2, W/2).
+
+    The window axis goes first so that max and argmax reduce over contiguous planes (about 3x
+    faster than reducing a trailing axis of length 4)."""
     n, c, h, w = x.shape
-    windows = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5)
-    windows = windows.reshape(n, c, h // 2, w // 2, 4)
-    mask = np.arange(4) == windows.argmax(-1)[..., None]  # first maximum wins, as in torch
-    return windows.max(-1), mask
+    windows = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(3, 5, 0, 1, 2, 4)
+    windows = windows.reshape(4, n, c, h // 2, w // 2)
+    mask = windows.argmax(0) == np.arange(4).reshape(4, 1, 1, 1, 1)  # first max wins, as torch
+    return windows.max(0), mask
 
 
 def pool_backward(g, mask):
     """Routes g (N, C, h, w) to the argmax of each window: (N, C, 2h, 2w)."""
     n, c, h, w = g.shape
-    grad = (g[..., None] * mask).reshape(n, c, h, w, 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    grad = (g * mask).reshape(2, 2, n, c, h, w).transpose(2, 3, 4, 0, 5, 1)
     return grad.reshape(n, c, 2 * h, 2 * w)
 
 
@@ -128,7 +132,7 @@ class NumpyLeNet:
         g = pool_backward((g @ w3).reshape(p2.shape), mask2) * (z2 > 0)
         g, dw2, db2 = conv_backward(g, cols2, w2, p1.shape)
         g = pool_backward(g, mask1) * (z1 > 0)
-        _, dw1, db1 = conv_backward(g, cols1, w1, self.x.shape)
+        _, dw1, db1 = conv_backward(g, cols1, w1, self.x.shape, input_grad=False)
         return loss, [dw1, db1, dw2, db2] + grads
 
     def step(self) -> None:
@@ -140,6 +144,7 @@ class NumpyLeNet:
 
 
 def numpy_conv(x, w, b, g, padding: int):
+    """conv2d forward + backward in NumPy; the step returns (y, dx, dw, db)."""
     def step():
         y, cols = conv_forward(x, w, b, padding)
         return (y,) + conv_backward(g, cols, w, x.shape, padding)
@@ -187,12 +192,13 @@ def framework_lenet(lib, x, y, params, lr: float = 0.01, momentum: float = 0.9):
 
 
 def _libraries() -> list:
+    """ndgrad, and torch where it is installed."""
     import ndgrad
     try:
         import torch
+        return [("ndgrad", ndgrad), ("torch", torch)]
     except ImportError:
         return [("ndgrad", ndgrad)]
-    return [("ndgrad", ndgrad), ("torch", torch)]
 
 
 def _conv_steps(batch, channels, size, out_channels, kernel, padding) -> dict:
@@ -237,10 +243,11 @@ def check_conv_against_torch(padding: int, shape) -> None:
     g = rng.standard_normal(ty.shape).astype(np.float32)
     ty.backward(torch.tensor(g))
     ours = numpy_conv(x, w, b, g, padding)()
-    for name, mine, theirs in zip("y dx dw db".split(), ours, (ty, tx.grad, tw.grad, tb.grad)):
+    theirs_all = (ty, tx.grad, tw.grad, tb.grad)
+    for name, mine, theirs in zip(("y", "dx", "dw", "db"), ours, theirs_all):
         theirs = theirs.detach().numpy()
-        scale = np.abs(theirs).max()
-        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5 * scale, err_msg=name)
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5 * np.abs(theirs).max(),
+                                   err_msg=name)
 
 
 if __name__ == "__main__":
@@ -252,6 +259,6 @@ if __name__ == "__main__":
             step()
     final = {name: loss() for name, loss in losses.items()}
     print("LeNet losses after 20 steps:", final)
-    np.testing.assert_allclose(final["ndgrad"], final["numpy"], rtol=1e-3)
-    np.testing.assert_allclose(final["torch"], final["numpy"], rtol=1e-3)
+    for name in ("ndgrad", "torch"):
+        np.testing.assert_allclose(final[name], final["numpy"], rtol=1e-3, err_msg=name)
     print("ok")
