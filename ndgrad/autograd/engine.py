@@ -87,9 +87,11 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
             if slot is None:
                 slot = buffers[child] = [None] * len(child._output_meta)
             if grad is not None:
-                slot[output_nr] = _add(slot[output_nr], grad)
-            dependencies[child] -= 1
-            if dependencies[child] == 0:
+                total = slot[output_nr]
+                slot[output_nr] = grad if total is None else total + grad
+            remaining = dependencies[child] - 1
+            dependencies[child] = remaining
+            if not remaining:
                 ready.append(child)
     return captured
 

@@ -79,18 +79,23 @@ class Function:
     @classmethod
     def _apply_recording(cls, args: tuple, kwargs: dict):
         ctx = cls.__new__(cls)
+        # An edge says where an input's gradient goes: (its node, which output of it), or
+        # (None, 0, the tensor) for a leaf; None for an input that needs no gradient.
         needs, edges, arrays = [], [], []
         for a in args:
-            if not isinstance(a, Tensor):
-                needs.append(False)
-                edges.append(None)
+            if isinstance(a, Tensor):
+                if a._view is not None:
+                    a._refresh_view()  # an in-place change to its base may have moved its history
+                arrays.append(a._data)
+                if a._requires_grad:
+                    node = a._grad_fn
+                    needs.append(True)
+                    edges.append((None, 0, a) if node is None else (node, a._output_nr, None))
+                    continue
+            else:
                 arrays.append(a)
-                continue
-            if a._view is not None:
-                a._refresh_view()  # an in-place change to its base may have moved its history
-            arrays.append(a._data)
-            needs.append(a._requires_grad)
-            edges.append(_edge(a) if a._requires_grad else None)
+            needs.append(False)
+            edges.append(None)
         ctx.needs_input_grad = tuple(needs)
         ctx._edges = tuple(edges)
         if cls._array_forward:
@@ -252,13 +257,6 @@ class _SavedOutput:
         t = Tensor._make(self.data, True, node, self.output_nr)
         t._vc = self.version_counter
         return t
-
-
-def _edge(t: Tensor) -> tuple:
-    """Where an input's gradient goes: (grad_fn, output_nr, the tensor itself if a leaf)."""
-    if t.grad_fn is None:
-        return (None, 0, t)
-    return (t.grad_fn, t._output_nr, None)
 
 
 def _find(value, candidates, tensors):
