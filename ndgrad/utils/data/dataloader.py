@@ -16,8 +16,11 @@ class DataLoader:
 
     With num_workers > 0, batches are loaded by that many threads, up to
     num_workers * prefetch_factor ahead, and still yielded in order; an exception raised while
-    loading a batch is raised again in the caller's loop. Threads (not processes) are used:
-    NumPy releases the GIL in its kernels and nothing needs pickling.
+    loading a batch is raised again in the caller's loop. Threads, not processes: nothing needs
+    pickling, and NumPy releases the GIL in its kernels, so loading overlaps the training step.
+    Measured with benchmarks/dataloader_workers.py on 2 cores: 1.35x faster epochs for
+    NumPy-bound samples with a NumPy training step, 1.06x for pure-Python samples, and no gain
+    when nothing else runs (loading alone is GIL- and core-bound).
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
