@@ -11,4 +11,4 @@ from ndgrad.optim.rmsprop import RMSprop
 from ndgrad.optim.sgd import SGD
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "SGD"]
+           "RMSprop", "SGD", "lr_scheduler"]

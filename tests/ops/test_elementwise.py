@@ -1,5 +1,4 @@
 """Elementwise ops against torch: values, dtypes, gradients, second derivatives, gradcheck."""
-import numpy as np
 import pytest
 
 import ndgrad
