@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from ndgrad import _dtype
+from ndgrad._creation import tensor
 from ndgrad._tensor import Tensor, _normalize_dim
 
 
@@ -18,7 +19,6 @@ def as_tensor(x) -> Tensor:
     """Returns `x` if it is a Tensor, else a new tensor made from it (lists, arrays, numbers)."""
     if isinstance(x, Tensor):
         return x
-    from ndgrad._creation import tensor
     return tensor(x)
 
 
@@ -47,7 +47,7 @@ def _same_dtype_operands(a, b):
     return _dtype.from_numpy_dtype(dtype)
 
 
-def binary_operands(a, b, op: str):
+def binary_operands(a, b):
     """Promotes two operands to their common dtype, keeping Python scalars as scalars.
 
     Raises the PyTorch broadcast error when two tensors' shapes do not broadcast.

@@ -694,7 +694,7 @@ class ToDevice(ArrayFunction):
 
 
 def _binary(function, input, other):
-    a, b, _ = binary_operands(input, other, function.__name__)
+    a, b, _ = binary_operands(input, other)
     check_broadcast(a, b)
     return function.apply(a, b)
 
@@ -710,7 +710,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other, broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    a, b, dtype = binary_operands(input, other, "sub")
+    a, b, dtype = binary_operands(input, other)
     if dtype is _dtype.bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -731,7 +731,7 @@ multiply = mul
 
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """input / other; integer inputs give a float result unless `rounding_mode` is given."""
-    a, b, dtype = binary_operands(input, other, "div")
+    a, b, dtype = binary_operands(input, other)
     check_broadcast(a, b)
     if rounding_mode is None:
         if not dtype.is_floating_point:
@@ -766,7 +766,7 @@ def fmod(input, other) -> Tensor:
 
 def pow(input, exponent) -> Tensor:
     """input ** exponent; either may be a Python scalar."""
-    a, b, dtype = binary_operands(input, exponent, "pow")
+    a, b, dtype = binary_operands(input, exponent)
     check_broadcast(a, b)
     if not dtype.is_floating_point and isinstance(b, Tensor) is False and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -775,13 +775,13 @@ def pow(input, exponent) -> Tensor:
 
 def float_power(input, exponent) -> Tensor:
     """input ** exponent computed in float64."""
-    a, b, _ = binary_operands(input, exponent, "float_power")
+    a, b, _ = binary_operands(input, exponent)
     return pow(cast_operand(a, _dtype.float64), cast_operand(b, _dtype.float64))
 
 
 def atan2(input, other) -> Tensor:
     """The angle of the point (other, input), in (-pi, pi]."""
-    a, b, dtype = binary_operands(input, other, "atan2")
+    a, b, dtype = binary_operands(input, other)
     if not dtype.is_floating_point:
         default = _dtype.get_default_dtype()
         a, b = cast_operand(a, default), cast_operand(b, default)
@@ -813,7 +813,7 @@ def where(condition, input=None, other=None):
     if condition._data.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype.name}")
-    a, b, dtype = binary_operands(input, other, "where")
+    a, b, dtype = binary_operands(input, other)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = constant(np.asarray(a, dtype=dtype.numpy))
     check_broadcast(a, b)
@@ -969,7 +969,7 @@ def clone(input: Tensor) -> Tensor:
 
 
 def _compare(ufunc, input, other) -> Tensor:
-    a, b, _ = binary_operands(input, other, ufunc.__name__)
+    a, b, _ = binary_operands(input, other)
     check_broadcast(a, b)
     a = a._data if isinstance(a, Tensor) else a
     b = b._data if isinstance(b, Tensor) else b
@@ -1035,7 +1035,7 @@ def logical_not(input) -> Tensor:
 
 
 def _bitwise(ufunc, input, other) -> Tensor:
-    a, b, dtype = binary_operands(input, other, ufunc.__name__)
+    a, b, dtype = binary_operands(input, other)
     if dtype.is_floating_point:
         raise RuntimeError(f"{ufunc.__name__} is only supported for integer and bool tensors, "
                            f"got {dtype.name}")
@@ -1086,7 +1086,7 @@ def isfinite(input) -> Tensor:
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """True where |input - other| <= atol + rtol * |other|."""
-    a, b, _ = binary_operands(input, other, "isclose")
+    a, b, _ = binary_operands(input, other)
     check_broadcast(a, b)
     a = a._data if isinstance(a, Tensor) else a
     b = b._data if isinstance(b, Tensor) else b
