@@ -105,6 +105,13 @@ def _prod(sizes) -> int:
     return math.prod(int(s) for s in sizes)
 
 
+# Conv keeps its im2col columns for the weight gradient when they take at most this much
+# memory, instead of rebuilding them in backward (benchmarks/run.py cnn: 1.27x -> 1.25x the
+# hand-written NumPy step). Larger layers (a ResNet block's columns are ~230 MB) rebuild them
+# rather than hold that memory until backward.
+_KEPT_COLUMNS_BYTES = 64 * 2 ** 20
+
+
 class Conv(ArrayFunction):
     """Convolution (cross-correlation) of x (N, C, *S) with w (O, C/groups, *kernel); no bias.
 
@@ -116,7 +123,11 @@ class Conv(ArrayFunction):
         ctx.save_for_backward(x, w)
         xp = _backend.array_module(x, w)
         groups, out_channels = geometry.groups, w.shape[0]
-        y = xp.matmul(w.reshape(groups, out_channels // groups, -1), _columns(x, geometry))
+        columns = _columns(x, geometry)
+        if ctx.needs_input_grad and ctx.needs_input_grad[1] and \
+                columns.nbytes <= _KEPT_COLUMNS_BYTES:
+            ctx.columns = columns  # reused by the weight gradient; see _KEPT_COLUMNS_BYTES
+        y = xp.matmul(w.reshape(groups, out_channels // groups, -1), columns)
         y = y.reshape((out_channels, x.shape[0]) + tuple(geometry.output_size))
         return xp.ascontiguousarray(xp.moveaxis(y, 0, 1))
 
@@ -126,7 +137,9 @@ class Conv(ArrayFunction):
         geometry = ctx.geometry
         grad_x = ConvTranspose.apply(grad, w, geometry=geometry) \
             if ctx.needs_input_grad[0] else None
-        grad_w = ConvWeight.apply(x, grad, geometry=geometry) if ctx.needs_input_grad[1] else None
+        grad_w = ConvWeight.apply(x, grad, geometry=geometry,
+                                  columns=getattr(ctx, "columns", None)) \
+            if ctx.needs_input_grad[1] else None
         return grad_x, grad_w
 
 
@@ -162,12 +175,13 @@ class ConvWeight(ArrayFunction):
     (N, O, *output), shaped like the weight. See Note [conv as three products]."""
 
     @staticmethod
-    def forward(ctx, x, g, geometry):
+    def forward(ctx, x, g, geometry, columns=None):
         ctx.geometry = geometry
         ctx.save_for_backward(x, g)
         xp = _backend.array_module(x, g)
         groups = geometry.groups
-        cols = _columns(x, geometry)
+        # `columns`, when given, is _columns(x, geometry) already built by Conv's forward.
+        cols = _columns(x, geometry) if columns is None else columns
         w = xp.matmul(_grad_rows(g, groups), cols.transpose(0, 2, 1))
         return w.reshape((g.shape[1], x.shape[1] // groups) + tuple(geometry.kernel_size))
 
