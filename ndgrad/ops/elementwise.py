@@ -694,6 +694,15 @@ class ToDevice(ArrayFunction):
 
 
 def _binary(function, input, other):
+    if isinstance(input, Tensor):
+        # The hot cases, without the general promotion and broadcast checks: a tensor with a
+        # tensor of its dtype and shape, or with a Python float when it is floating point.
+        data = input._data
+        if isinstance(other, Tensor):
+            if other._data.dtype == data.dtype and other._data.shape == data.shape:
+                return function.apply(input, other)
+        elif type(other) is float and data.dtype.kind == "f":
+            return function.apply(input, other)
     a, b, _ = binary_operands(input, other)
     check_broadcast(a, b)
     return function.apply(a, b)
