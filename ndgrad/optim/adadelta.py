@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state, zeros_state
+from ndgrad.optim.optimizer import (Optimizer, apply_weight_decay, array_of, increment, step_state,
+                                    zeros_state)
 
 
 class Adadelta(Optimizer):
@@ -26,8 +27,7 @@ class Adadelta(Optimizer):
 
     def _update(self, group, param, grad, state) -> None:
         increment(state["step"])
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(group, param, grad)
         rho, eps = group["rho"], group["eps"]
         square_avg, acc_delta = array_of(state["square_avg"]), array_of(state["acc_delta"])
         square_avg *= rho

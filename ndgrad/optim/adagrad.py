@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad._creation import full_like
-from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state
+from ndgrad.optim.optimizer import (Optimizer, apply_weight_decay, array_of, increment, step_state)
 
 
 class Adagrad(Optimizer):
@@ -33,8 +33,7 @@ class Adagrad(Optimizer):
 
     def _update(self, group, param, grad, state) -> None:
         step = increment(state["step"])
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(group, param, grad)
         learning_rate = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = array_of(state["sum"])
         total += grad * grad

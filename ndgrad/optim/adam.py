@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 
-from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state, zeros_state
+from ndgrad.optim.optimizer import (Optimizer, apply_weight_decay, array_of, increment, step_state,
+                                    zeros_state)
 
 
 class Adam(Optimizer):
@@ -28,12 +29,8 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = zeros_state(param)
 
     def _update(self, group, param, grad, state) -> None:
-        lr, weight_decay = group["lr"], group["weight_decay"]
-        if weight_decay:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        lr = group["lr"]
+        grad = apply_weight_decay(group, param, grad)
         beta1, beta2 = group["betas"]
         step = increment(state["step"])
         exp_avg, exp_avg_sq = array_of(state["exp_avg"]), array_of(state["exp_avg_sq"])

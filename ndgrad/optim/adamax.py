@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state, zeros_state
+from ndgrad.optim.optimizer import (Optimizer, apply_weight_decay, array_of, increment, step_state,
+                                    zeros_state)
 
 
 class Adamax(Optimizer):
@@ -21,8 +22,7 @@ class Adamax(Optimizer):
         state["exp_inf"] = zeros_state(param)
 
     def _update(self, group, param, grad, state) -> None:
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(group, param, grad)
         beta1, beta2 = group["betas"]
         step = increment(state["step"])
         exp_avg, exp_inf = array_of(state["exp_avg"]), array_of(state["exp_inf"])

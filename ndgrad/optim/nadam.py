@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad._creation import tensor
-from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state, zeros_state
+from ndgrad.optim.optimizer import (Optimizer, apply_weight_decay, array_of, increment, step_state,
+                                    zeros_state)
 
 
 class NAdam(Optimizer):
@@ -28,14 +29,10 @@ class NAdam(Optimizer):
         state["exp_avg_sq"] = zeros_state(param)
 
     def _update(self, group, param, grad, state) -> None:
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
         step = increment(state["step"])
-        if weight_decay:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = apply_weight_decay(group, param, grad)
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))

@@ -179,6 +179,19 @@ def _state_value(name: str, value, param: Tensor):
     return value.clone()
 
 
+def apply_weight_decay(group: dict, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """Weight decay as the group asks: decoupled (the parameter shrinks by lr * weight_decay
+    in place, AdamW) or L2 (weight_decay * param added to the gradient). Returns the gradient
+    to use."""
+    weight_decay = group.get("weight_decay", 0)
+    if not weight_decay:
+        return grad
+    if group.get("decoupled_weight_decay", False):
+        param *= 1 - group["lr"] * weight_decay
+        return grad
+    return grad + weight_decay * param
+
+
 def zeros_state(param: Tensor) -> Tensor:
     """A zero buffer shaped and typed like `param`."""
     return Tensor._make(np.zeros_like(array_of(param)))

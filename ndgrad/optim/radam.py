@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 
-from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state, zeros_state
+from ndgrad.optim.optimizer import (Optimizer, apply_weight_decay, array_of, increment, step_state,
+                                    zeros_state)
 
 
 class RAdam(Optimizer):
@@ -26,14 +27,10 @@ class RAdam(Optimizer):
         state["exp_avg_sq"] = zeros_state(param)
 
     def _update(self, group, param, grad, state) -> None:
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
         step = increment(state["step"])
-        if weight_decay:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = apply_weight_decay(group, param, grad)
         exp_avg, exp_avg_sq = array_of(state["exp_avg"]), array_of(state["exp_avg_sq"])
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_avg_sq *= beta2

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ndgrad.optim.optimizer import Optimizer, array_of, increment, step_state, zeros_state
+from ndgrad.optim.optimizer import (Optimizer, apply_weight_decay, array_of, increment, step_state,
+                                    zeros_state)
 
 
 class RMSprop(Optimizer):
@@ -34,8 +35,7 @@ class RMSprop(Optimizer):
 
     def _update(self, group, param, grad, state) -> None:
         increment(state["step"])
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(group, param, grad)
         alpha = group["alpha"]
         square_avg = array_of(state["square_avg"])
         square_avg *= alpha
