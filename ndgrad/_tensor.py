@@ -1059,6 +1059,9 @@ class Tensor:
     def broadcast_to(self, shape):
         return _shape.broadcast_to(self, shape)
 
+    def sum_to_size(self, *size):
+        return _shape.sum_to_size(self, *size)
+
     def permute(self, *dims):
         return _shape.permute(self, *dims)
 

@@ -1,4 +1,11 @@
-"""The backward engine: iterative topological traversal of the graph of Function nodes."""
+"""The backward engine: iterative topological traversal of the graph of Function nodes.
+
+A plain backward (create_graph=False) records nothing, so it passes raw arrays between nodes
+and runs each op that declares `_backward_on_arrays` on arrays directly: its formula is the
+same text as for Tensors, but each step is one NumPy call instead of a Tensor op. Other nodes
+get their gradients wrapped as Tensors. With create_graph=True every value is a Tensor and
+every formula records, so higher-order gradients hold.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -15,13 +22,15 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     otherwise the gradients of `inputs` are returned and no `.grad` is touched (autograd.grad).
     """
     previous, _state.grad_enabled = _state.grad_enabled, create_graph
+    on_arrays = not create_graph
+    values = [g._data for g in root_grads] if on_arrays else root_grads
     try:
-        buffers, leaf_grads = _seed(roots, root_grads)
-        captured = _propagate(roots, buffers, leaf_grads, retain_graph, inputs)
+        buffers, leaf_grads = _seed(roots, values)
+        captured = _propagate(roots, buffers, leaf_grads, retain_graph, inputs, on_arrays)
         if inputs is None:
-            _accumulate_into_leaves(leaf_grads, root_grads)
+            _accumulate_into_leaves(leaf_grads, values, on_arrays)
             return None
-        return _collect(inputs, captured, leaf_grads, allow_unused)
+        return _collect(inputs, captured, leaf_grads, allow_unused, on_arrays)
     finally:
         _state.grad_enabled = previous
 
@@ -34,7 +43,8 @@ def _seed(roots, root_grads):
             _add_leaf_grad(leaf_grads, root, grad)
         else:
             slot = buffers.setdefault(root.grad_fn, [None] * len(root.grad_fn._output_meta))
-            slot[root._output_nr] = _add(slot[root._output_nr], grad)
+            slot[root._output_nr] = grad if slot[root._output_nr] is None else \
+                slot[root._output_nr] + grad
     return buffers, leaf_grads
 
 
@@ -56,7 +66,7 @@ def _count_dependencies(roots) -> dict:
     return dependencies
 
 
-def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
+def _propagate(roots, buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
     dependencies = _count_dependencies(roots)
     wanted = None if inputs is None else {(t.grad_fn, t._output_nr) for t in inputs
                                           if t.grad_fn is not None}
@@ -66,14 +76,18 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
         node = ready.pop()
         grads = buffers.pop(node)
         if node._output_hooks:
-            _run_output_hooks(node, grads)
+            _run_output_hooks(node, grads, on_arrays)
         if wanted:
             for nr, grad in enumerate(grads):
                 if (node, nr) in wanted:
                     captured[(node, nr)] = grad
-        input_grads = _call_backward(node, grads) if any(g is not None for g in grads) else None
+        input_grads = None
+        for grad in grads:
+            if grad is not None:
+                input_grads = _call_backward(node, grads, on_arrays)
+                break
         if not retain_graph:
-            node._release()
+            node._saved = None  # frees what forward saved (see Function.saved_tensors)
         for i, edge in enumerate(node._edges):
             if edge is None:
                 continue
@@ -96,10 +110,18 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs) -> dict:
     return captured
 
 
-def _call_backward(node, grads: list) -> tuple:
+def _call_backward(node, grads: list, on_arrays: bool) -> list:
+    """Runs one node's backward and checks each gradient against its input's shape and dtype."""
     if node._materialize_grads and any(g is None for g in grads):
-        grads = [_zeros(meta) if g is None else g for g, meta in zip(grads, node._output_meta)]
-    result = node.backward(node, *grads)
+        grads = [_zeros(meta, on_arrays) if g is None else g
+                 for g, meta in zip(grads, node._output_meta)]
+    if node._backward_on_arrays:
+        node._unpack_arrays = on_arrays
+        result = node.backward(node, *grads)
+    elif on_arrays:
+        result = node.backward(node, *[None if g is None else Tensor._make(g) for g in grads])
+    else:
+        result = node.backward(node, *grads)
     if not isinstance(result, tuple):
         result = (result,)
     edges = node._edges
@@ -117,32 +139,38 @@ def _call_backward(node, grads: list) -> tuple:
         child, output_nr, leaf = edge
         shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
             child._output_meta[output_nr]
-        data = getattr(grad, "_data", None)
-        if data is not None and data.shape == shape and data.dtype == dtype and not anomaly:
-            checked.append(grad)  # the common case, checked inline for speed
+        is_tensor = isinstance(grad, Tensor)
+        data = grad._data if is_tensor else grad
+        if (is_tensor or on_arrays) and data.shape == shape and data.dtype == dtype \
+                and not anomaly:
+            checked.append(data if on_arrays else grad)  # the common case, checked inline
         else:
-            checked.append(_validate(node, i, shape, dtype, grad))
+            checked.append(_validate(node, i, shape, dtype, grad, on_arrays))
     return checked
 
 
-def _validate(node, index: int, shape: tuple, dtype, grad) -> Tensor:
-    """Checks one gradient from backward: a Tensor of the input's shape, cast to its dtype."""
-    if not isinstance(grad, Tensor):
+def _validate(node, index: int, shape: tuple, dtype, grad, on_arrays: bool):
+    """Checks one gradient from backward: a Tensor (or, run on arrays, an array) of the input's
+    shape, cast to its dtype."""
+    is_tensor = isinstance(grad, Tensor)
+    if not (is_tensor or (on_arrays and node._backward_on_arrays and hasattr(grad, "dtype"))):
         raise TypeError(f"function {node.name()} returned a gradient of type "
                         f"{type(grad).__name__} at index {index}; expected a Tensor or None")
-    if grad._data.shape != shape:
+    data = grad._data if is_tensor else grad
+    if data.shape != shape:
         raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} "
-                           f"- got {list(grad.shape)} but expected shape compatible with "
+                           f"- got {list(data.shape)} but expected shape compatible with "
                            f"{list(shape)}")
-    if grad._data.dtype != dtype:
+    if on_arrays:
+        grad = data.astype(dtype, copy=False)
+    elif data.dtype != dtype:
         grad = grad.to(dtype)
     if _state.anomaly_enabled:
-        _check_anomaly(node, index, grad)
+        _check_anomaly(node, index, grad if on_arrays else grad._data)
     return grad
 
 
-def _check_anomaly(node, index: int, grad: Tensor) -> None:
-    data = grad._data
+def _check_anomaly(node, index: int, data) -> None:
     for name, bad in (("nan", np.isnan(data)), ("inf", np.isinf(data))):
         if bad.any():
             stack = "".join(getattr(node, "_forward_stack", ["(no forward traceback recorded)\n"]))
@@ -151,21 +179,20 @@ def _check_anomaly(node, index: int, grad: Tensor) -> None:
                                f"this node:\n{stack}")
 
 
-def _run_output_hooks(node, grads: list) -> None:
+def _run_output_hooks(node, grads: list, on_arrays: bool) -> None:
     """Applies tensor hooks and retain_grad of the node's outputs to their total gradients."""
-    hooks = node._output_hooks
-    if not hooks:
-        return
-    for nr, (tensor_ref, callbacks) in hooks.items():
+    for nr, (tensor_ref, callbacks) in node._output_hooks.items():
         if grads[nr] is None:
             continue
+        grad = Tensor._make(grads[nr]) if on_arrays else grads[nr]
         for hook in callbacks:
-            grads[nr] = _apply_hook(hook, grads[nr])
+            grad = _apply_hook(hook, grad)
         tensor = tensor_ref()
         if tensor is not None and tensor._retains_grad:
             # A copy: the gradient itself flows on and may become a leaf's .grad or be a view.
-            retained = Tensor._make(grads[nr]._data.copy())
+            retained = Tensor._make(grad._data.copy())
             tensor.grad = retained if tensor.grad is None else tensor.grad + retained
+        grads[nr] = grad._data if on_arrays else grad
 
 
 def _apply_hook(hook, grad: Tensor) -> Tensor:
@@ -180,18 +207,20 @@ def _apply_hook(hook, grad: Tensor) -> Tensor:
     return result
 
 
-def _add_leaf_grad(leaf_grads: dict, t: Tensor, grad: Tensor) -> None:
+def _add_leaf_grad(leaf_grads: dict, t: Tensor, grad) -> None:
     key = id(t)
     entry = leaf_grads.get(key)
     leaf_grads[key] = (t, grad if entry is None else entry[1] + grad)
 
 
-def _accumulate_into_leaves(leaf_grads: dict, root_grads) -> None:
+def _accumulate_into_leaves(leaf_grads: dict, root_grads, on_arrays: bool) -> None:
     # A gradient may be shared: Add passes one tensor to both inputs, reshape returns a view,
     # and a root gradient belongs to the caller. A leaf's .grad must own its storage, since
     # optimizers and zero_() change it in place, so shared ones are copied.
-    handed_out = {id(g._data) for g in root_grads}
+    handed_out = {id(g if on_arrays else g._data) for g in root_grads}
     for t, grad in leaf_grads.values():
+        if on_arrays:
+            grad = Tensor._make(grad)
         for hook in t._hooks or ():
             grad = _apply_hook(hook, grad)
         if t.grad is None:
@@ -203,18 +232,21 @@ def _accumulate_into_leaves(leaf_grads: dict, root_grads) -> None:
             t.grad = t.grad + grad
 
 
-def _collect(inputs, captured: dict, leaf_grads: dict, allow_unused: bool) -> tuple:
+def _collect(inputs, captured: dict, leaf_grads: dict, allow_unused: bool,
+             on_arrays: bool) -> tuple:
     results = []
     for t in inputs:
         if t.grad_fn is None:
             entry = leaf_grads.get(id(t))
             grad = None
             if entry is not None:
-                grad = entry[1]
+                grad = Tensor._make(entry[1]) if on_arrays else entry[1]
                 for hook in t._hooks or ():
                     grad = _apply_hook(hook, grad)
         else:
             grad = captured.get((t.grad_fn, t._output_nr))
+            if grad is not None and on_arrays:
+                grad = Tensor._make(grad)
         if grad is None and not allow_unused:
             raise RuntimeError("One of the differentiated Tensors appears to not have been used "
                                "in the graph. Set allow_unused=True if this is the desired "
@@ -223,10 +255,7 @@ def _collect(inputs, captured: dict, leaf_grads: dict, allow_unused: bool) -> tu
     return tuple(results)
 
 
-def _add(total, grad):
-    return grad if total is None else total + grad
-
-
-def _zeros(meta) -> Tensor:
+def _zeros(meta, on_arrays: bool):
     shape, dtype = meta
-    return Tensor._make(np.zeros(shape, dtype=dtype))
+    zeros = np.zeros(shape, dtype=dtype)
+    return zeros if on_arrays else Tensor._make(zeros)

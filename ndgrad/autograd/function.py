@@ -48,6 +48,11 @@ class Function:
     _non_differentiable = ()
     _materialize_grads = True
     _output_hooks = None
+    # An op whose backward formula uses only what NumPy arrays and Tensors share (operators,
+    # .sum/.reshape/.T, the helpers in ops/_dual.py) sets this; a plain backward then runs the
+    # formula on raw arrays (see autograd/engine.py), and saved_tensors gives arrays there.
+    _backward_on_arrays = False
+    _unpack_arrays = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -101,16 +106,16 @@ class Function:
         if cls._array_forward:
             forward_args = arrays
             result = cls.forward(ctx, *arrays, **kwargs)
-            raw_outputs = result if isinstance(result, tuple) else (result,)
+            returned = raw_outputs = result if isinstance(result, tuple) else (result,)
         else:
             forward_args = args
             with no_grad():
                 result = cls.forward(ctx, *args, **kwargs)
-            raw_outputs = result if isinstance(result, tuple) else (result,)
-            raw_outputs = tuple(_user_output_array(r, cls) for r in raw_outputs)
+            returned = result if isinstance(result, tuple) else (result,)
+            raw_outputs = tuple(_user_output_array(r, cls) for r in returned)
         outputs = ctx._make_outputs(result, raw_outputs)
         if ctx._to_save:
-            ctx._save(forward_args, args, result, outputs)
+            ctx._save(forward_args, args, returned, outputs)
         if _state.anomaly_enabled:
             ctx._forward_stack = traceback.format_stack()[:-2]
         return outputs if isinstance(result, tuple) else outputs[0]
@@ -134,27 +139,19 @@ class Function:
         self._output_meta = tuple((a.shape, a.dtype) for a in raw_outputs)
         return tuple(outputs)
 
-    def _save(self, forward_args, args: tuple, result, outputs: tuple) -> None:
+    def _save(self, arrays, args: tuple, returned: tuple, outputs: tuple) -> None:
         """Turns what forward saved into graph Tensors (see DESIGN: the saved-tensor contract).
 
         An input is kept as the input Tensor. An output is kept as its data and version counter
         and rebuilt on access with this node as grad_fn, so the node holds no reference to its
-        own output and no reference cycle forms.
+        own output and no reference cycle forms. Another array becomes a constant Tensor.
         """
-        returned = result if isinstance(result, tuple) else (result,)
         saved, versions = [], []
         for value in self._to_save:
-            entry = _find(value, forward_args, args)
-            if entry is None:
-                output = _find(value, returned, outputs)
-                if output is not None:
-                    entry = _SavedOutput(output)
-                elif value is not None and hasattr(value, "dtype"):
-                    entry = value if isinstance(value, Tensor) else Tensor._make(value)
-                else:
-                    entry = value
+            entry = _saved_entry(value, arrays, args, returned, outputs)
             saved.append(entry)
-            versions.append(entry._version if isinstance(entry, (Tensor, _SavedOutput)) else None)
+            versions.append(None if entry is value and not isinstance(value, Tensor)
+                            else entry._version)
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
         self._to_save = ()
@@ -195,7 +192,8 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        """The values given to save_for_backward, as the graph's own Tensors."""
+        """The values given to save_for_backward, as the graph's own Tensors (raw arrays while
+        the engine runs this node's backward on arrays)."""
         if self._saved is None:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -203,22 +201,27 @@ class Function:
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or if "
                 "you need to access saved tensors after calling backward.")
+        as_arrays = self._unpack_arrays
         values = []
         for entry, version in zip(self._saved, self._saved_versions):
-            if isinstance(entry, _SavedOutput):
-                entry = entry.unpack(self)
-            if version is not None and entry._version != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{entry.dtype.name} {list(entry.shape)}], which is "
-                    f"an input or output of {self.name()}, is at version {entry._version}; "
-                    f"expected version {version} instead.")
-            values.append(entry)
+            if version is None:
+                values.append(entry)
+                continue
+            if entry._version != version:
+                self._raise_modified(entry, version)
+            if as_arrays:
+                values.append(entry.data if isinstance(entry, _SavedOutput) else entry._data)
+            else:
+                values.append(entry.unpack(self) if isinstance(entry, _SavedOutput) else entry)
         return tuple(values)
 
-    def _release(self) -> None:
-        """Frees the saved tensors once backward no longer needs them."""
-        self._saved = None
+    def _raise_modified(self, entry, version: int) -> None:
+        tensor = entry.unpack(self) if isinstance(entry, _SavedOutput) else entry
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{tensor.dtype.name} {list(tensor.shape)}], which is an input "
+            f"or output of {self.name()}, is at version {entry._version}; expected version "
+            f"{version} instead.")
 
     @classmethod
     def name(cls) -> str:
@@ -259,12 +262,20 @@ class _SavedOutput:
         return t
 
 
-def _find(value, candidates, tensors):
-    """The Tensor in `tensors` whose counterpart in `candidates` is `value` itself, or None."""
-    for candidate, tensor in zip(candidates, tensors):
-        if value is candidate and value is not None:
-            return tensor if isinstance(tensor, Tensor) else None
-    return None
+def _saved_entry(value, arrays, args: tuple, returned: tuple, outputs: tuple):
+    """What a node keeps for one saved value: the input Tensor it is the data of, a
+    _SavedOutput for an output, a constant Tensor for another array; anything else as is."""
+    if value is None:
+        return None
+    for array, arg in zip(arrays, args):
+        if value is array and isinstance(arg, Tensor):
+            return arg
+    for array, output in zip(returned, outputs):
+        if value is array:
+            return _SavedOutput(output)
+    if isinstance(value, Tensor) or not hasattr(value, "dtype"):
+        return value
+    return Tensor._make(value)
 
 
 def _user_output_array(output, cls):

@@ -10,13 +10,15 @@ from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import (as_tensor, binary_operands, cast_operand, check_broadcast,
                                 constant, floating, is_scalar)
-from ndgrad.ops.shape import sum_to
+from ndgrad.ops._dual import sum_to
 
 # ---------------------------------------------------------------- arithmetic
 
 
 class Add(ArrayFunction):
     """a + b."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -32,6 +34,8 @@ class Add(ArrayFunction):
 class Sub(ArrayFunction):
     """a - b."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -45,6 +49,8 @@ class Sub(ArrayFunction):
 
 class Mul(ArrayFunction):
     """a * b."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -64,6 +70,8 @@ class Mul(ArrayFunction):
 
 class Div(ArrayFunction):
     """a / b (true division)."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -140,6 +148,8 @@ def _integer_power(a, b):
 
 class Atan2(ArrayFunction):
     """The angle of the point (b, a): atan2(a, b)."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -218,6 +228,8 @@ class Where(ArrayFunction):
 class Neg(ArrayFunction):
     """-x."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         return np.negative(x)
@@ -230,6 +242,8 @@ class Neg(ArrayFunction):
 class Abs(ArrayFunction):
     """|x|."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.sign = np.sign(x)
@@ -237,11 +251,13 @@ class Abs(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * constant(ctx.sign)
+        return grad * ctx.sign
 
 
 class Exp(ArrayFunction):
     """e ** x."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x):
@@ -258,6 +274,8 @@ class Exp(ArrayFunction):
 class Exp2(ArrayFunction):
     """2 ** x."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         result = np.exp2(x)
@@ -272,6 +290,8 @@ class Exp2(ArrayFunction):
 
 class Expm1(ArrayFunction):
     """e ** x - 1, accurate for small x."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x):
@@ -288,6 +308,8 @@ class Expm1(ArrayFunction):
 class Log(ArrayFunction):
     """Natural logarithm."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -301,6 +323,8 @@ class Log(ArrayFunction):
 
 class Log2(ArrayFunction):
     """Base-2 logarithm."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x):
@@ -316,6 +340,8 @@ class Log2(ArrayFunction):
 class Log10(ArrayFunction):
     """Base-10 logarithm."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -330,6 +356,8 @@ class Log10(ArrayFunction):
 class Log1p(ArrayFunction):
     """log(1 + x), accurate for small x."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -343,6 +371,8 @@ class Log1p(ArrayFunction):
 
 class Sqrt(ArrayFunction):
     """Square root."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x):
@@ -359,6 +389,8 @@ class Sqrt(ArrayFunction):
 class Rsqrt(ArrayFunction):
     """1 / sqrt(x)."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         result = 1 / np.sqrt(x)
@@ -373,6 +405,8 @@ class Rsqrt(ArrayFunction):
 
 class Reciprocal(ArrayFunction):
     """1 / x."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x):
@@ -417,6 +451,8 @@ class Cos(ArrayFunction):
 class Tan(ArrayFunction):
     """Tangent."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         result = np.tan(x)
@@ -460,6 +496,8 @@ class Acos(ArrayFunction):
 class Atan(ArrayFunction):
     """Inverse tangent."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -502,6 +540,8 @@ class Cosh(ArrayFunction):
 class Tanh(ArrayFunction):
     """Hyperbolic tangent."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         result = np.tanh(x)
@@ -516,6 +556,8 @@ class Tanh(ArrayFunction):
 
 class Sigmoid(ArrayFunction):
     """1 / (1 + e ** -x), computed without overflow for large |x|."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x):
@@ -534,6 +576,8 @@ class Sigmoid(ArrayFunction):
 class Relu(ArrayFunction):
     """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.positive = x > 0
@@ -541,7 +585,7 @@ class Relu(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * constant(ctx.positive.astype(grad._data.dtype))
+        return grad * ctx.positive
 
 
 _erf_of_object = np.frompyfunc(math.erf, 1, 1)

@@ -2,8 +2,9 @@
 
 Each is one Function in place of several (linear was transpose + matmul + add; log_softmax
 was eight ops; class-index nll_loss about ten), which cuts per-step overhead of small models
-roughly in half (benchmarks/run.py tiny and mlp). Backward is still written in Tensor ops,
-so higher-order gradients hold.
+roughly in half (benchmarks/run.py tiny and mlp). Backward is written with operators that
+arrays and Tensors share, so a plain backward runs it on arrays and higher-order gradients
+still hold.
 """
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import numpy as np
 
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
-from ndgrad.ops import elementwise as ew
-from ndgrad.ops._common import as_tensor, constant, floating, normalize_dim
-from ndgrad.ops.linalg import matmul
-from ndgrad.ops.reduction import sum as reduce_sum
+from ndgrad.ops import _dual
+from ndgrad.ops._common import as_tensor, floating, normalize_dim
 
 
 class Linear(ArrayFunction):
     """x @ weight.T + bias over the last dim of x (bias may be None)."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x, weight, bias):
@@ -31,20 +32,22 @@ class Linear(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        grad_x = matmul(grad, weight) if ctx.needs_input_grad[0] else None
+        grad_x = grad @ weight if ctx.needs_input_grad[0] else None
         rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
         grad_weight = grad_bias = None
         if ctx.needs_input_grad[1]:
             x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-            grad_weight = matmul(rows.t(), x_rows)
+            grad_weight = rows.T @ x_rows
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            grad_bias = reduce_sum(rows, 0)
+            grad_bias = rows.sum(0)
         return grad_x, grad_weight, grad_bias
 
 
 class LogSoftmax(ArrayFunction):
     """Log-probabilities along `dim`: (x - m) - log(sum(e^(x - m))), m the maximum (0 where
     it is infinite), so nothing overflows and the maximum's entry is exact."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -58,11 +61,13 @@ class LogSoftmax(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad - ew.exp(out) * reduce_sum(grad, ctx.dim, keepdim=True), None
+        return grad - _dual.exp(out) * grad.sum(axis=ctx.dim, keepdims=True), None
 
 
 class Softmax(ArrayFunction):
     """e^(x - m) / sum(e^(x - m)) along `dim`."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -76,7 +81,7 @@ class Softmax(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return out * (grad - reduce_sum(grad * out, ctx.dim, keepdim=True)), None
+        return out * (grad - (grad * out).sum(axis=ctx.dim, keepdims=True)), None
 
 
 class NllLoss(ArrayFunction):
@@ -86,12 +91,14 @@ class NllLoss(ArrayFunction):
     element's weight (0 where ignored); the mean divides by `total` (the summed weights).
     """
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, log_probs, target, weights, reduction, total):
         index = np.expand_dims(target, 1)
         picked = np.take_along_axis(log_probs, index, axis=1).squeeze(1)
         loss = -(picked * weights)
-        ctx.reduction, ctx.shape = reduction, log_probs.shape
+        ctx.reduction, ctx.shape, ctx.dtype = reduction, log_probs.shape, log_probs.dtype
         ctx.coefficients = (index, weights if reduction != "mean" else weights / total)
         if reduction == "none":
             return loss
@@ -102,10 +109,10 @@ class NllLoss(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         index, weights = ctx.coefficients
-        dense = np.zeros(ctx.shape, dtype=grad._data.dtype)
+        dense = np.zeros(ctx.shape, dtype=ctx.dtype)
         np.put_along_axis(dense, index, -np.expand_dims(weights, 1), axis=1)
-        scale = grad.unsqueeze(1) if ctx.reduction == "none" else grad
-        return scale * constant(dense), None, None, None, None
+        scale = grad[:, None] if ctx.reduction == "none" else grad
+        return scale * dense, None, None, None, None
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -12,6 +12,7 @@ import numpy as np
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops import _dual
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
 from ndgrad.ops._common import as_tensor, constant, normalize_dim
@@ -48,6 +49,8 @@ def _lapack(name: str, problem: str):
 class MatMul(ArrayFunction):
     """Matrix product of arrays with at least 2 dims; batch dims broadcast."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -56,8 +59,8 @@ class MatMul(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(_mm(grad, _mT(b)), a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(_mm(_mT(a), grad), b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = _dual.sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = _dual.sum_to(a.mT @ grad, b.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

@@ -8,6 +8,7 @@ from ndgrad import _dtype
 from ndgrad._tensor import Tensor
 from ndgrad.return_types import ValuesIndices
 from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops import _dual
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops._common import as_tensor, constant, dim_alias, dims, floating, normalize_dim
 from ndgrad.ops.indexing import take_along_dim
@@ -28,13 +29,16 @@ def _kept_shape(shape: tuple, axes) -> tuple:
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-def _expand_back(grad: Tensor, shape: tuple, axes) -> Tensor:
-    """Broadcasts the gradient of a reduction back over the reduced dims of `shape`."""
-    return broadcast_to(reshape(grad, _kept_shape(shape, axes)), shape)
+def _expand_back(grad, shape: tuple, axes):
+    """Broadcasts the gradient of a reduction (Tensor or array) back over the reduced dims of
+    `shape`."""
+    return _dual.broadcast_to(grad.reshape(_kept_shape(shape, axes)), shape)
 
 
 class Sum(ArrayFunction):
     """Sum over `axes` (all when None)."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
@@ -48,6 +52,8 @@ class Sum(ArrayFunction):
 
 class Mean(ArrayFunction):
     """Arithmetic mean over `axes` (all when None)."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):

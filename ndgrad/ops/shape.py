@@ -8,6 +8,7 @@ import numpy as np
 from ndgrad import _dtype
 from ndgrad._tensor import Tensor, _parse_shape
 from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops import _dual
 from ndgrad.ops._common import as_tensor, normalize_dim
 from ndgrad.ops.indexing import getitem
 from ndgrad.ops._views import mark_view
@@ -16,22 +17,22 @@ from ndgrad.ops._views import mark_view
 class SumTo(ArrayFunction):
     """Sums an array down to a shape it was broadcast from: the inverse of broadcasting."""
 
+    _backward_on_arrays = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1)
-        result = x.sum(axis=axes, keepdims=True) if axes else x
-        return result.reshape(shape) if lead else result
+        return _dual.array_sum_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return broadcast_to(grad, ctx.input_shape), None
+        return _dual.broadcast_to(grad, ctx.input_shape), None
 
 
 class BroadcastTo(ArrayFunction):
     """Broadcasts an array to a larger shape (a read-only view)."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -40,11 +41,13 @@ class BroadcastTo(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        return sum_to(grad, ctx.input_shape), None
+        return _dual.sum_to(grad, ctx.input_shape), None
 
 
 class Reshape(ArrayFunction):
     """Gives an array a new shape with the same number of elements."""
+
+    _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -53,7 +56,7 @@ class Reshape(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        return reshape(grad, ctx.input_shape), None
+        return grad.reshape(ctx.input_shape), None
 
 
 class Permute(ArrayFunction):
@@ -75,6 +78,16 @@ def sum_to(input: Tensor, shape: tuple) -> Tensor:
     if input._data.shape == shape:
         return input
     return SumTo.apply(input, shape)
+
+
+def sum_to_size(input: Tensor, *size) -> Tensor:
+    """Sums `input` down to `size`, which `input`'s shape must broadcast from."""
+    shape = _parse_shape(size)
+    have = input._data.shape
+    lead = len(have) - len(shape)
+    if lead < 0 or any(want not in (1, got) for want, got in zip(shape, have[lead:])):
+        raise RuntimeError(f"size {list(shape)} is not expandable to size {list(have)}")
+    return sum_to(input, shape)
 
 
 def broadcast_to(input: Tensor, shape) -> Tensor:

@@ -1,0 +1,38 @@
+"""The functions backward formulas need beyond operators, for Tensors and raw arrays alike.
+
+A plain backward runs the formulas of ops marked `_backward_on_arrays` on raw arrays (see
+autograd/engine.py); with create_graph=True the same formulas get Tensors and record. Operators,
+`.sum(axis=..., keepdims=...)`, `.reshape`, `.T`, `.mT` and indexing mean the same on both;
+these few do not, so each dispatches on its argument.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+
+
+def sum_to(x, shape: tuple):
+    """`x` summed over the dims it was broadcast along, down to `shape`."""
+    if isinstance(x, Tensor):
+        return x.sum_to_size(shape)
+    return x if x.shape == shape else array_sum_to(x, shape)
+
+
+def array_sum_to(x, shape: tuple):
+    """`sum_to` of an array (also the forward of ops.shape.SumTo)."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1)
+    result = x.sum(axis=axes, keepdims=True) if axes else x
+    return result.reshape(shape) if lead else result
+
+
+def broadcast_to(x, shape: tuple):
+    """`x` broadcast to `shape`."""
+    return x.broadcast_to(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+
+
+def exp(x):
+    """e ** x."""
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
