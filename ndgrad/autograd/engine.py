@@ -112,9 +112,12 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs, on_arrays) -> d
 
 def _call_backward(node, grads: list, on_arrays: bool) -> list:
     """Runs one node's backward and checks each gradient against its input's shape and dtype."""
-    if node._materialize_grads and any(g is None for g in grads):
-        grads = [_zeros(meta, on_arrays) if g is None else g
-                 for g, meta in zip(grads, node._output_meta)]
+    if node._materialize_grads:
+        for g in grads:
+            if g is None:
+                grads = [_zeros(meta, on_arrays) if g is None else g
+                         for g, meta in zip(grads, node._output_meta)]
+                break
     if node._backward_on_arrays:
         node._unpack_arrays = on_arrays
         result = node.backward(node, *grads)
@@ -139,11 +142,9 @@ def _call_backward(node, grads: list, on_arrays: bool) -> list:
         child, output_nr, leaf = edge
         shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
             child._output_meta[output_nr]
-        is_tensor = isinstance(grad, Tensor)
-        data = grad._data if is_tensor else grad
-        if (is_tensor or on_arrays) and data.shape == shape and data.dtype == dtype \
-                and not anomaly:
-            checked.append(data if on_arrays else grad)  # the common case, checked inline
+        if on_arrays and type(grad) is np.ndarray and grad.shape == shape \
+                and grad.dtype is dtype and not anomaly:
+            checked.append(grad)  # the common case, checked inline
         else:
             checked.append(_validate(node, i, shape, dtype, grad, on_arrays))
     return checked
@@ -162,7 +163,7 @@ def _validate(node, index: int, shape: tuple, dtype, grad, on_arrays: bool):
                            f"- got {list(data.shape)} but expected shape compatible with "
                            f"{list(shape)}")
     if on_arrays:
-        grad = data.astype(dtype, copy=False)
+        grad = np.asarray(data).astype(dtype, copy=False)  # NumPy scalars become 0-d arrays
     elif data.dtype != dtype:
         grad = grad.to(dtype)
     if _state.anomaly_enabled:

@@ -104,29 +104,35 @@ class Function:
         ctx.needs_input_grad = tuple(needs)
         ctx._edges = tuple(edges)
         if cls._array_forward:
-            forward_args = arrays
             result = cls.forward(ctx, *arrays, **kwargs)
-            returned = raw_outputs = result if isinstance(result, tuple) else (result,)
+            if type(result) is tuple or ctx._non_differentiable:
+                outputs = ctx._record_outputs(result, result, arrays, args)
+            else:
+                outputs = ctx._record_output(result, arrays, args)
         else:
-            forward_args = args
             with no_grad():
                 result = cls.forward(ctx, *args, **kwargs)
             returned = result if isinstance(result, tuple) else (result,)
             raw_outputs = tuple(_user_output_array(r, cls) for r in returned)
-        outputs = ctx._make_outputs(result, raw_outputs)
-        if ctx._to_save:
-            ctx._save(forward_args, args, returned, outputs)
+            outputs = ctx._record_outputs(result, raw_outputs, args, args)
         if _state.anomaly_enabled:
             ctx._forward_stack = traceback.format_stack()[:-2]
-        return outputs if isinstance(result, tuple) else outputs[0]
+        return outputs
 
-    def _make_outputs(self, result, raw_outputs: tuple) -> tuple:
-        if not isinstance(result, tuple) and not self._non_differentiable:
-            array = raw_outputs[0]  # the common case: one output
-            output = Tensor._make(array, True, self) if array.dtype.kind == "f" else \
-                Tensor._make(array)
-            self._output_meta = ((output._data.shape, output._data.dtype),)
-            return (output,)
+    def _record_output(self, array, arrays: list, args: tuple) -> Tensor:
+        """Wraps forward's one array as this node's output and keeps what forward saved: the
+        common case of `_record_outputs`, written out because it runs once per op."""
+        output = Tensor._make(array, True, self) if array.dtype.kind == "f" else \
+            Tensor._make(array)
+        data = output._data
+        self._output_meta = ((data.shape, data.dtype),)
+        if self._to_save:
+            self._save(arrays, args, (array,), (output,))
+        return output
+
+    def _record_outputs(self, result, raw_outputs: tuple, forward_args, args: tuple):
+        """Wraps forward's result (one value or a tuple) as this node's output Tensors and
+        keeps what forward saved."""
         returned = result if isinstance(result, tuple) else (result,)
         outputs = []
         for nr, (given, array) in enumerate(zip(returned, raw_outputs)):
@@ -136,8 +142,10 @@ class Function:
                 outputs.append(Tensor._make(array, True, self, nr))
             else:
                 outputs.append(Tensor._make(array))
-        self._output_meta = tuple((a.shape, a.dtype) for a in raw_outputs)
-        return tuple(outputs)
+        self._output_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+        if self._to_save:
+            self._save(forward_args, args, returned, outputs)
+        return tuple(outputs) if isinstance(result, tuple) else outputs[0]
 
     def _save(self, arrays, args: tuple, returned: tuple, outputs: tuple) -> None:
         """Turns what forward saved into graph Tensors (see DESIGN: the saved-tensor contract).
@@ -150,8 +158,9 @@ class Function:
         for value in self._to_save:
             entry = _saved_entry(value, arrays, args, returned, outputs)
             saved.append(entry)
+            # Tensors and _SavedOutputs both carry the version counter `_vc`.
             versions.append(None if entry is value and not isinstance(value, Tensor)
-                            else entry._version)
+                            else entry._vc[0])
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
         self._to_save = ()
@@ -165,8 +174,8 @@ class Function:
         versions = list(getattr(self, "_saved_versions", ()))
         for i, entry in enumerate(self._saved or ()):
             if isinstance(entry, _SavedOutput) and entry.data is output._data:
-                entry.data, entry.version_counter = target._data, target._vc
-                versions[i] = entry._version
+                entry.data, entry._vc = target._data, target._vc
+                versions[i] = entry._vc[0]
         if versions:
             self._saved_versions = tuple(versions)
 
@@ -207,7 +216,7 @@ class Function:
             if version is None:
                 values.append(entry)
                 continue
-            if entry._version != version:
+            if entry._vc[0] != version:
                 self._raise_modified(entry, version)
             if as_arrays:
                 values.append(entry.data if isinstance(entry, _SavedOutput) else entry._data)
@@ -220,7 +229,7 @@ class Function:
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [{tensor.dtype.name} {list(tensor.shape)}], which is an input "
-            f"or output of {self.name()}, is at version {entry._version}; expected version "
+            f"or output of {self.name()}, is at version {entry._vc[0]}; expected version "
             f"{version} instead.")
 
     @classmethod
@@ -246,27 +255,22 @@ class ArrayFunction(Function):
 class _SavedOutput:
     """An output saved for backward: its data and version counter, without the Tensor."""
 
-    __slots__ = ("data", "version_counter", "output_nr")
+    __slots__ = ("data", "_vc", "output_nr")
 
     def __init__(self, output: Tensor) -> None:
-        self.data, self.version_counter = output._data, output._vc
-        self.output_nr = output._output_nr
-
-    @property
-    def _version(self) -> int:
-        return self.version_counter[0]
+        self.data, self._vc, self.output_nr = output._data, output._vc, output._output_nr
 
     def unpack(self, node) -> Tensor:
         t = Tensor._make(self.data, True, node, self.output_nr)
-        t._vc = self.version_counter
+        t._vc = self._vc
         return t
 
 
 def _saved_entry(value, arrays, args: tuple, returned: tuple, outputs: tuple):
     """What a node keeps for one saved value: the input Tensor it is the data of, a
     _SavedOutput for an output, a constant Tensor for another array; anything else as is."""
-    if value is None:
-        return None
+    if value is None or type(value) in (int, float, bool):  # not NumPy scalars: float64 is a float
+        return value
     for array, arg in zip(arrays, args):
         if value is array and isinstance(arg, Tensor):
             return arg
