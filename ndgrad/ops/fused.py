@@ -52,8 +52,7 @@ class LogSoftmax(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shift = np.max(x, axis=dim, keepdims=True) if x.size else np.zeros((), x.dtype)
-        shifted = x - np.where(np.isinf(shift), 0, shift).astype(x.dtype, copy=False)
+        shifted = x - _finite_max(x, dim)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         return out
@@ -72,8 +71,7 @@ class Softmax(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shift = np.max(x, axis=dim, keepdims=True) if x.size else np.zeros((), x.dtype)
-        exps = np.exp(x - np.where(np.isinf(shift), 0, shift).astype(x.dtype, copy=False))
+        exps = np.exp(x - _finite_max(x, dim))
         out = exps / exps.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
         return out
@@ -84,22 +82,35 @@ class Softmax(ArrayFunction):
         return out * (grad - (grad * out).sum(axis=ctx.dim, keepdims=True)), None
 
 
+def _finite_max(x, dim: int):
+    """The maximum along `dim` (kept), with infinite maxima replaced by 0: the shift that
+    keeps exp from overflowing in (log_)softmax."""
+    if not x.size:
+        return np.zeros((), x.dtype)
+    shift = np.asarray(x.max(axis=dim, keepdims=True))  # an array even for 0-d x
+    shift[np.isinf(shift)] = 0
+    return shift
+
+
 class NllLoss(ArrayFunction):
     """-sum(weight[t] * log_probs[n, t[n], ...]) per sample, reduced.
 
     `target` holds class indices (N, d1, ...) for log_probs (N, C, d1, ...); `weights` is each
-    element's weight (0 where ignored); the mean divides by `total` (the summed weights).
+    element's weight (0 where ignored), or None when all are 1; the mean divides by `total`
+    (the summed weights).
     """
 
     _backward_on_arrays = True
 
     @staticmethod
     def forward(ctx, log_probs, target, weights, reduction, total):
-        index = np.expand_dims(target, 1)
-        picked = np.take_along_axis(log_probs, index, axis=1).squeeze(1)
-        loss = -(picked * weights)
-        ctx.reduction, ctx.shape, ctx.dtype = reduction, log_probs.shape, log_probs.dtype
-        ctx.coefficients = (index, weights if reduction != "mean" else weights / total)
+        entries = _class_entries(target)
+        picked = log_probs[entries]
+        loss = -picked if weights is None else -(picked * weights)
+        ctx.entries, ctx.shape, ctx.dtype = entries, log_probs.shape, log_probs.dtype
+        # d loss / d log_probs at the picked entries (before the incoming gradient).
+        slope = -1 if weights is None else -weights
+        ctx.reduction, ctx.slope = reduction, slope / total if reduction == "mean" else slope
         if reduction == "none":
             return loss
         total_loss = loss.sum()
@@ -108,11 +119,19 @@ class NllLoss(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        index, weights = ctx.coefficients
         dense = np.zeros(ctx.shape, dtype=ctx.dtype)
-        np.put_along_axis(dense, index, -np.expand_dims(weights, 1), axis=1)
+        dense[ctx.entries] = ctx.slope
         scale = grad[:, None] if ctx.reduction == "none" else grad
         return scale * dense, None, None, None, None
+
+
+def _class_entries(target: np.ndarray) -> tuple:
+    """The index that picks [n, target[n, ...], ...] out of an (N, C, ...) array (NumPy's
+    fancy indexing: several times faster than take_along_axis for small arrays)."""
+    if target.ndim == 1:
+        return np.arange(len(target)), target
+    grids = np.indices(target.shape, sparse=True)
+    return (grids[0], target) + tuple(grids[1:])
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -142,7 +161,7 @@ def softmax(input, dim: int | None = None, dtype=None) -> Tensor:
     return Softmax.apply(input, dim)
 
 
-def nll_loss(log_probs: Tensor, target: np.ndarray, weights: np.ndarray, reduction: str,
-             total: float) -> Tensor:
+def nll_loss(log_probs: Tensor, target: np.ndarray, weights: np.ndarray | None,
+             reduction: str, total: float) -> Tensor:
     """Fused class-index negative log-likelihood (see NllLoss)."""
     return NllLoss.apply(log_probs, target, weights, reduction, total)

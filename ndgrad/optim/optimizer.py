@@ -25,8 +25,8 @@ required = _Required()
 
 
 def array_of(t: Tensor) -> np.ndarray:
-    """The array behind a tensor (shared storage: writing to it changes the tensor)."""
-    return t.detach().numpy()
+    """The array behind a tensor (its storage itself: writing to it changes the tensor)."""
+    return t._data
 
 
 class Optimizer:
@@ -106,11 +106,12 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
+                maximize = group.get("maximize", False)
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     grad = array_of(p.grad)
-                    if group.get("maximize", False):
+                    if maximize:
                         grad = -grad
                     state = self.state[p]
                     if not state:

@@ -28,8 +28,8 @@ class SGD(Optimizer):
             state["momentum_buffer"] = None
 
     def _update(self, group, param, grad, state) -> None:
-        _sgd(param, grad, state, **{k: group[k] for k in
-                                    ("lr", "momentum", "dampening", "weight_decay", "nesterov")})
+        _sgd(param, grad, state, group["lr"], group["momentum"], group["dampening"],
+             group["weight_decay"], group["nesterov"])
 
 
 def _sgd(param, grad, state, lr, momentum, dampening, weight_decay, nesterov) -> None:

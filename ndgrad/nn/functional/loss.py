@@ -171,16 +171,28 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
 
 
 def _check_class_range(target: Tensor, classes: int, name: str, ignore_index: int | None = None,
-                       error: type = IndexError) -> None:
-    values = target._data  # checked on the raw array: this runs every step of training
+                       error: type = IndexError) -> bool:
+    """Raises `error` for a target outside [0, classes) that is not `ignore_index`; returns
+    whether some target is `ignore_index`. Checked on the raw array: it runs every step."""
+    values = target._data
+    if not values.size:
+        return False
+    low, high = int(values.min()), int(values.max())
+    if ignore_index is None or not low <= ignore_index <= high:
+        ignored = False
+    else:
+        ignored = bool((values == ignore_index).any())
+    if 0 <= low and high < classes:
+        return ignored  # the common case: two reductions
     bad = (values < 0) | (values >= classes)
     allowed = f"[0, {classes - 1}]"
-    if ignore_index is not None:
+    if ignored:
         bad &= values != ignore_index
         allowed += f" or equal ignore_index={ignore_index}"
     if bad.any():
         raise error(f"Target {values[bad][0]} is out of bounds. ({name}: {classes} "
                     f"classes, so targets must lie in {allowed})")
+    return ignored
 
 
 def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
@@ -194,10 +206,10 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
         log_probs, target = log_probs.unsqueeze(0), target.reshape(1)
     classes = log_probs.shape[1]
     _check_class_weight(weight, classes)
-    _check_class_range(target, classes, name, ignore_index)
+    ignored = _check_class_range(target, classes, name, ignore_index)
     if label_smoothing == 0:
-        return _fused_class_index_loss(log_probs, target, ignore_index, weight, reduction,
-                                       out_shape)
+        return _fused_class_index_loss(log_probs, target, ignore_index if ignored else None,
+                                       weight, reduction, out_shape)
     target = target.long()
     kept = target != ignore_index
     index = ew.where(kept, target, 0)
@@ -219,18 +231,25 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
     return loss.sum() / element_weight.sum()
 
 
-def _fused_class_index_loss(log_probs: Tensor, target: Tensor, ignore_index: int,
+def _fused_class_index_loss(log_probs: Tensor, target: Tensor, ignore_index: int | None,
                             weight: Tensor | None, reduction: str, out_shape: tuple) -> Tensor:
     """The unsmoothed class-index loss as one fused op (see ndgrad/ops/fused.py); the
-    per-element weights are constants, computed on arrays."""
-    dtype = log_probs._data.dtype
-    kept = target._data != ignore_index
-    index = np.where(kept, target._data, 0).astype(np.int64, copy=False)
-    element_weight = kept.astype(dtype)
-    if weight is not None:
-        element_weight *= weight._data.astype(dtype)[index]
-    total = element_weight.sum(dtype=dtype)
-    loss = fused.nll_loss(log_probs, index, element_weight, reduction, total)
+    per-element weights are constants, computed on arrays. `ignore_index` is None when no
+    target equals it."""
+    index = target._data.astype(np.int64, copy=False)
+    if ignore_index is None and weight is None:
+        loss = fused.nll_loss(log_probs, index, None, reduction, index.size)
+    else:
+        dtype = log_probs._data.dtype
+        element_weight = np.ones(index.shape, dtype)
+        if ignore_index is not None:
+            kept = index != ignore_index
+            index = np.where(kept, index, 0)
+            element_weight *= kept
+        if weight is not None:
+            element_weight *= weight._data.astype(dtype)[index]
+        total = element_weight.sum(dtype=dtype)
+        loss = fused.nll_loss(log_probs, index, element_weight, reduction, total)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 

@@ -323,6 +323,8 @@ class Module:
     # ---- calling, hooks ----
 
     def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+            return self.forward(*args, **kwargs)  # the common case, without hook bookkeeping
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id not in self._hooks_with_kwargs:
                 result = hook(self, args)
