@@ -8,6 +8,8 @@ every formula records, so higher-order gradients hold.
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from ndgrad._tensor import Tensor
@@ -26,7 +28,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     values = [g._data for g in root_grads] if on_arrays else root_grads
     try:
         buffers, leaf_grads = _seed(roots, values)
-        captured = _propagate(roots, buffers, leaf_grads, retain_graph, inputs, on_arrays)
+        captured = _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays)
         if inputs is None:
             _accumulate_into_leaves(leaf_grads, values, on_arrays)
             return None
@@ -48,32 +50,21 @@ def _seed(roots, root_grads):
     return buffers, leaf_grads
 
 
-def _count_dependencies(roots) -> dict:
-    """How many edges reach each node from the nodes reachable from `roots`."""
-    dependencies: dict = {}
-    # dict.fromkeys: two roots may be outputs of one node, which must be walked once.
-    stack = list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None))
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for edge in node._edges:
-            if edge is not None and edge[0] is not None:
-                child = edge[0]
-                dependencies[child] = dependencies.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    return dependencies
+def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
+    """Runs the backward of every node that receives a gradient, each once, after all of its
+    gradients have arrived.
 
-
-def _propagate(roots, buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
-    dependencies = _count_dependencies(roots)
+    A node's inputs existed before it, so nodes in decreasing creation order (`_sequence_nr`)
+    is a topological order: popping the latest-created node from a heap of the nodes that have
+    gradients means every node that feeds it has already run.
+    """
     wanted = None if inputs is None else {(t.grad_fn, t._output_nr) for t in inputs
                                           if t.grad_fn is not None}
     captured: dict = {}
-    ready = [node for node in buffers if dependencies.get(node, 0) == 0]
-    while ready:
-        node = ready.pop()
+    heap = [(-node._sequence_nr, node) for node in buffers]
+    heapq.heapify(heap)
+    while heap:
+        node = heapq.heappop(heap)[1]
         grads = buffers.pop(node)
         if node._output_hooks:
             _run_output_hooks(node, grads, on_arrays)
@@ -88,25 +79,21 @@ def _propagate(roots, buffers, leaf_grads, retain_graph, inputs, on_arrays) -> d
                 break
         if not retain_graph:
             node._saved = None  # frees what forward saved (see Function.saved_tensors)
-        for i, edge in enumerate(node._edges):
-            if edge is None:
+        if input_grads is None:
+            continue
+        for edge, grad in zip(node._edges, input_grads):
+            if grad is None:
                 continue
             child, output_nr, leaf = edge
-            grad = None if input_grads is None else input_grads[i]
             if child is None:
-                if grad is not None:
-                    _add_leaf_grad(leaf_grads, leaf, grad)
+                _add_leaf_grad(leaf_grads, leaf, grad)
                 continue
             slot = buffers.get(child)
             if slot is None:
                 slot = buffers[child] = [None] * len(child._output_meta)
-            if grad is not None:
-                total = slot[output_nr]
-                slot[output_nr] = grad if total is None else total + grad
-            remaining = dependencies[child] - 1
-            dependencies[child] = remaining
-            if not remaining:
-                ready.append(child)
+                heapq.heappush(heap, (-child._sequence_nr, child))
+            total = slot[output_nr]
+            slot[output_nr] = grad if total is None else total + grad
     return captured
 
 

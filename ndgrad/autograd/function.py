@@ -1,6 +1,7 @@
 """Function: one differentiable op and, once applied, its node in the autograd graph."""
 from __future__ import annotations
 
+import itertools
 import traceback
 
 from ndgrad._tensor import Tensor
@@ -27,6 +28,8 @@ class _NullContext:
 
 
 _NULL_CONTEXT = _NullContext()
+# Numbers nodes in creation order; the engine runs backward in decreasing order.
+_sequence = itertools.count()
 
 
 class Function:
@@ -103,6 +106,7 @@ class Function:
             edges.append(None)
         ctx.needs_input_grad = tuple(needs)
         ctx._edges = tuple(edges)
+        ctx._sequence_nr = next(_sequence)
         if cls._array_forward:
             result = cls.forward(ctx, *arrays, **kwargs)
             if type(result) is tuple or ctx._non_differentiable:
