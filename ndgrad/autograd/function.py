@@ -156,7 +156,8 @@ class Function:
 
         An input is kept as the input Tensor. An output is kept as its data and version counter
         and rebuilt on access with this node as grad_fn, so the node holds no reference to its
-        own output and no reference cycle forms. Another array becomes a constant Tensor.
+        own output and no reference cycle forms. Another array becomes a constant Tensor;
+        anything else (None, Python numbers) is kept as it is, with no version to check.
         """
         saved, versions = [], []
         for value in self._to_save:
