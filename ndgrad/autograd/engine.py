@@ -120,7 +120,9 @@ def _call_backward(node, grads: list, on_arrays: bool) -> list:
             raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                                f"gradients (expected {len(edges)}, got {len(result)})")
     checked = []
-    anomaly = _state.anomaly_enabled
+    # Arrays pass the inline check only from ops that run on arrays: any other backward must
+    # return Tensors (a user's Function returning an array is refused in _validate).
+    inline = on_arrays and node._backward_on_arrays and not _state.anomaly_enabled
     for i, edge in enumerate(edges):
         grad = result[i]
         if edge is None or grad is None:
@@ -129,8 +131,7 @@ def _call_backward(node, grads: list, on_arrays: bool) -> list:
         child, output_nr, leaf = edge
         shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
             child._output_meta[output_nr]
-        if on_arrays and type(grad) is np.ndarray and grad.shape == shape \
-                and grad.dtype is dtype and not anomaly:
+        if inline and type(grad) is np.ndarray and grad.shape == shape and grad.dtype is dtype:
             checked.append(grad)  # the common case, checked inline
         else:
             checked.append(_validate(node, i, shape, dtype, grad, on_arrays))

@@ -36,3 +36,16 @@ def broadcast_to(x, shape: tuple):
 def exp(x):
     """e ** x."""
     return x.exp() if isinstance(x, Tensor) else np.exp(x)
+
+
+def sum_along(x, dim: int, keepdim: bool = False):
+    """`x` summed along `dim`. A float matrix goes through BLAS as a matrix-vector product with
+    ones: NumPy's float32 reductions of small matrices are 2-3x slower (1.3 vs 2.9 us for a
+    150x3 row sum, 1.8 vs 4.0 us for a 128x256 column sum; benchmarks/ tiny and mlp)."""
+    if isinstance(x, Tensor) or x.ndim != 2 or x.dtype.char not in "fd":
+        return x.sum(axis=dim, keepdims=keepdim)
+    if dim in (0, -2):
+        total = np.ones(x.shape[0], x.dtype) @ x
+        return total[None, :] if keepdim else total
+    total = x @ np.ones(x.shape[1], x.dtype)
+    return total[:, None] if keepdim else total
