@@ -43,12 +43,14 @@ def _initial_grads(outputs: list, grad_outputs: list) -> list:
     for i, output in enumerate(outputs):
         given = grad_outputs[i] if grad_outputs else None
         if given is None:
-            if output.numel() != 1:
+            if output._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                    f"(got an output of shape {list(output.shape)}); pass a "
                                    "gradient of that shape to backward()")
-            given = Tensor._make(np.ones_like(output._data))
-        elif not isinstance(given, Tensor):
+            data = output._data
+            grads.append(Tensor._make(_backend.array_module(data).ones(data.shape, data.dtype)))
+            continue
+        if not isinstance(given, Tensor):
             array = np.asarray(given, dtype=output._data.dtype)
             given = Tensor._make(_backend.move_to(array, output.device))
         elif given._data.dtype != output._data.dtype:

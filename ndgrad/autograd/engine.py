@@ -212,13 +212,13 @@ def _accumulate_into_leaves(leaf_grads: dict, root_grads, on_arrays: bool) -> No
             grad = Tensor._make(grad)
         for hook in t._hooks or ():
             grad = _apply_hook(hook, grad)
-        if t.grad is None:
+        if t._grad is None:
             if id(grad._data) in handed_out or grad._data.base is not None:
                 grad = grad.clone() if _state.grad_enabled else Tensor._make(grad._data.copy())
             handed_out.add(id(grad._data))
-            t.grad = grad
+            t._grad = grad  # checked by construction: the engine validated its shape
         else:
-            t.grad = t.grad + grad
+            t.grad = t._grad + grad
 
 
 def _collect(inputs, captured: dict, leaf_grads: dict, allow_unused: bool,

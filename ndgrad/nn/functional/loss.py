@@ -150,24 +150,26 @@ def _check_class_weight(weight: Tensor | None, classes: int) -> None:
 
 def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
     """Class-index targets: integers of shape (N, d1, ...) for input (N, C, d1, ...), or a single
-    index for an unbatched (C,) input."""
-    if target.is_floating_point() or target.dtype.name == "bool":
+    index for an unbatched (C,) input. (Reads the arrays' shapes: this runs every step.)"""
+    if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: expected an integer class-index target, got dtype "
                            f"{target.dtype.name} of shape {list(target.shape)}; a target of "
                            f"class probabilities must have the input's shape "
                            f"{list(input.shape)}")
-    if input.ndim == 1:
-        if target.ndim > 1 or target.numel() != 1:
-            raise RuntimeError(f"{name}: an unbatched input of shape {list(input.shape)} takes a "
-                               f"0-D target, got target of shape {list(target.shape)}")
+    have, shape = target._data.shape, input._data.shape
+    if len(shape) == 1:
+        if len(have) > 1 or target.numel() != 1:
+            raise RuntimeError(f"{name}: an unbatched input of shape {list(shape)} takes a "
+                               f"0-D target, got target of shape {list(have)}")
         return
-    expected = (input.shape[0],) + tuple(input.shape[2:])
-    if target.ndim and target.shape[0] != input.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
-    if tuple(target.shape) != expected:
-        raise RuntimeError(f"{name}: expected target size {list(expected)} for input of shape "
-                           f"{list(input.shape)}, got {list(target.shape)}")
+    expected = shape[:1] + shape[2:]
+    if have == expected:
+        return
+    if have and have[0] != shape[0]:
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target "
+                         f"batch_size ({have[0]}).")
+    raise RuntimeError(f"{name}: expected target size {list(expected)} for input of shape "
+                       f"{list(shape)}, got {list(have)}")
 
 
 def _check_class_range(target: Tensor, classes: int, name: str, ignore_index: int | None = None,
@@ -201,10 +203,10 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
     """-weight[t] * log_probs[t] per element, smoothed towards the mean over classes; the mean
     divides by the summed weights of the targets not equal to `ignore_index`, as PyTorch does."""
     _check_class_target(log_probs, target, name)
-    out_shape = tuple(target.shape)
+    out_shape = target._data.shape
     if log_probs.ndim == 1:
         log_probs, target = log_probs.unsqueeze(0), target.reshape(1)
-    classes = log_probs.shape[1]
+    classes = log_probs._data.shape[1]
     _check_class_weight(weight, classes)
     ignored = _check_class_range(target, classes, name, ignore_index)
     if label_smoothing == 0:
@@ -307,7 +309,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _check_has_dims(input)
     log_probs = log_softmax(input, 0 if input.ndim == 1 else 1)
-    if tuple(target.shape) == tuple(input.shape):
+    if target.shape == input.shape:
         return _soft_target_loss(log_probs, target, weight, ignore_index, reduction,
                                  label_smoothing)
     return _class_index_loss(log_probs, target, weight, ignore_index, reduction,
