@@ -45,7 +45,22 @@ def sum_along(x, dim: int, keepdim: bool = False):
     if isinstance(x, Tensor) or x.ndim != 2 or x.dtype.char not in "fd":
         return x.sum(axis=dim, keepdims=keepdim)
     if dim in (0, -2):
-        total = np.ones(x.shape[0], x.dtype) @ x
+        total = _ones(x.shape[0], x.dtype) @ x
         return total[None, :] if keepdim else total
-    total = x @ np.ones(x.shape[1], x.dtype)
+    total = x @ _ones(x.shape[1], x.dtype)
     return total[:, None] if keepdim else total
+
+
+_ones_cache: dict = {}
+
+
+def _ones(size: int, dtype) -> np.ndarray:
+    """A read-only vector of ones, kept for reuse (np.ones costs about 1 us per call)."""
+    key = (size, dtype)
+    ones = _ones_cache.get(key)
+    if ones is None:
+        if len(_ones_cache) > 64:
+            _ones_cache.clear()
+        ones = _ones_cache[key] = np.ones(size, dtype)
+        ones.flags.writeable = False
+    return ones

@@ -7,7 +7,7 @@ from ndgrad.ops import fused, linalg
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, over the last dim of input (weight: out x in)."""
-    if input.shape[-1] != weight.shape[-1]:
+    if input._data.shape[-1:] != weight._data.shape[-1:]:
         rows = input.numel() // max(input.shape[-1], 1)
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[-1]}x{weight.shape[0]})")
