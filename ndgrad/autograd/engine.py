@@ -52,7 +52,7 @@ def _seed(roots, root_grads):
 
 def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
     """Runs the backward of every node that receives a gradient, each once, after all of its
-    gradients have arrived.
+    gradients have arrived, and hands each input gradient on, checked, to where it goes.
 
     A node's inputs existed before it, so nodes in decreasing creation order (`_sequence_nr`)
     is a topological order: popping the latest-created node from a heap of the nodes that have
@@ -63,6 +63,7 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
     captured: dict = {}
     heap = [(-node._sequence_nr, node) for node in buffers]
     heapq.heapify(heap)
+    checks_inline = on_arrays and not _state.anomaly_enabled
     while heap:
         node = heapq.heappop(heap)[1]
         grads = buffers.pop(node)
@@ -81,10 +82,18 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
             node._saved = None  # frees what forward saved (see Function.saved_tensors)
         if input_grads is None:
             continue
-        for edge, grad in zip(node._edges, input_grads):
-            if grad is None:
+        # An array passes the inline check only from an op that runs on arrays: any other
+        # backward must return Tensors (a user's Function returning an array is refused).
+        inline = checks_inline and node._backward_on_arrays
+        for i, (edge, grad) in enumerate(zip(node._edges, input_grads)):
+            if grad is None or edge is None:
                 continue
             child, output_nr, leaf = edge
+            shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
+                child._output_meta[output_nr]
+            if not (inline and type(grad) is np.ndarray and grad.shape == shape
+                    and grad.dtype is dtype):
+                grad = _validate(node, i, shape, dtype, grad, on_arrays)
             if child is None:
                 _add_leaf_grad(leaf_grads, leaf, grad)
                 continue
@@ -97,8 +106,8 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
     return captured
 
 
-def _call_backward(node, grads: list, on_arrays: bool) -> list:
-    """Runs one node's backward and checks each gradient against its input's shape and dtype."""
+def _call_backward(node, grads: list, on_arrays: bool) -> tuple:
+    """Runs one node's backward: one gradient (or None) per input."""
     if node._materialize_grads:
         for g in grads:
             if g is None:
@@ -114,28 +123,12 @@ def _call_backward(node, grads: list, on_arrays: bool) -> list:
         result = node.backward(node, *grads)
     if not isinstance(result, tuple):
         result = (result,)
-    edges = node._edges
-    if len(result) != len(edges):
-        if len(result) < len(edges) or any(r is not None for r in result[len(edges):]):
+    count = len(node._edges)
+    if len(result) != count:
+        if len(result) < count or any(r is not None for r in result[count:]):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                               f"gradients (expected {len(edges)}, got {len(result)})")
-    checked = []
-    # Arrays pass the inline check only from ops that run on arrays: any other backward must
-    # return Tensors (a user's Function returning an array is refused in _validate).
-    inline = on_arrays and node._backward_on_arrays and not _state.anomaly_enabled
-    for i, edge in enumerate(edges):
-        grad = result[i]
-        if edge is None or grad is None:
-            checked.append(None)
-            continue
-        child, output_nr, leaf = edge
-        shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
-            child._output_meta[output_nr]
-        if inline and type(grad) is np.ndarray and grad.shape == shape and grad.dtype is dtype:
-            checked.append(grad)  # the common case, checked inline
-        else:
-            checked.append(_validate(node, i, shape, dtype, grad, on_arrays))
-    return checked
+                               f"gradients (expected {count}, got {len(result)})")
+    return result
 
 
 def _validate(node, index: int, shape: tuple, dtype, grad, on_arrays: bool):

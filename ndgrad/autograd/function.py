@@ -107,32 +107,32 @@ class Function:
         ctx.needs_input_grad = tuple(needs)
         ctx._edges = tuple(edges)
         ctx._sequence_nr = next(_sequence)
-        if cls._array_forward:
-            result = cls.forward(ctx, *arrays, **kwargs)
+        if not cls._array_forward:
+            outputs = ctx._record_user_forward(args, kwargs)
+        else:
+            result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
             if type(result) is tuple or ctx._non_differentiable:
                 outputs = ctx._record_outputs(result, result, arrays, args)
             else:
-                outputs = ctx._record_output(result, arrays, args)
-        else:
-            with no_grad():
-                result = cls.forward(ctx, *args, **kwargs)
-            returned = result if isinstance(result, tuple) else (result,)
-            raw_outputs = tuple(_user_output_array(r, cls) for r in returned)
-            outputs = ctx._record_outputs(result, raw_outputs, args, args)
+                # One array out, the common case: _record_outputs written out for speed.
+                outputs = Tensor._make(result, True, ctx) if result.dtype.kind == "f" else \
+                    Tensor._make(result)
+                data = outputs._data
+                ctx._output_meta = ((data.shape, data.dtype),)
+                if ctx._to_save:
+                    ctx._save(arrays, args, (result,), (outputs,))
         if _state.anomaly_enabled:
             ctx._forward_stack = traceback.format_stack()[:-2]
         return outputs
 
-    def _record_output(self, array, arrays: list, args: tuple) -> Tensor:
-        """Wraps forward's one array as this node's output and keeps what forward saved: the
-        common case of `_record_outputs`, written out because it runs once per op."""
-        output = Tensor._make(array, True, self) if array.dtype.kind == "f" else \
-            Tensor._make(array)
-        data = output._data
-        self._output_meta = ((data.shape, data.dtype),)
-        if self._to_save:
-            self._save(arrays, args, (array,), (output,))
-        return output
+    def _record_user_forward(self, args: tuple, kwargs: dict):
+        """Runs a user Function's forward, which takes and returns Tensors, without recording
+        inside it, and records its outputs as this node's."""
+        with no_grad():
+            result = self.forward(self, *args, **kwargs)
+        returned = result if isinstance(result, tuple) else (result,)
+        raw_outputs = tuple(_user_output_array(r, type(self)) for r in returned)
+        return self._record_outputs(result, raw_outputs, args, args)
 
     def _record_outputs(self, result, raw_outputs: tuple, forward_args, args: tuple):
         """Wraps forward's result (one value or a tuple) as this node's output Tensors and
@@ -178,8 +178,8 @@ class Function:
         """
         versions = list(getattr(self, "_saved_versions", ()))
         for i, entry in enumerate(self._saved or ()):
-            if isinstance(entry, _SavedOutput) and entry.data is output._data:
-                entry.data, entry._vc = target._data, target._vc
+            if isinstance(entry, _SavedOutput) and entry._data is output._data:
+                entry._data, entry._vc = target._data, target._vc
                 versions[i] = entry._vc[0]
         if versions:
             self._saved_versions = tuple(versions)
@@ -224,9 +224,9 @@ class Function:
             if entry._vc[0] != version:
                 self._raise_modified(entry, version)
             if as_arrays:
-                values.append(entry.data if isinstance(entry, _SavedOutput) else entry._data)
+                values.append(entry._data)  # Tensors and _SavedOutputs alike
             else:
-                values.append(entry.unpack(self) if isinstance(entry, _SavedOutput) else entry)
+                values.append(entry.unpack(self) if type(entry) is _SavedOutput else entry)
         return tuple(values)
 
     def _raise_modified(self, entry, version: int) -> None:
@@ -260,13 +260,14 @@ class ArrayFunction(Function):
 class _SavedOutput:
     """An output saved for backward: its data and version counter, without the Tensor."""
 
-    __slots__ = ("data", "_vc", "output_nr")
+    # Named like a Tensor's fields, so saved_tensors reads either the same way.
+    __slots__ = ("_data", "_vc", "output_nr")
 
     def __init__(self, output: Tensor) -> None:
-        self.data, self._vc, self.output_nr = output._data, output._vc, output._output_nr
+        self._data, self._vc, self.output_nr = output._data, output._vc, output._output_nr
 
     def unpack(self, node) -> Tensor:
-        t = Tensor._make(self.data, True, node, self.output_nr)
+        t = Tensor._make(self._data, True, node, self.output_nr)
         t._vc = self._vc
         return t
 
