@@ -42,6 +42,10 @@ class Function:
     graph node (`tensor.grad_fn`).
     """
 
+    # What every recorded node sets, as slots (faster than instance-dict entries); a subclass
+    # without __slots__ still gets a __dict__ for whatever its forward stores on ctx.
+    __slots__ = ("needs_input_grad", "_edges", "_sequence_nr", "_output_meta", "__dict__",
+                 "__weakref__")
     _array_forward = False
     # Defaults a node overrides only when forward asks (save_for_backward, ...): a node of an
     # op that saves nothing sets none of them.
