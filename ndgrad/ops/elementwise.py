@@ -904,7 +904,9 @@ absolute = abs
 def _float_unary(function):
     """The wrapper for a unary op that computes in floating point (ints are promoted)."""
     def wrapper(input) -> Tensor:
-        return function.apply(floating(as_tensor(input)))
+        if not (isinstance(input, Tensor) and input._data.dtype.kind == "f"):
+            input = floating(as_tensor(input))
+        return function.apply(input)
     wrapper.__name__ = function.__name__.lower()
     wrapper.__doc__ = f"Computes {function.__doc__[0].lower()}{function.__doc__[1:]}"
     return wrapper
