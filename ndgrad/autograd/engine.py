@@ -56,7 +56,9 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
 
     A node's inputs existed before it, so nodes in decreasing creation order (`_sequence_nr`)
     is a topological order: popping the latest-created node from a heap of the nodes that have
-    gradients means every node that feeds it has already run.
+    gradients means every node that feeds it has already run. A node that would be popped
+    next anyway (created after every node waiting in the heap) skips the heap: in a chain,
+    every node does.
     """
     wanted = None if inputs is None else {(t.grad_fn, t._output_nr) for t in inputs
                                           if t.grad_fn is not None}
@@ -64,8 +66,10 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
     heap = [(-node._sequence_nr, node) for node in buffers]
     heapq.heapify(heap)
     checks_inline = on_arrays and not _state.anomaly_enabled
-    while heap:
-        node = heapq.heappop(heap)[1]
+    following = None
+    while following is not None or heap:
+        node = following if following is not None else heapq.heappop(heap)[1]
+        following = None
         grads = buffers.pop(node)
         if node._output_hooks:
             _run_output_hooks(node, grads, on_arrays)
@@ -98,11 +102,20 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
                 _add_leaf_grad(leaf_grads, leaf, grad)
                 continue
             slot = buffers.get(child)
-            if slot is None:
-                slot = buffers[child] = [None] * len(child._output_meta)
-                heapq.heappush(heap, (-child._sequence_nr, child))
-            total = slot[output_nr]
-            slot[output_nr] = grad if total is None else total + grad
+            if slot is not None:
+                total = slot[output_nr]
+                slot[output_nr] = grad if total is None else total + grad
+                continue
+            slot = buffers[child] = [None] * len(child._output_meta)
+            slot[output_nr] = grad
+            order = child._sequence_nr
+            if following is None:
+                if not heap or order > -heap[0][0]:
+                    following = child
+                    continue
+            elif order > following._sequence_nr:
+                child, following = following, child  # the later one runs next
+            heapq.heappush(heap, (-child._sequence_nr, child))
     return captured
 
 
