@@ -133,6 +133,12 @@ def _raise_for_leaf(data: Any) -> None:
     raise TypeError(f"could not build a tensor from {type(data).__name__}")
 
 
+# Module-level names for the hottest constructor (Tensor._make): a global lookup, where
+# `object.__new__` and `np.generic` each take two.
+_new_object = object.__new__
+_NUMPY_SCALAR = np.generic
+
+
 class Tensor:
     """An n-dimensional array with autograd.
 
@@ -179,9 +185,9 @@ class Tensor:
     @classmethod
     def _make(cls, array, requires_grad: bool = False, grad_fn=None, output_nr: int = 0):
         """Wraps an array without validation: the internal fast path for op results."""
-        if isinstance(array, np.generic):
+        if isinstance(array, _NUMPY_SCALAR):
             array = np.asarray(array)  # NumPy gives scalars for 0-d results; keep arrays
-        t = object.__new__(Tensor)
+        t = _new_object(Tensor)
         t._data = array
         t._requires_grad = requires_grad
         t._grad_fn = grad_fn
