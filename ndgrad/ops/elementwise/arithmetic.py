@@ -1,0 +1,428 @@
+"""Binary arithmetic with broadcasting: + - * /, remainder, pow, atan2, maximum, minimum, where.
+
+Also clamp (maximum and minimum with bounds) and the ops composed from these: fmod, lerp,
+square, frac.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ndgrad import _dtype
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops._common import (as_tensor, binary_operands, cast_operand, check_broadcast,
+                                constant, is_scalar)
+from ndgrad.ops._dual import sum_to
+from ndgrad.ops.elementwise.rounding import FloorDivide, TruncDivide, floor, trunc
+from ndgrad.ops.elementwise.unary import log
+
+
+class Add(ArrayFunction):
+    """a + b."""
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, ctx.input_shape(0)) if need_a else None,
+                sum_to(grad, ctx.input_shape(1)) if need_b else None)
+
+
+class Sub(ArrayFunction):
+    """a - b."""
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, ctx.input_shape(0)) if need_a else None,
+                sum_to(-grad, ctx.input_shape(1)) if need_b else None)
+
+
+class Mul(ArrayFunction):
+    """a * b."""
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # Each gradient needs only the other operand; saving just that lets an in-place change
+        # to the operand itself pass, as in PyTorch.
+        need_a, need_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, a = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad * b, ctx.input_shape(0)) if need_a else None,
+                sum_to(grad * a, ctx.input_shape(1)) if need_b else None)
+
+
+class Div(ArrayFunction):
+    """a / b (true division)."""
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        need_b = ctx.needs_input_grad[1] if ctx.needs_input_grad else False
+        ctx.save_for_backward(a if need_b else None, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad / b, ctx.input_shape(0)) if need_a else None,
+                sum_to(-grad * a / (b * b), ctx.input_shape(1)) if need_b else None)
+
+
+class Remainder(ArrayFunction):
+    """a mod b with the sign of b, as Python's % (PyTorch's remainder)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_b = sum_to(-grad * floor(div(a, b)), b.shape)
+        return (sum_to(grad, a.shape) if ctx.needs_input_grad[0] else None), grad_b
+
+
+class Pow(ArrayFunction):
+    """a ** b, where either may be a Python scalar."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if np.result_type(a, b).kind in "iu":
+            result = _integer_power(a, b)
+        else:
+            result = np.power(a, b)
+        # The result is needed only for the exponent's gradient (PyTorch saves it only then).
+        need_b = ctx.needs_input_grad[1] if ctx.needs_input_grad else False
+        ctx.save_for_backward(a, b, result if need_b else None)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, result = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            if is_scalar(b):
+                grad_a = grad * b * a ** (b - 1) if b != 0 else grad * 0
+            else:
+                # PyTorch's convention: the gradient is 0 where the exponent is 0, even at a = 0.
+                grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1))
+            grad_a = sum_to(grad_a, ctx.input_shape(0))
+        if ctx.needs_input_grad[1]:
+            log_a = math.log(a) if is_scalar(a) else log(a)
+            grad_b = grad * result * log_a
+            if not is_scalar(a):
+                # d(a**b)/db at a = 0 is 0 for b >= 0 (the limit), not 0 * log(0) = nan.
+                grad_b = where((a == 0) & (b >= 0), 0.0, grad_b)
+            grad_b = sum_to(grad_b, ctx.input_shape(1))
+        return grad_a, grad_b
+
+
+def _integer_power(a, b):
+    """a ** b for integers, allowing negative exponents as PyTorch does (NumPy raises)."""
+    # A negative exponent gives 1 / a ** -b rounded toward zero: +-1 where |a| = 1, else 0.
+    magnitude = np.power(a, np.abs(b))
+    return np.where(np.greater_equal(b, 0) | (np.abs(a) == 1), magnitude, 0)
+
+
+class Atan2(ArrayFunction):
+    """The angle of the point (b, a): atan2(a, b)."""
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        denominator = a * a + b * b
+        return (sum_to(grad * b / denominator, a.shape) if need_a else None,
+                sum_to(-grad * a / denominator, b.shape) if need_b else None)
+
+
+class Maximum(ArrayFunction):
+    """The elementwise larger of a and b; ties split the gradient evenly, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if ctx.needs_input_grad:  # the shares only matter when a graph is recorded
+            ctx.share = _winner_share(a > b, a == b, np.result_type(a, b))
+            ctx.shapes = (np.shape(a), np.shape(b))
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _split_between(ctx, grad)
+
+
+class Minimum(ArrayFunction):
+    """The elementwise smaller of a and b; ties split the gradient evenly, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if ctx.needs_input_grad:
+            ctx.share = _winner_share(a < b, a == b, np.result_type(a, b))
+            ctx.shapes = (np.shape(a), np.shape(b))
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _split_between(ctx, grad)
+
+
+def _winner_share(wins, ties, dtype) -> np.ndarray:
+    """1 where a wins, 1/2 where a and b tie, else 0, in the result's dtype (no float64
+    temporary for float32 inputs)."""
+    share = np.asarray(wins, dtype=dtype)
+    share += np.multiply(ties, 0.5, dtype=dtype)
+    return share
+
+
+def _split_between(ctx, grad: Tensor):
+    """Gives input a `share` of the gradient and input b the rest (Maximum, Minimum)."""
+    share = constant(ctx.share.astype(grad._data.dtype, copy=False))
+    shape_a, shape_b = ctx.shapes
+    return (sum_to(grad * share, shape_a) if ctx.needs_input_grad[0] else None,
+            sum_to(grad * (1 - share), shape_b) if ctx.needs_input_grad[1] else None)
+
+
+class Where(ArrayFunction):
+    """Picks a where `condition` holds, else b."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        condition = constant(ctx.condition)
+        shape_a, shape_b = ctx.shapes
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_a = sum_to(where(condition, grad, 0.0), shape_a)
+        if ctx.needs_input_grad[2]:
+            grad_b = sum_to(where(condition, 0.0, grad), shape_b)
+        return None, grad_a, grad_b
+
+
+class Clamp(ArrayFunction):
+    """x limited to [low, high]; the gradient flows where low <= x <= high, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.inside = inside
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * constant(ctx.inside.astype(grad._data.dtype)), None, None
+
+
+# ---------------------------------------------------------------- wrappers
+
+
+def _binary(function, input, other):
+    if isinstance(input, Tensor):
+        # The hot cases, without the general promotion and broadcast checks: a tensor with a
+        # tensor of its dtype and shape, or with a Python float when it is floating point.
+        data = input._data
+        if isinstance(other, Tensor):
+            if other._data.dtype == data.dtype and other._data.shape == data.shape:
+                return function.apply(input, other)
+        elif type(other) is float and data.dtype.kind == "f":
+            return function.apply(input, other)
+    a, b, _ = binary_operands(input, other)
+    check_broadcast(a, b)
+    return function.apply(a, b)
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    """input + alpha * other, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Add, input, other)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """input - alpha * other, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b, dtype = binary_operands(input, other)
+    if dtype is _dtype.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    check_broadcast(a, b)
+    return Sub.apply(a, b)
+
+
+subtract = sub
+
+
+def mul(input, other) -> Tensor:
+    """input * other, broadcasting."""
+    return _binary(Mul, input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """input / other; integer inputs give a float result unless `rounding_mode` is given."""
+    a, b, dtype = binary_operands(input, other)
+    check_broadcast(a, b)
+    if rounding_mode is None:
+        if not dtype.is_floating_point:
+            default = _dtype.get_default_dtype()
+            a, b = cast_operand(a, default), cast_operand(b, default)
+        return Div.apply(a, b)
+    if rounding_mode == "floor":
+        return FloorDivide.apply(a, b)
+    if rounding_mode == "trunc":
+        return TruncDivide.apply(a, b)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{rounding_mode}'")
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other) -> Tensor:
+    """input // other, rounding down."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other) -> Tensor:
+    """input mod other with the sign of other (Python's %)."""
+    return _binary(Remainder, input, other)
+
+
+def fmod(input, other) -> Tensor:
+    """input mod other with the sign of input (C's fmod)."""
+    return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
+
+
+def pow(input, exponent) -> Tensor:
+    """input ** exponent; either may be a Python scalar."""
+    a, b, dtype = binary_operands(input, exponent)
+    check_broadcast(a, b)
+    if not dtype.is_floating_point and isinstance(b, Tensor) is False and b < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return Pow.apply(a, b)
+
+
+def float_power(input, exponent) -> Tensor:
+    """input ** exponent computed in float64."""
+    a, b, _ = binary_operands(input, exponent)
+    return pow(cast_operand(a, _dtype.float64), cast_operand(b, _dtype.float64))
+
+
+def atan2(input, other) -> Tensor:
+    """The angle of the point (other, input), in (-pi, pi]."""
+    a, b, dtype = binary_operands(input, other)
+    if not dtype.is_floating_point:
+        default = _dtype.get_default_dtype()
+        a, b = cast_operand(a, default), cast_operand(b, default)
+    check_broadcast(a, b)
+    return Atan2.apply(a, b)
+
+
+arctan2 = atan2
+
+
+def maximum(input, other) -> Tensor:
+    """The elementwise maximum of two tensors."""
+    return _binary(Maximum, as_tensor(input), as_tensor(other))
+
+
+def minimum(input, other) -> Tensor:
+    """The elementwise minimum of two tensors."""
+    return _binary(Minimum, as_tensor(input), as_tensor(other))
+
+
+def where(condition, input=None, other=None):
+    """Elements of `input` where `condition` is True, else of `other` (both may be scalars).
+
+    With only `condition`, returns the indices of its nonzero elements as a tuple of tensors.
+    """
+    condition = as_tensor(condition)
+    if input is None and other is None:
+        return tuple(constant(i) for i in np.nonzero(condition._data))
+    if condition._data.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype.name}")
+    a, b, dtype = binary_operands(input, other)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = constant(np.asarray(a, dtype=dtype.numpy))
+    check_broadcast(a, b)
+    for operand in (a, b):
+        check_broadcast(condition, operand)
+    return Where.apply(condition, a, b)
+
+
+def lerp(input, end, weight) -> Tensor:
+    """input + weight * (end - input)."""
+    return add(input, mul(weight, sub(end, input)))
+
+
+def square(input) -> Tensor:
+    """input * input."""
+    input = as_tensor(input)
+    return mul(input, input)
+
+
+def frac(input) -> Tensor:
+    """The fractional part: input - trunc(input)."""
+    input = as_tensor(input)
+    return sub(input, trunc(input))
+
+
+def clamp(input, min=None, max=None) -> Tensor:
+    """input limited to [min, max]; either bound may be None or a tensor."""
+    input = as_tensor(input)
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        result = input if min is None else maximum(input, min)
+        return result if max is None else minimum(result, max)
+    dtype = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
+    input = cast_operand(input, dtype)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp

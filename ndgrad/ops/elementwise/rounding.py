@@ -1,0 +1,121 @@
+"""Piecewise-constant ops: floor, ceil, round, trunc, sign, and rounded division.
+
+Their gradient is zero; on integer tensors the rounding ops return copies.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad._tensor import Tensor
+from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops.elementwise.casting import clone
+
+
+class _Piecewise(ArrayFunction):
+    """Ops that are constant between jumps (floor, sign, ...): the gradient is zero.
+
+    Unary ones have the gradient's shape; binary ones record their operands' `shapes`.
+    """
+
+    @staticmethod
+    def backward(ctx, grad):
+        shapes = getattr(ctx, "shapes", (grad.shape,))
+        return tuple(constant(np.zeros(shape, dtype=grad._data.dtype)) if need else None
+                     for shape, need in zip(shapes, ctx.needs_input_grad))
+
+
+class Floor(_Piecewise):
+    """Rounds down."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.floor(x)
+
+
+class Ceil(_Piecewise):
+    """Rounds up."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.ceil(x)
+
+
+class Round(_Piecewise):
+    """Rounds half to even, to `decimals` places."""
+
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        ctx.shapes = (np.shape(x),)
+        return np.round(x, decimals)
+
+
+class Trunc(_Piecewise):
+    """Rounds toward zero."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.trunc(x)
+
+
+class Sign(_Piecewise):
+    """-1, 0 or 1 by the sign of x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+
+class FloorDivide(_Piecewise):
+    """a // b, rounding the quotient down (its gradient is zero, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.floor_divide(a, b)
+
+
+class TruncDivide(_Piecewise):
+    """a / b rounded toward zero."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        quotient = np.trunc(np.true_divide(a, b))
+        return quotient.astype(np.result_type(a, b), copy=False)
+
+
+# ---------------------------------------------------------------- wrappers
+
+
+def _rounding(function):
+    """The wrapper for an op that rounds: integer tensors come back unchanged, as copies."""
+    def wrapper(input) -> Tensor:
+        input = as_tensor(input)
+        if input._data.dtype.kind != "f":
+            return clone(input)
+        return function.apply(input)
+    wrapper.__name__ = function.__name__.lower()
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+floor = _rounding(Floor)
+ceil = _rounding(Ceil)
+trunc = fix = _rounding(Trunc)
+
+
+def round(input, *, decimals: int = 0) -> Tensor:
+    """Rounds half to even, to `decimals` decimal places."""
+    input = as_tensor(input)
+    if input._data.dtype.kind != "f":
+        return clone(input)
+    return Round.apply(input, decimals=decimals)
+
+
+def sign(input) -> Tensor:
+    """-1, 0 or 1 by the sign of each element."""
+    input = as_tensor(input)
+    if input._data.dtype == np.bool_:
+        return clone(input)
+    return Sign.apply(input)
