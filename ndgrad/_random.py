@@ -83,16 +83,26 @@ def rand(*sizes, size=None, generator: Generator | None = None, dtype=None, devi
          requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
     dtype = _float_dtype(dtype)
-    samples = _rng(generator).random(_size(sizes, size))
-    return _finish(samples.astype(dtype.numpy), requires_grad, device)
+    samples = _draw(_rng(generator).random, _size(sizes, size), dtype)
+    return _finish(samples, requires_grad, device)
 
 
 def randn(*sizes, size=None, generator: Generator | None = None, dtype=None, device=None,
           requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
     dtype = _float_dtype(dtype)
-    samples = _rng(generator).standard_normal(_size(sizes, size))
-    return _finish(samples.astype(dtype.numpy), requires_grad, device)
+    samples = _draw(_rng(generator).standard_normal, _size(sizes, size), dtype)
+    return _finish(samples, requires_grad, device)
+
+
+def _draw(method, shape: tuple, dtype) -> np.ndarray:
+    """Samples from a Generator method, drawn in the requested dtype where NumPy can (float32
+    and float64), so a float32 draw makes no float64 temporary; others are drawn in float64
+    and cast."""
+    numpy_dtype = np.dtype(dtype.numpy)
+    if numpy_dtype.char in "fd":
+        return method(shape, dtype=numpy_dtype)
+    return method(shape).astype(numpy_dtype)
 
 
 def randint(low: int, high: int | None = None, size=None, *, generator: Generator | None = None,

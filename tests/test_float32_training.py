@@ -250,10 +250,7 @@ def test_graph_keeps_only_float32_values(spec):
 
 @pytest.mark.parametrize("spec", [
     *(MODELS_BY_NAME[name] for name in ("mlp", "cnn", "embedding")),
-    pytest.param(MODELS_BY_NAME["mlp_dropout"], marks=pytest.mark.xfail(strict=True, reason=(
-        "dropout's mask comes from _random.rand, which draws float64 samples "
-        "(Generator.random) and casts them to float32: an input-sized float64 temporary "
-        "every training step"))),
+    MODELS_BY_NAME["mlp_dropout"],
 ], ids=lambda m: m.name)
 def test_training_step_holds_no_float64_array(spec):
     model = spec.build()
@@ -321,22 +318,14 @@ def test_lr_scheduler_keeps_hyperparameters_python_floats(name):
     assert watch.found == []
 
 
-_NUMPY_SCALAR_REASON = ("a NumPy scalar is not weak in ndgrad's promotion: cast_operand leaves it "
-                        "to NumPy, which (NEP 50) promotes float32 to float64; torch 2.13 gives "
-                        "float32 for these")
-
-
 @pytest.mark.parametrize("scale", [
     pytest.param(0.25, id="python_float"),
     pytest.param(4, id="python_int"),
     pytest.param(1 / math.sqrt(16), id="math_sqrt"),
     pytest.param(np.float32(0.25), id="numpy_float32"),
-    pytest.param(np.float64(0.25), id="numpy_float64",
-                 marks=pytest.mark.xfail(strict=True, reason=_NUMPY_SCALAR_REASON)),
-    pytest.param(1 / np.sqrt(16), id="numpy_sqrt",
-                 marks=pytest.mark.xfail(strict=True, reason=_NUMPY_SCALAR_REASON)),
-    pytest.param(np.int64(4), id="numpy_int64",
-                 marks=pytest.mark.xfail(strict=True, reason=_NUMPY_SCALAR_REASON)),
+    pytest.param(np.float64(0.25), id="numpy_float64"),
+    pytest.param(1 / np.sqrt(16), id="numpy_sqrt"),
+    pytest.param(np.int64(4), id="numpy_int64"),
 ])
 def test_scaling_logits_by_a_number_keeps_float32(scale):
     # Attention-style scaling (`scores / sqrt(d)`): the loss and every gradient stay float32.
@@ -349,12 +338,6 @@ def test_scaling_logits_by_a_number_keeps_float32(scale):
     assert _not_float32((n, p.grad.dtype) for n, p in model.named_parameters()) == []
 
 
-_TIE_SHARE_REASON = ("Amax/Amin/Norm(inf) (_tie_share: bool / int sum) and Maximum/Minimum "
-                     "((a > b) + 0.5 * (a == b)) keep an input-sized float64 'share' array on "
-                     "the graph node and cast it to the gradient's dtype only in backward")
-
-
-@pytest.mark.xfail(strict=True, reason=_TIE_SHARE_REASON)
 @pytest.mark.parametrize("op", [
     pytest.param(lambda t: t.max(), id="max"),
     pytest.param(lambda t: t.max(axis=1), id="max_axis"),

@@ -64,10 +64,15 @@ def binary_operands(a, b):
 
 
 def cast_operand(x, dtype: _dtype.dtype):
-    """Converts a Tensor to `dtype` if needed; a Python scalar is left for NumPy to adapt."""
+    """Converts a Tensor to `dtype` if needed; a scalar is left (as a Python number) for NumPy
+    to adapt."""
     if isinstance(x, Tensor):
         return x if x._data.dtype == dtype.numpy else x.to(dtype)
-    if isinstance(x, (bool, np.bool_)) and dtype is not _dtype.bool:
+    if isinstance(x, np.generic):
+        # A NumPy scalar is weak like a Python number, as in PyTorch; NumPy itself would let
+        # np.float64(0.5) * float32 array give float64.
+        x = x.item()
+    if isinstance(x, bool) and dtype is not _dtype.bool:
         return int(x)  # NumPy refuses bool scalars in some integer/float ufuncs
     return x
 

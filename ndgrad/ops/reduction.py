@@ -137,7 +137,7 @@ class Amin(_Extreme):
 
 def _tie_share(x, extreme, axes):
     """1/k at each of the k elements equal to the extreme of their group, else 0."""
-    hits = x == extreme
+    hits = (x == extreme).astype(x.dtype)  # in x's dtype: no float64 array on the node
     return hits / hits.sum(axis=axes, keepdims=True)
 
 
