@@ -370,7 +370,8 @@ class Relu(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.positive = x > 0
+        if ctx.needs_input_grad:  # the mask only matters when a graph is recorded
+            ctx.positive = x > 0
         return np.maximum(x, 0)
 
     @staticmethod
