@@ -38,8 +38,9 @@ class Function:
     A subclass defines `forward(ctx, *args, **kwargs)` and `backward(ctx, *grads)` as static
     methods and is used through `apply`. Public subclasses receive Tensors in `forward`, as in
     PyTorch; ndgrad's own ops subclass `ArrayFunction` and receive raw arrays. `backward`
-    receives and returns Tensors, one gradient (or None) per input. The ctx object is the
-    graph node (`tensor.grad_fn`).
+    receives and returns Tensors, one gradient (or None) per input; an ArrayFunction marked
+    `_backward_on_arrays` gets raw arrays instead during a plain backward (see
+    autograd/engine.py). The ctx object is the graph node (`tensor.grad_fn`).
     """
 
     # What every recorded node sets, as slots (faster than instance-dict entries); a subclass
