@@ -121,7 +121,9 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
 
 def _call_backward(node, grads: list, on_arrays: bool) -> tuple:
     """Runs one node's backward: one gradient (or None) per input."""
-    if node._materialize_grads:
+    # Only a node with several outputs can miss some of their gradients: it runs once any
+    # gradient arrives.
+    if len(grads) > 1 and node._materialize_grads:
         for g in grads:
             if g is None:
                 grads = [_zeros(meta, on_arrays) if g is None else g

@@ -28,6 +28,9 @@ class _NullContext:
 
 
 _NULL_CONTEXT = _NullContext()
+# Python numbers saved for backward are kept as they are (exact types: a NumPy float64 is a
+# float subclass but is an array value, saved like one).
+_PLAIN_VALUES = (int, float, bool)
 # Numbers nodes in creation order; the engine runs backward in decreasing order.
 _sequence = itertools.count()
 
@@ -166,11 +169,15 @@ class Function:
         """
         saved, versions = [], []
         for value in self._to_save:
-            entry = _saved_entry(value, arrays, args, returned, outputs)
+            if value is None or type(value) in _PLAIN_VALUES:
+                entry, version = value, None  # the common non-tensors, without a call
+            else:
+                entry = _saved_entry(value, arrays, args, returned, outputs)
+                # Tensors and _SavedOutputs both carry the version counter `_vc`.
+                version = None if entry is value and not isinstance(value, Tensor) \
+                    else entry._vc[0]
             saved.append(entry)
-            # Tensors and _SavedOutputs both carry the version counter `_vc`.
-            versions.append(None if entry is value and not isinstance(value, Tensor)
-                            else entry._vc[0])
+            versions.append(version)
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
         self._to_save = ()
@@ -280,7 +287,7 @@ class _SavedOutput:
 def _saved_entry(value, arrays, args: tuple, returned: tuple, outputs: tuple):
     """What a node keeps for one saved value: the input Tensor it is the data of, a
     _SavedOutput for an output, a constant Tensor for another array; anything else as is."""
-    if value is None or type(value) in (int, float, bool):  # not NumPy scalars: float64 is a float
+    if value is None or type(value) in _PLAIN_VALUES:
         return value
     for array, arg in zip(arrays, args):
         if value is array and isinstance(arg, Tensor):
