@@ -248,20 +248,25 @@ def test_graph_keeps_only_float32_values(spec):
     assert _not_float32(kept) == []
 
 
-@pytest.mark.parametrize("spec", [
-    *(MODELS_BY_NAME[name] for name in ("mlp", "cnn", "embedding")),
-    MODELS_BY_NAME["mlp_dropout"],
-], ids=lambda m: m.name)
-def test_training_step_holds_no_float64_array(spec):
-    model = spec.build()
-    optimizer = ndgrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
-    batch = spec.batch()
+def _train_watched(model, batch, optimizer, scheduler=None) -> list:
+    """Runs STEPS training steps under _Float64Watch; returns the float64 arrays it saw."""
     with _Float64Watch() as watch:
         for _ in range(STEPS):
             optimizer.zero_grad()
             _loss(model, batch).backward()
             optimizer.step()
-    assert watch.found == []
+            if scheduler is not None:
+                scheduler.step()
+    return watch.found
+
+
+@pytest.mark.parametrize("spec", [
+    MODELS_BY_NAME[name] for name in ("mlp", "cnn", "embedding", "mlp_dropout")
+], ids=lambda m: m.name)
+def test_training_step_holds_no_float64_array(spec):
+    model = spec.build()
+    optimizer = ndgrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+    assert _train_watched(model, spec.batch(), optimizer) == []
 
 
 @pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: o.name)
@@ -270,13 +275,7 @@ def test_optimizer_state_and_parameters_stay_float32(opt):
     model = spec.build()
     optimizer = opt.make(model.parameters())
     scheduler = lr_scheduler.CosineAnnealingLR(optimizer, T_max=10)
-    batch = spec.batch()
-    with _Float64Watch() as watch:
-        for _ in range(STEPS):
-            optimizer.zero_grad()
-            _loss(model, batch).backward()
-            optimizer.step()
-            scheduler.step()
+    found = _train_watched(model, spec.batch(), optimizer, scheduler)
     params = list(model.parameters())
     assert all(set(opt.buffers) <= set(optimizer.state[p]) for p in params)
     # Every array in the state is float32, the 'step' counters included (as in PyTorch).
@@ -286,7 +285,7 @@ def test_optimizer_state_and_parameters_stay_float32(opt):
     assert _not_float32((n, b.dtype) for n, b in model.named_buffers()
                         if b.is_floating_point()) == []
     assert model[1].num_batches_tracked.dtype == ndgrad.int64
-    assert watch.found == []
+    assert found == []
 
 
 @pytest.mark.parametrize("name", SCHEDULERS)
