@@ -45,22 +45,22 @@ def sum_along(x, dim: int, keepdim: bool = False):
     if isinstance(x, Tensor) or x.ndim != 2 or x.dtype.char not in "fd":
         return x.sum(axis=dim, keepdims=keepdim)
     if dim in (0, -2):
-        total = _ones(x.shape[0], x.dtype) @ x
+        total = filled_vector(1, x.shape[0], x.dtype) @ x
         return total[None, :] if keepdim else total
-    total = x @ _ones(x.shape[1], x.dtype)
+    total = x @ filled_vector(1, x.shape[1], x.dtype)
     return total[:, None] if keepdim else total
 
 
-_ones_cache: dict = {}
+_vectors: dict = {}
 
 
-def _ones(size: int, dtype) -> np.ndarray:
-    """A read-only vector of ones, kept for reuse (np.ones costs about 1 us per call)."""
-    key = (size, dtype)
-    ones = _ones_cache.get(key)
-    if ones is None:
-        if len(_ones_cache) > 64:
-            _ones_cache.clear()
-        ones = _ones_cache[key] = np.ones(size, dtype)
-        ones.flags.writeable = False
-    return ones
+def filled_vector(value, size: int, dtype) -> np.ndarray:
+    """A read-only vector of `value`, kept for reuse (np.ones costs about 1 us per call)."""
+    key = (value, size, dtype)
+    vector = _vectors.get(key)
+    if vector is None:
+        if len(_vectors) > 64:
+            _vectors.clear()
+        vector = _vectors[key] = np.full(size, value, dtype)
+        vector.flags.writeable = False
+    return vector
