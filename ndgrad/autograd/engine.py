@@ -89,10 +89,12 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
         # An array passes the inline check only from an op that runs on arrays: any other
         # backward must return Tensors (a user's Function returning an array is refused).
         inline = checks_inline and node._backward_on_arrays
-        for i, (edge, grad) in enumerate(zip(node._edges, input_grads)):
-            if grad is None or edge is None:
+        edges = node._edges
+        for i in range(len(edges)):  # indexing: enumerate(zip(...)) costs more per node
+            grad = input_grads[i]
+            if grad is None or edges[i] is None:
                 continue
-            child, output_nr, leaf = edge
+            child, output_nr, leaf = edges[i]
             shape, dtype = (leaf._data.shape, leaf._data.dtype) if child is None else \
                 child._output_meta[output_nr]
             if not (inline and type(grad) is np.ndarray and grad.shape == shape
