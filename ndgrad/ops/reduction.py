@@ -12,7 +12,7 @@ from ndgrad.ops import _dual
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops._common import as_tensor, constant, dim_alias, dims, floating, normalize_dim
 from ndgrad.ops.indexing import take_along_dim
-from ndgrad.ops.shape import broadcast_to, flatten, reshape
+from ndgrad.ops.shape import flatten, reshape
 
 
 
