@@ -77,11 +77,19 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
             for nr, grad in enumerate(grads):
                 if (node, nr) in wanted:
                     captured[(node, nr)] = grad
-        input_grads = None
-        for grad in grads:
-            if grad is not None:
-                input_grads = _call_backward(node, grads, on_arrays)
-                break
+        if len(grads) == 1 and node._backward_on_arrays:
+            # The common case, _call_backward written out: one output (so its gradient is
+            # there), a formula that runs on arrays as on Tensors.
+            node._unpack_arrays = on_arrays
+            input_grads = node.backward(node, grads[0])
+            if not isinstance(input_grads, tuple) or len(input_grads) != len(node._edges):
+                input_grads = _checked_count(node, input_grads)
+        else:
+            input_grads = None
+            for grad in grads:
+                if grad is not None:
+                    input_grads = _call_backward(node, grads, on_arrays)
+                    break
         if not retain_graph:
             node._saved = None  # frees what forward saved (see Function.saved_tensors)
         if input_grads is None:
@@ -138,6 +146,11 @@ def _call_backward(node, grads: list, on_arrays: bool) -> tuple:
         result = node.backward(node, *[None if g is None else Tensor._make(g) for g in grads])
     else:
         result = node.backward(node, *grads)
+    return _checked_count(node, result)
+
+
+def _checked_count(node, result) -> tuple:
+    """A backward's result as a tuple of one gradient per input (extra Nones are allowed)."""
     if not isinstance(result, tuple):
         result = (result,)
     count = len(node._edges)
