@@ -36,7 +36,8 @@ class _Formatter:
         magnitudes = np.abs(nonzero_finite)
         smallest, largest = magnitudes.min(), magnitudes.max()
         self.int_mode = bool(np.all(nonzero_finite == np.ceil(nonzero_finite)))
-        self.sci_mode = bool(largest / smallest > 1000.0 or largest > 1.0e8
+        # largest > 1000 * smallest, not largest / smallest, which overflows for subnormals.
+        self.sci_mode = bool(largest > 1000.0 * smallest or largest > 1.0e8
                              or (not self.int_mode and smallest < 1.0e-4))
         if self.sci_mode:
             widths = [len(f"{v:.{_PRECISION}e}") for v in nonzero_finite.tolist()]

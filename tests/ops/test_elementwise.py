@@ -97,3 +97,33 @@ def test_against_torch(spec, dtype, torch):
                          ids=str)
 def test_gradcheck(spec):
     check_gradcheck(spec)
+
+
+# ---- erf: a rational approximation, checked against math.erf far beyond torch's tolerance
+
+
+@pytest.mark.parametrize("dtype, most_ulps", [("float64", 4), ("float32", 3)])
+def test_erf_is_within_a_few_ulp_of_math_erf(dtype, most_ulps):
+    import math
+
+    import numpy as np
+    tiny = np.finfo(dtype).tiny
+    grid = np.concatenate([np.linspace(-12, 12, 200_001), np.geomspace(tiny, 1e-2, 2001),
+                           -np.geomspace(tiny, 1e-2, 201), [0.4999999999, 0.5, 9.99, 10.0]])
+    grid = grid.astype(dtype)
+    expected = np.array([math.erf(v) for v in grid.astype(float)]).astype(dtype)
+    got = ndgrad.erf(ndgrad.tensor(grid)).numpy()
+    assert got.dtype == dtype
+    ulps = np.abs(got.astype(float) - expected) / np.spacing(np.abs(expected))
+    assert ulps.max() <= most_ulps
+
+
+def test_erf_special_values_and_dtypes():
+    import numpy as np
+    special = ndgrad.tensor([np.nan, np.inf, -np.inf, 0.0, -0.0], dtype=ndgrad.float64).erf()
+    assert np.isnan(special[0].item())
+    assert special[1:3].tolist() == [1.0, -1.0]
+    assert np.signbit(special[4].item()) and special[3].item() == 0.0
+    for dtype in (ndgrad.float16, ndgrad.float32):
+        assert ndgrad.erf(ndgrad.ones(2, dtype=dtype)).dtype == dtype
+    assert ndgrad.tensor(0.3).erf().shape == ()
