@@ -341,7 +341,10 @@ class Tanh(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
-        return grad * (1 - result * result)
+        # grad * (1 - y^2) without a Python-number operand: NumPy takes 0.45 us for
+        # `1 - array` on small arrays against 0.2 us for an array-array op.
+        scaled = grad * result
+        return grad - scaled * result
 
 
 class Sigmoid(ArrayFunction):
