@@ -12,8 +12,9 @@ from ndgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, 
 from ndgrad.nn.modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
                                     ConvTranspose3d)
 from ndgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from ndgrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout2d
+from ndgrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from ndgrad.nn.modules.flatten import Flatten, Unflatten
+from ndgrad.nn.modules.fold import Fold, Unfold
 from ndgrad.nn.modules.linear import Bilinear, Identity, Linear
 from ndgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss,
                                     CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss,
@@ -32,21 +33,19 @@ from ndgrad.nn.modules.upsampling import (PixelShuffle, PixelUnshuffle, Upsample
 from ndgrad.nn.parameter import Buffer, Parameter
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-           "AlphaDropout", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
-           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Bilinear", "Buffer", "CELU",
-           "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
-           "ConvTranspose3d", "CosineEmbeddingLoss", "CosineSimilarity",
-           "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
-           "EmbeddingBag", "Flatten", "GELU", "GLU", "GaussianNLLLoss", "GroupNorm",
-           "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss",
-           "Identity", "InstanceNorm1d", "InstanceNorm2d", "KLDivLoss", "L1Loss",
-           "LPPool1d", "LPPool2d", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-           "MSELoss", "MarginRankingLoss", "MaxPool1d", "MaxPool2d", "MaxUnpool1d",
-           "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList",
-           "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PReLU",
-           "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList",
-           "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RMSNorm", "ReLU",
-           "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
-           "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh",
-           "Tanhshrink", "Threshold", "TripletMarginLoss", "Unflatten", "Upsample",
-           "UpsamplingBilinear2d", "UpsamplingNearest2d", "functional", "init", "utils"]
+           "AlphaDropout", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+           "BatchNorm2d", "BatchNorm3d", "Bilinear", "Buffer", "CELU", "Conv1d", "Conv2d",
+           "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout1d",
+           "Dropout2d", "Dropout3d", "ELU", "Embedding", "EmbeddingBag", "Flatten", "Fold", "GELU",
+           "GLU", "GaussianNLLLoss", "GroupNorm", "Hardsigmoid", "Hardswish", "Hardtanh",
+           "HingeEmbeddingLoss", "HuberLoss", "Identity", "InstanceNorm1d", "InstanceNorm2d",
+           "KLDivLoss", "L1Loss", "LPPool1d", "LPPool2d", "LayerNorm", "LeakyReLU", "Linear",
+           "LogSoftmax", "MSELoss", "MarginRankingLoss", "MaxPool1d", "MaxPool2d", "MaxUnpool1d",
+           "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiLabelSoftMarginLoss",
+           "MultiMarginLoss", "NLLLoss", "PReLU", "PairwiseDistance", "Parameter", "ParameterDict",
+           "ParameterList", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RMSNorm", "ReLU",
+           "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss",
+           "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold",
+           "TripletMarginLoss", "Unflatten", "Unfold", "Upsample", "UpsamplingBilinear2d",
+           "UpsamplingNearest2d", "functional", "init", "utils"]

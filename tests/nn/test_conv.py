@@ -1,5 +1,6 @@
-"""Convolutions against torch: conv1d/2d/3d, conv_transpose, unfold/fold and the Conv layers:
-values, input/weight/bias gradients, second derivatives, gradcheck, init, repr and errors."""
+"""Convolutions against torch: conv1d/2d/3d, conv_transpose, unfold/fold and the Conv, Fold and
+Unfold layers: values, input/weight/bias gradients, second derivatives, gradcheck, init, repr
+and errors."""
 import math
 
 import numpy as np
@@ -149,7 +150,7 @@ def test_no_graph_when_nothing_requires_grad():
 
 # ---------------------------------------------------------------- layers
 
-LAYERS = [  # (layer, (in_channels, out_channels, kernel_size), other arguments, input shape)
+LAYERS = [  # (layer, positional arguments, keyword arguments, input shape)
     ("Conv1d", (4, 6, 3), {"stride": 2, "padding": 1, "groups": 2}, (2, 4, 9)),
     ("Conv1d", (3, 2, 4), {"padding": "same", "padding_mode": "reflect"}, (2, 3, 7)),
     ("Conv2d", (3, 4, 3), {}, (2, 3, 6, 5)),
@@ -161,6 +162,13 @@ LAYERS = [  # (layer, (in_channels, out_channels, kernel_size), other arguments,
     ("ConvTranspose1d", (4, 2, 3), {"stride": 2, "output_padding": 1, "groups": 2}, (2, 4, 5)),
     ("ConvTranspose2d", (3, 4, (3, 2)), {"stride": 2, "padding": 1, "dilation": 2},
      (2, 3, 4, 3)),
+    ("Unfold", (2,), {}, (2, 3, 4, 5)),
+    ("Unfold", ((2, 3),), {"dilation": (2, 1), "padding": 1, "stride": (1, 2)}, (2, 3, 5, 6)),
+    ("Unfold", (3,), {"stride": 2, "dilation": 2}, (2, 7, 6)),                  # unbatched
+    ("Fold", ((4, 5), 2), {}, (2, 12, 12)),
+    ("Fold", ((5, 6), (2, 3)), {"dilation": (2, 1), "padding": 1, "stride": (1, 2)},
+     (2, 18, 15)),
+    ("Fold", (4, 2), {"padding": 1, "stride": 2}, (8, 9)),                      # unbatched
 ]
 
 
@@ -183,6 +191,33 @@ def test_layer_against_torch(name, args, kwargs, shape, dtype, torch):
     assert_close(x.grad, t.grad, dtype, f"{name}: input gradient")
     for (key, p), q in zip(ours.named_parameters(), theirs.parameters()):
         assert_close(p.grad, q.grad, dtype, f"{name}: gradient of {key}")
+
+
+ROUND_TRIPS = [  # Fold(Unfold(x)) with shared arguments, input shape
+    ({"kernel_size": 2}, (2, 3, 4, 5)),                                     # overlapping
+    ({"kernel_size": 3, "stride": 3}, (2, 2, 6, 6)),                        # exact inverse
+    ({"kernel_size": (2, 3), "dilation": (1, 2), "padding": 1, "stride": (2, 1)}, (1, 2, 5, 6)),
+    ({"kernel_size": 2, "stride": 2}, (3, 5, 4)),                           # unbatched, odd H
+]
+
+
+@pytest.mark.parametrize("kwargs, shape", ROUND_TRIPS, ids=[str(k) for k, _ in ROUND_TRIPS])
+def test_fold_of_unfold(kwargs, shape, torch):
+    """Fold(Unfold(x)) == x * Fold(Unfold(ones)) (PyTorch's documented identity), value and
+    gradient against torch."""
+    array = np.random.default_rng(0).standard_normal(shape)
+    results = []
+    for lib in (ndgrad, torch):
+        unfold, fold = lib.nn.Unfold(**kwargs), lib.nn.Fold(shape[-2:], **kwargs)
+        x = lib.tensor(array, requires_grad=True)
+        out = fold(unfold(x))
+        (out * out).sum().backward()
+        divisor = fold(unfold(lib.ones(shape, dtype=lib.float64)))
+        results.append((out, x.grad, divisor))
+    (out, grad, divisor), (expected, expected_grad, _) = results
+    assert_close(out, expected, "float64", "Fold(Unfold(x))")
+    assert_close(grad, expected_grad, "float64", "Fold(Unfold(x)): input gradient")
+    np.testing.assert_allclose(out.detach().numpy(), array * divisor.numpy())
 
 
 def test_conv_transpose_output_size(torch):
@@ -243,6 +278,10 @@ ERRORS = [
     (lambda: F_nd.fold(randn(1, 5, 9), 4, 2), RuntimeError, "divisible by the product of"),
     (lambda: F_nd.fold(randn(1, 8, 8), 4, 2), RuntimeError,
      r"number of sliding blocks 3 \* 3 = 9, but got input.size\(2\)=8"),
+    (lambda: ndgrad.nn.Unfold(2)(randn(3, 4)), RuntimeError,
+     r"unfold: Expected 3D or 4D \(batch mode\) tensor for input, but got input of size: \[3, 4\]"),
+    (lambda: ndgrad.nn.Fold(4, 2)(randn(8)), RuntimeError,
+     r"fold: Expected 2D or 3D \(batch mode\) input tensor, but got input of size: \[8\]"),
     (lambda: ndgrad.nn.Conv2d(4, 6, 3, groups=3), ValueError, "in_channels must be divisible"),
     (lambda: ndgrad.nn.Conv2d(4, 6, 3, padding_mode="mirror"), ValueError, "padding_mode must"),
     (lambda: ndgrad.nn.ConvTranspose2d(4, 6, 3, padding_mode="reflect"), ValueError,

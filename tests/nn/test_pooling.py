@@ -1,4 +1,5 @@
-"""Pooling, unpooling, interpolation, pixel shuffle and Dropout2d against torch: values,
+"""Pooling, unpooling, interpolation, pixel shuffle and channel dropout (Dropout1d/2d/3d) against
+torch: values,
 indices, gradients, second derivatives, gradcheck, the layers' repr, and errors."""
 import numpy as np
 import pytest
@@ -178,7 +179,9 @@ LAYERS = [
     ("UpsamplingBilinear2d", (), {"size": 5}, (2, 1, 2, 3)),
     ("PixelShuffle", (2,), {}, (2, 8, 3, 3)),
     ("PixelUnshuffle", (3,), {}, (2, 2, 6, 3)),
+    ("Dropout1d", (0.4,), {}, (2, 3, 5)),
     ("Dropout2d", (0.4,), {}, (2, 3, 4, 4)),
+    ("Dropout3d", (0.4,), {"inplace": True}, (2, 3, 2, 3, 2)),
 ]
 
 
@@ -213,22 +216,66 @@ def test_max_unpool_layer(torch):
     assert_close(results[0][0], results[1][0], "float32", "MaxUnpool2d")
 
 
-def test_dropout2d_zeros_whole_channels():
-    x = ndgrad.ones(40, 50, 3, 3, requires_grad=True)
-    y = ndgrad.nn.Dropout2d(0.3)(x)
-    values = y.detach().numpy()
-    per_channel = values.reshape(40, 50, 9)
-    assert np.all(per_channel.min(-1) == per_channel.max(-1)), "a channel was partly dropped"
-    assert set(np.unique(values)) <= {0.0, np.float32(1 / 0.7)}
-    assert abs((per_channel[..., 0] == 0).mean() - 0.3) < 0.05
+CHANNEL_DROPOUTS = [  # (layer, input shape, number of leading dims that pick a channel)
+    ("Dropout1d", (40, 50, 3), 2),
+    ("Dropout1d", (2000, 3), 1),                    # unbatched (C, L)
+    ("Dropout2d", (40, 50, 3, 3), 2),
+    ("Dropout3d", (40, 50, 2, 1, 2), 2),
+    ("Dropout3d", (2000, 2, 2, 1), 1),              # unbatched (C, D, H, W)
+]
+
+
+@pytest.mark.parametrize("name, shape, lead", CHANNEL_DROPOUTS,
+                         ids=[f"{name}{list(shape)}" for name, shape, _ in CHANNEL_DROPOUTS])
+def test_channel_dropout_zeros_or_scales_whole_channels(name, shape, lead):
+    p = 0.3
+    x = ndgrad.randn(*shape, requires_grad=True)
+    y = getattr(ndgrad.nn, name)(p)(x)
+    assert y.shape == x.shape
+    channels = (int(np.prod(shape[:lead])), -1)
+    inputs, values = x.detach().numpy().reshape(channels), y.detach().numpy().reshape(channels)
+    dropped = np.all(values == 0, axis=1)
+    kept = np.all(np.isclose(values, inputs / (1 - p), rtol=1e-6, atol=0), axis=1)
+    assert np.all(dropped | kept), "a channel was partly dropped or wrongly scaled"
+    assert abs(dropped.mean() - p) < 0.05
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), values)
-    assert ndgrad.nn.functional.dropout2d(x, 0.3, training=False) is x
+    expected_grad = np.broadcast_to(kept[:, None] / np.float32(1 - p), values.shape)
+    np.testing.assert_allclose(x.grad.numpy().reshape(channels), expected_grad, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, shape", [
+    ("dropout1d", (3, 4, 5)), ("dropout1d", (4, 5)), ("dropout2d", (2, 3, 4, 4)),
+    ("dropout3d", (2, 3, 2, 2, 2)), ("dropout3d", (4, 3, 2, 2)),
+])
+def test_channel_dropout_modes_and_edge_cases(name, shape):
+    x = ndgrad.randn(*shape, requires_grad=True)
+    function = getattr(ndgrad.nn.functional, name)
+    assert getattr(ndgrad.nn, name.capitalize())(0.5).eval()(x) is x
+    assert function(x, 0.5, training=False) is x and function(x, 0.0) is x
+    y = function(x, 1.0)
+    y.sum().backward()
+    assert not np.any(y.detach().numpy()) and not np.any(x.grad.numpy())
+    z = x.detach().clone()
+    assert function(z, 0.5, inplace=True) is z
 
 
 def test_dropout2d_warns_on_3d_input():
     with pytest.warns(UserWarning, match="channel-wise 1D dropout"):
         ndgrad.nn.functional.dropout2d(ndgrad.ones(2, 3, 4))
+
+
+def test_dropout3d_takes_other_ranks_as_unbatched():
+    """As in PyTorch: a warning, then channels along dim 0 (not dim 1) of a 6-D input; a 0-D
+    input has no channels to drop."""
+    with pytest.warns(UserWarning, match="Received a 6-D input to dropout3d"):
+        y = ndgrad.nn.functional.dropout3d(ndgrad.ones(600, 2, 1, 1, 2, 1), 0.5)
+    per_channel = y.numpy().reshape(600, -1)
+    assert np.all(per_channel.min(-1) == per_channel.max(-1)), "a channel was partly dropped"
+    assert set(np.unique(per_channel)) == {0.0, 2.0}
+    assert abs((per_channel[:, 0] == 0).mean() - 0.5) < 0.1
+    with pytest.warns(UserWarning, match="Received a 0-D input"), \
+            pytest.raises(RuntimeError, match="dropout3d: Feature dropout requires at least 2"):
+        ndgrad.nn.functional.dropout3d(ndgrad.tensor(1.0))
 
 
 # ---------------------------------------------------------------- errors
@@ -261,6 +308,13 @@ ERRORS = [
     (lambda: F_nd.pixel_unshuffle(randn(1, 1, 5, 4), 2), RuntimeError,
      r"expects height to be divisible by downscale_factor, but input.size\(-2\)=5"),
     (lambda: ndgrad.nn.Dropout2d(1.5), ValueError, "dropout probability has to be between"),
+    (lambda: ndgrad.nn.Dropout1d(-0.1), ValueError, "dropout probability has to be between"),
+    (lambda: F_nd.dropout3d(randn(2, 3, 4, 5), 1.5), ValueError,
+     "dropout probability has to be between 0 and 1, but got 1.5"),
+    (lambda: F_nd.dropout1d(randn(2, 3, 4, 5)), RuntimeError,
+     r"dropout1d: Expected 2D or 3D input, but received a 4D input"),
+    (lambda: ndgrad.nn.Dropout1d().eval()(randn(3)), RuntimeError,
+     r"dropout1d: Expected 2D or 3D input, but received a 1D input"),
 ]
 F_nd = ndgrad.nn.functional
 randn = ndgrad.randn

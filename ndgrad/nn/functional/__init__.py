@@ -6,7 +6,8 @@ from ndgrad.nn.functional.activation import (celu, elu, gelu, glu, hardsigmoid, 
 from ndgrad.nn.functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d,
                                        conv_transpose2d, conv_transpose3d, fold, unfold)
 from ndgrad.nn.functional.distance import cosine_similarity, pairwise_distance
-from ndgrad.nn.functional.dropout import alpha_dropout, dropout, dropout2d
+from ndgrad.nn.functional.dropout import (alpha_dropout, dropout, dropout1d, dropout2d,
+                                          dropout3d)
 from ndgrad.nn.functional.linear import bilinear, linear
 from ndgrad.nn.functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                        cosine_embedding_loss, cross_entropy, gaussian_nll_loss,
@@ -36,7 +37,7 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embe
            "multi_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss",
            "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
            "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d", "fold", "unfold", "dropout2d",
+           "conv_transpose3d", "fold", "unfold", "dropout1d", "dropout2d", "dropout3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "interpolate", "lp_pool1d",
            "lp_pool2d", "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d",

@@ -55,6 +55,34 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     return input.mul_(scale).add_(shift) if inplace else input * scale + shift
 
 
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, channel_dim: int,
+                     name: str) -> Tensor:
+    """Zeros whole slices input[..., c, ...] along channel_dim (and the dims before it) with
+    probability p, scaling the rest by 1 / (1 - p)."""
+    if not training or p == 0:
+        return input
+    if input.ndim <= channel_dim:
+        # PyTorch counts the batch dim its unbatched paths add, hence "2 dimensions" for both.
+        raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input")
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    shape = tuple(input.shape[:channel_dim + 1]) + (1,) * (input.ndim - channel_dim - 1)
+    mask = constant(_keep_mask(input, p, shape) * np.asarray(scale, dtype=input._data.dtype))
+    return input.mul_(mask) if inplace else input * mask
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zeros whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by
+    1 / (1 - p)."""
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
+                           f"input. Note that dropout1d exists to provide channel-wise dropout "
+                           f"on inputs with 1 spatial dimension, a channel dimension, and an "
+                           f"optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, input.ndim - 2, "dropout1d")
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zeros whole channels of (N, C, H, W) with probability p, scaling the rest by 1 / (1 - p).
@@ -70,12 +98,20 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
                       "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
                       "where C is the channel dim.", stacklevel=2)
-    if not training or p == 0:
-        return input
-    if input.ndim < 2:
-        raise RuntimeError(f"dropout2d: expected an input with at least 2 dims (N, C, ...), got "
-                           f"{input.ndim}")
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    mask = constant(_keep_mask(input, p, shape) * np.asarray(scale, dtype=input._data.dtype))
-    return input.mul_(mask) if inplace else input * mask
+    return _feature_dropout(input, p, training, inplace, 1, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zeros whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p, scaling the
+    rest by 1 / (1 - p).
+
+    Any rank but 5 is taken as unbatched, channels first, as in PyTorch (which warns about
+    ranks other than 4 and 5)."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
+                      f"deprecated and will result in an error in a future release. To retain "
+                      f"the behavior and silence this warning, please use dropout instead.",
+                      stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, 1 if input.ndim == 5 else 0, "dropout3d")

@@ -30,8 +30,22 @@ class AlphaDropout(Dropout):
     _function = staticmethod(F.alpha_dropout)
 
 
+class Dropout1d(Dropout):
+    """Zeros whole channels of (N, C, L) or (C, L) with probability p during training, scaling
+    the rest by 1 / (1 - p)."""
+
+    _function = staticmethod(F.dropout1d)
+
+
 class Dropout2d(Dropout):
     """Zeros whole channels of (N, C, H, W) with probability p during training, scaling the
     rest by 1 / (1 - p)."""
 
     _function = staticmethod(F.dropout2d)
+
+
+class Dropout3d(Dropout):
+    """Zeros whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p during
+    training, scaling the rest by 1 / (1 - p)."""
+
+    _function = staticmethod(F.dropout3d)
