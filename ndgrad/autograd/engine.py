@@ -240,6 +240,12 @@ def _accumulate_into_leaves(leaf_grads: dict, root_grads, on_arrays: bool) -> No
                 grad = grad.clone() if _state.grad_enabled else Tensor._make(grad._data.copy())
             handed_out.add(id(grad._data))
             t._grad = grad  # checked by construction: the engine validated its shape
+        elif not _state.grad_enabled and not t._grad._requires_grad \
+                and t._grad._data.flags.writeable:
+            # Added in place, as PyTorch does when no graph is recorded: no new array per
+            # backward, and a reference to .grad sees the sum.
+            np.add(t._grad._data, grad._data, out=t._grad._data)
+            t._grad._vc[0] += 1
         else:
             t.grad = t._grad + grad
 

@@ -535,3 +535,24 @@ def test_random_graphs_match_torch(torch, seed, create_graph):
             assert mine.grad is None
         else:
             assert_close(mine.grad, expected.grad, "float64", f"gradient of leaf {k}")
+
+
+def test_second_backward_adds_into_the_same_grad_tensor_as_torch(torch):
+    results = []
+    for lib in (ndgrad, torch):
+        x = lib.ones(3, requires_grad=True)
+        (x * 2).sum().backward()
+        first = x.grad
+        version = first._version
+        (x * x).sum().backward()
+        results.append((first is x.grad, first.tolist(), first._version > version))
+    assert results[0] == results[1] == (True, [4.0, 4.0, 4.0], True)
+
+
+def test_grad_accumulation_with_create_graph_makes_a_new_graph_tensor():
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward(create_graph=True)
+    first = x.grad
+    (x * x).sum().backward(create_graph=True)
+    assert x.grad is not first and x.grad.requires_grad
+    assert x.grad.tolist() == [4.0, 8.0] and first.tolist() == [2.0, 4.0]
