@@ -41,10 +41,11 @@ def _seed(roots, root_grads):
     buffers: dict = {}
     leaf_grads: dict = {}
     for root, grad in zip(roots, root_grads):
-        if root.grad_fn is None:
+        node = root.grad_fn  # the property: a view refreshes its history from its base
+        if node is None:
             _add_leaf_grad(leaf_grads, root, grad)
         else:
-            slot = buffers.setdefault(root.grad_fn, [None] * len(root.grad_fn._output_meta))
+            slot = buffers.setdefault(node, [None] * len(node._output_meta))
             slot[root._output_nr] = grad if slot[root._output_nr] is None else \
                 slot[root._output_nr] + grad
     return buffers, leaf_grads
