@@ -1,6 +1,6 @@
-"""Pooling, unpooling, interpolation, pixel shuffle and channel dropout (Dropout1d/2d/3d) against
-torch: values,
-indices, gradients, second derivatives, gradcheck, the layers' repr, and errors."""
+"""Pooling (1-D to 3-D), unpooling, interpolation, pixel shuffle and channel dropout
+(Dropout1d/2d/3d) against torch: values, indices, gradients, second derivatives, gradcheck, the
+layers' repr, and errors."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,6 +36,11 @@ SPECS = [
     call("max_pool2d", (2, 2, 8, 7), (3, 2), (2, 1), (1, 0), dilation=(2, 1), ceil_mode=True,
          return_indices=True),
     call("max_pool2d", (3, 7, 7), 3, 3, ceil_mode=True, return_indices=True),
+    call("max_pool3d", (2, 2, 4, 6, 6), 2, return_indices=True),                  # tiles
+    call("max_pool3d", (2, 2, 5, 6, 7), (3, 2, 2), (2, 1, 2), (1, 0, 1), dilation=(1, 2, 1),
+         ceil_mode=True, return_indices=True),
+    call("max_pool3d", (1, 2, 5, 5, 5), 3, 2, ceil_mode=True),
+    call("max_pool3d", (2, 5, 4, 5), 2, 1, 1, return_indices=True),               # unbatched
     call("avg_pool1d", (2, 3, 9), 3, 2, 1, ceil_mode=True, count_include_pad=False),
     call("avg_pool1d", (3, 8), 4),
     call("avg_pool2d", (2, 3, 6, 7), 2),
@@ -43,15 +48,25 @@ SPECS = [
     call("avg_pool2d", (2, 3, 7, 8), (3, 2), (2, 3), (1, 1), ceil_mode=True,
          count_include_pad=False),
     call("avg_pool2d", (3, 6, 5), (2, 3), 1, (1, 0), divisor_override=4),
+    call("avg_pool3d", (2, 2, 4, 6, 6), 2),
+    call("avg_pool3d", (2, 2, 5, 6, 7), 3, 2, 1, ceil_mode=True),
+    call("avg_pool3d", (2, 2, 5, 6, 7), (3, 2, 2), (2, 1, 3), (1, 1, 0), ceil_mode=True,
+         count_include_pad=False),
+    call("avg_pool3d", (2, 4, 5, 6), (2, 3, 2), 1, (1, 0, 1), divisor_override=5),
     call("adaptive_avg_pool1d", (2, 3, 10), 4),
     call("adaptive_avg_pool1d", (3, 5), 7),
     call("adaptive_avg_pool2d", (2, 3, 7, 9), (3, 4)),
     call("adaptive_avg_pool2d", (2, 3, 5, 6), 1),
     call("adaptive_avg_pool2d", (3, 5, 6), (None, 4)),
+    call("adaptive_avg_pool3d", (2, 2, 5, 7, 6), (2, 3, 4)),
+    call("adaptive_avg_pool3d", (2, 2, 3, 4, 5), 1),
+    call("adaptive_avg_pool3d", (2, 4, 5, 3), (None, 2, 5)),
     call("adaptive_max_pool1d", (2, 3, 10), 4, True),
     call("adaptive_max_pool2d", (2, 3, 7, 9), (3, 4), True),
     call("adaptive_max_pool2d", (2, 3, 4, 5), (6, 2), return_indices=True),
     call("adaptive_max_pool2d", (3, 5, 6), 1),
+    call("adaptive_max_pool3d", (2, 2, 5, 7, 6), (2, 3, 4), True),
+    call("adaptive_max_pool3d", (2, 3, 4, 5), (4, None, 2), return_indices=True),
     call("lp_pool2d", (2, 3, 6, 7), 2, 2),
     Spec("lp_pool2d_p1.5", lambda x: F(x).lp_pool2d(x, 1.5, (3, 2), (2, 1), ceil_mode=True),
          shapes=[(2, 3, 7, 7)], low=0.1),
@@ -89,6 +104,10 @@ GRADCHECK_SPECS = [
     call("avg_pool2d", (1, 2, 4, 5), 3, 2, 1, ceil_mode=True, count_include_pad=False),
     call("adaptive_avg_pool2d", (1, 2, 5, 4), (2, 3)),
     call("adaptive_max_pool2d", (1, 2, 5, 4), (2, 3)),
+    call("max_pool3d", (1, 1, 3, 4, 4), 2, 1, 1),
+    call("avg_pool3d", (1, 1, 3, 4, 5), 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    call("adaptive_avg_pool3d", (1, 1, 3, 4, 5), (2, 3, 2)),
+    call("adaptive_max_pool3d", (1, 1, 3, 4, 5), (2, 3, 2)),
     call("lp_pool2d", (1, 2, 4, 4), 2, 2),
     Spec("max_unpool2d", unpool, shapes=[(1, 1, 5, 6)]),
     call("interpolate", (1, 2, 3, 4), size=(5, 3), mode="bilinear", align_corners=False),
@@ -136,6 +155,29 @@ def test_max_pool_edge_cases(case, torch):
     np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
 
 
+TIED_MAX_POOLS = [  # (function, input shape, args): tiling windows take the fast path
+    ("max_pool1d", (2, 3, 12), (3,)),
+    ("max_pool2d", (2, 3, 6, 8), (2,)),
+    ("max_pool3d", (2, 3, 4, 6, 6), (2,)),
+    ("max_pool3d", (2, 3, 5, 7, 6), ((1, 3, 2),)),
+    ("max_pool3d", (2, 3, 4, 6, 6), ((2, 3, 2), 1, 1)),
+]
+
+
+@pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.parametrize("name, shape, args", TIED_MAX_POOLS,
+                         ids=[f"{n}{list(s)}{a}" for n, s, a in TIED_MAX_POOLS])
+def test_max_pool_ties_and_nans(name, shape, args, nan, torch):
+    """Many ties: the first maximum of each window wins; with NaNs, the last NaN."""
+    x = np.random.default_rng(0).integers(0, 3, shape).astype("float64")
+    if nan:
+        x.reshape(-1)[::7] = np.nan
+    ours = getattr(ndgrad.nn.functional, name)(ndgrad.tensor(x), *args, return_indices=True)
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x), *args, return_indices=True)
+    np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+
+
 NON_FINITE_CALLS = [
     lambda F, t: F.interpolate(t, size=(8, 11), mode="bilinear"),
     lambda F, t: F.interpolate(t, size=(3, 9), mode="bilinear", align_corners=True),
@@ -170,6 +212,14 @@ LAYERS = [
     ("AdaptiveAvgPool2d", ((3, None),), {}, (2, 3, 7, 5)),
     ("AdaptiveMaxPool2d", ((3, 2),), {"return_indices": True}, (2, 3, 7, 5)),
     ("AdaptiveMaxPool1d", (3,), {}, (2, 3, 7)),
+    ("MaxPool3d", (2,), {}, (2, 2, 4, 4, 4)),
+    ("MaxPool3d", ((2, 3, 1),), {"stride": 2, "padding": (1, 1, 0), "return_indices": True,
+                                 "ceil_mode": True}, (2, 2, 5, 6, 4)),
+    ("AvgPool3d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}, (2, 2, 5, 6, 7)),
+    ("AvgPool3d", ((2, 3, 1),), {"stride": (1, 2, 1), "padding": (1, 1, 0),
+                                 "count_include_pad": False, "divisor_override": 3}, (2, 4, 6, 3)),
+    ("AdaptiveAvgPool3d", ((2, None, 3),), {}, (2, 2, 5, 4, 6)),
+    ("AdaptiveMaxPool3d", (2, True), {}, (2, 5, 4, 6)),
     ("LPPool2d", (2, 2), {"stride": 1}, (2, 3, 5, 5)),
     ("LPPool1d", (2, 3), {}, (2, 3, 9)),
     ("Upsample", (), {"scale_factor": 2, "mode": "nearest"}, (2, 3, 3, 4)),
@@ -289,8 +339,25 @@ ERRORS = [
     (lambda: F_nd.max_pool1d(randn(1, 1, 4), 2, stride=0), RuntimeError, "non-positive stride"),
     (lambda: F_nd.avg_pool2d(randn(1, 1, 4, 4), 2, divisor_override=0), RuntimeError,
      "divisor must be not zero"),
-    (lambda: F_nd.adaptive_avg_pool2d(randn(1, 1, 4, 4), (2, 2, 2)), ValueError,
+    (lambda: F_nd.adaptive_avg_pool2d(randn(1, 1, 4, 4), (2, 2, 2)), RuntimeError,
      "output_size must be 2 integers"),
+    (lambda: F_nd.max_pool3d(randn(2, 3, 4), 2), RuntimeError,
+     r"Expected 4D \(unbatched\) or 5D \(batched\) input to max_pool3d"),
+    (lambda: F_nd.avg_pool3d(randn(1, 1, 4, 4, 4, 4), 2), RuntimeError,
+     r"Expected 4D \(unbatched\) or 5D \(batched\) input to avg_pool3d"),
+    (lambda: F_nd.adaptive_max_pool3d(randn(4, 4), 2), RuntimeError,
+     r"Expected 4D \(unbatched\) or 5D \(batched\) input to adaptive_max_pool3d"),
+    (lambda: F_nd.max_pool3d(randn(1, 1, 4, 4, 4), (2, 2)), RuntimeError,
+     "expected kernel_size to be a single integer value or a list of 3 values"),
+    (lambda: F_nd.max_pool3d(randn(1, 1, 4, 4, 4), 2, padding=(0, 2, 0)), RuntimeError,
+     "pad should be at most half of effective kernel size"),
+    (lambda: F_nd.avg_pool3d(randn(1, 1, 2, 4, 4), 3), RuntimeError, "Output size is too small"),
+    (lambda: F_nd.avg_pool3d(randn(1, 1, 4, 4, 4), 2, divisor_override=0), RuntimeError,
+     "divisor must be not zero"),
+    (lambda: F_nd.adaptive_avg_pool3d(randn(1, 1, 4, 4, 4), (2, 2)), RuntimeError,
+     "output_size must be 3 integers"),
+    (lambda: F_nd.adaptive_max_pool3d(randn(1, 1, 0, 4, 4), 2), RuntimeError,
+     "expected a non-empty input"),
     (lambda: F_nd.max_unpool2d(randn(1, 1, 2, 2), ndgrad.zeros(1, 1, 2, 2, dtype=ndgrad.int64),
                                2, output_size=(9, 9)), ValueError, "invalid output_size"),
     (lambda: F_nd.interpolate(randn(1, 1, 4, 4)), ValueError,

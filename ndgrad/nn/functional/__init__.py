@@ -18,10 +18,12 @@ from ndgrad.nn.functional.loss import (binary_cross_entropy, binary_cross_entrop
 from ndgrad.nn.functional.normalization import (batch_norm, group_norm, instance_norm,
                                                 layer_norm, normalize, rms_norm)
 from ndgrad.nn.functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,
-                                          adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
-                                          avg_pool2d, interpolate, lp_pool1d, lp_pool2d,
-                                          max_pool1d, max_pool2d, max_unpool1d, max_unpool2d,
-                                          pixel_shuffle, pixel_unshuffle)
+                                          adaptive_avg_pool3d, adaptive_max_pool1d,
+                                          adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d,
+                                          avg_pool2d, avg_pool3d, interpolate, lp_pool1d,
+                                          lp_pool2d, max_pool1d, max_pool2d, max_pool3d,
+                                          max_unpool1d, max_unpool2d, pixel_shuffle,
+                                          pixel_unshuffle)
 from ndgrad.nn.functional.sparse import embedding, embedding_bag, one_hot
 from ndgrad.ops.rearrange import pad
 
@@ -38,7 +40,8 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embe
            "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
            "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "fold", "unfold", "dropout1d", "dropout2d", "dropout3d",
-           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "interpolate", "lp_pool1d",
-           "lp_pool2d", "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d",
-           "pixel_shuffle", "pixel_unshuffle"]
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
+           "avg_pool2d", "avg_pool3d", "interpolate", "lp_pool1d", "lp_pool2d", "max_pool1d",
+           "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d", "pixel_shuffle",
+           "pixel_unshuffle"]
