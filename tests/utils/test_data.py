@@ -1,16 +1,20 @@
 """ndgrad.utils.data: datasets, samplers, default_collate and DataLoader, against torch."""
 import collections
+import dataclasses
+import itertools
 import random
+import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
 
 import ndgrad
-from ndgrad.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset,
+from ndgrad.utils.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset,
                                IterableDataset, RandomSampler, SequentialSampler, Subset,
                                SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
-                               default_collate, default_convert, random_split)
+                               default_collate, default_convert, get_worker_info, random_split)
 
 Point = collections.namedtuple("Point", "x y")
 
@@ -39,10 +43,53 @@ class _Stream(IterableDataset):
         return self.n
 
 
+def _torch_twin(torch, cls, *args):
+    """The same IterableDataset built on torch's base class and get_worker_info, for the oracle.
+    Datasets that shard call `self.worker_info()`, so each library's answer is used."""
+    twin = type(f"Torch{cls.__name__}", (torch.utils.data.IterableDataset,), dict(vars(cls)))
+    dataset = twin(*args)
+    dataset.worker_info = torch.utils.data.get_worker_info
+    return dataset
+
+
 def _torch_stream(torch, n):
-    """The same stream as a torch IterableDataset, for the oracle."""
-    stream = type("TorchStream", (torch.utils.data.IterableDataset,), dict(vars(_Stream)))
-    return stream(n)
+    return _torch_twin(torch, _Stream, n)
+
+
+class _Sharded(IterableDataset):
+    """range(n), split between DataLoader workers by worker id."""
+    worker_info = staticmethod(get_worker_info)
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = self.worker_info()
+        if info is None:
+            return iter(range(self.n))
+        return iter(range(info.id, self.n, info.num_workers))
+
+    def __len__(self):
+        return self.n
+
+
+class _Uneven(IterableDataset):
+    """Worker i yields sizes[i] samples 100 * i, 100 * i + 1, ...: workers end at different
+    times. No __len__."""
+    worker_info = staticmethod(get_worker_info)
+
+    def __init__(self, *sizes):
+        self.sizes = sizes
+
+    def __iter__(self):
+        info = self.worker_info()
+        start = 100 * info.id
+        return iter(range(start, start + self.sizes[info.id]))
+
+
+class _Endless(IterableDataset):
+    def __iter__(self):
+        return iter(range(10 ** 9))
 
 
 class _Sleepy(Dataset):
@@ -89,6 +136,48 @@ def test_subset_and_concat():
         ConcatDataset([])
     with pytest.raises(ValueError, match="IterableDataset"):
         ConcatDataset([ds, _Stream(3)])
+
+
+CHAINS = [[3, 2], [4], [0, 3, 0], [2, 2, 2], []]
+
+
+@pytest.mark.parametrize("lengths", CHAINS, ids=str)
+def test_chain_dataset_like_torch(torch, lengths):
+    ours = ChainDataset([_Stream(n) for n in lengths])
+    theirs = torch.utils.data.ChainDataset([_torch_stream(torch, n) for n in lengths])
+    assert list(ours) == list(theirs) == [i for n in lengths for i in range(n)]
+    assert len(ours) == len(theirs) == sum(lengths)
+    batches = [b.tolist() for b in DataLoader(ours, batch_size=2)]
+    assert batches == [b.tolist() for b in torch.utils.data.DataLoader(theirs, batch_size=2)]
+
+
+def test_iterable_dataset_add_chains(torch):
+    ours = _Stream(2) + _Stream(3) + _Stream(1)
+    theirs = _torch_stream(torch, 2) + _torch_stream(torch, 3) + _torch_stream(torch, 1)
+    assert isinstance(ours, ChainDataset) and isinstance(theirs, torch.utils.data.ChainDataset)
+    assert list(ours) == list(theirs) == [0, 1, 0, 1, 2, 0]
+    assert len(ours) == len(theirs) == 6
+
+
+# Chains that reach a map-style dataset, built from a library (ndgrad or torch) and its stream.
+REFUSED_CHAINS = {
+    "list": lambda lib, stream: lib.utils.data.ChainDataset([stream, [7, 8]]),
+    "added_map_dataset": lambda lib, stream: stream + lib.utils.data.TensorDataset(lib.ones(3)),
+}
+
+
+@pytest.mark.parametrize("lib_name", ["ndgrad", "torch"])
+@pytest.mark.parametrize("name", sorted(REFUSED_CHAINS))
+def test_chain_dataset_refuses_map_datasets_like_torch(torch, name, lib_name):
+    lib = torch if lib_name == "torch" else ndgrad
+    stream = _torch_stream(torch, 2) if lib_name == "torch" else _Stream(2)
+    chain = REFUSED_CHAINS[name](lib, stream)
+    items = iter(chain)
+    assert [next(items), next(items)] == [0, 1]  # checked lazily, when reached
+    with pytest.raises(AssertionError, match="ChainDataset only supports IterableDataset"):
+        next(items)
+    with pytest.raises(AssertionError, match="ChainDataset only supports IterableDataset"):
+        len(chain)
 
 
 @pytest.mark.parametrize("n, fractions", [(10, [0.3, 0.3, 0.4]), (7, [0.5, 0.5]), (1, [1]),
@@ -346,3 +435,174 @@ def test_mutually_exclusive_options_raise_like_torch(torch, iterable, kwargs):
                                     **kwargs)
     with pytest.raises(ValueError):
         DataLoader(_Stream(3) if iterable else list(range(3)), **kwargs)
+
+
+# ---- workers: get_worker_info, worker_init_fn, IterableDataset ---------------------------------
+
+class _Recorder(Dataset):
+    """Records, per loaded index, the thread and the WorkerInfo it was loaded with."""
+
+    def __init__(self, n):
+        self.n, self.seen = n, {}
+
+    def __getitem__(self, index):
+        self.seen[index] = (threading.get_ident(), get_worker_info())
+        return index
+
+    def __len__(self):
+        return self.n
+
+
+@pytest.mark.parametrize("num_workers, n", [(1, 5), (3, 12), (4, 2)])
+def test_get_worker_info_and_worker_init_fn(num_workers, n):
+    dataset = _Recorder(n)
+    init = {}
+
+    def worker_init_fn(worker_id):
+        init[worker_id] = (threading.get_ident(), get_worker_info())
+
+    loader = DataLoader(dataset, batch_size=2, num_workers=num_workers,
+                        worker_init_fn=worker_init_fn, generator=_gen(0))
+    assert get_worker_info() is None
+    for _ in loader:
+        assert get_worker_info() is None  # the caller's thread is no worker
+    # Every worker is initialised, even when there are fewer batches than workers.
+    assert sorted(init) == list(range(num_workers))
+    infos = [init[worker_id][1] for worker_id in range(num_workers)]
+    assert [info.id for info in infos] == list(range(num_workers))
+    assert all(info.num_workers == num_workers and info.dataset is dataset for info in infos)
+    base_seed = infos[0].seed
+    assert [info.seed for info in infos] == [base_seed + i for i in range(num_workers)]
+    # Each thread sees its own info: the one its worker_init_fn saw.
+    info_of_thread = {thread: info for thread, info in init.values()}
+    assert sorted(dataset.seen) == list(range(n))
+    assert all(info_of_thread[thread] is info for thread, info in dataset.seen.values())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        infos[0].id = 5
+
+
+def _epoch_seeds(seed, epochs=2):
+    """The worker seeds of each epoch of a 2-worker loader whose generator is seeded `seed`."""
+    found, result = [], []
+    loader = DataLoader(_Sharded(4), batch_size=2, num_workers=2, generator=_gen(seed),
+                        worker_init_fn=lambda worker_id: found.append(get_worker_info().seed))
+    for _ in range(epochs):
+        found.clear()
+        list(loader)
+        result.append(sorted(found))
+    return result
+
+
+def test_worker_seeds_follow_the_generator():
+    first = _epoch_seeds(0)
+    assert first == _epoch_seeds(0)
+    assert first[0] != first[1] and first[0] != _epoch_seeds(1)[0]
+
+
+def test_shuffle_is_the_same_with_and_without_workers():
+    def order(num_workers):
+        loader = DataLoader(_arange_dataset(12), batch_size=5, shuffle=True, generator=_gen(3),
+                            num_workers=num_workers)
+        return [[x.tolist() for x, _ in loader] for _ in range(2)]
+
+    assert order(0) == order(2) == order(3)
+
+
+@pytest.mark.parametrize("iterable", [False, True])
+def test_worker_init_fn_error_reaches_loop(iterable):
+    def worker_init_fn(worker_id):
+        if worker_id == 1:
+            raise OSError(f"worker {worker_id} cannot open its shard")
+
+    dataset = _Sharded(10) if iterable else _arange_dataset(10)
+    loader = DataLoader(dataset, batch_size=2, num_workers=2, worker_init_fn=worker_init_fn)
+    with pytest.raises(OSError, match="worker 1 cannot open its shard"):
+        list(loader)
+
+
+# Each row runs in ndgrad (worker threads) and in torch (worker processes); batches must match
+# in order, which is round-robin over the workers still yielding.
+ITERABLE_WORKER_CASES = {
+    "sharded": (_Sharded, (11,), dict(num_workers=2, batch_size=2)),
+    "sharded_unbatched": (_Sharded, (11,), dict(num_workers=2, batch_size=None)),
+    "sharded_drop_last": (_Sharded, (11,), dict(num_workers=2, batch_size=3, drop_last=True)),
+    "sharded_3_workers": (_Sharded, (10,), dict(num_workers=3, batch_size=2)),
+    "uneven": (_Uneven, (7, 2, 4), dict(num_workers=3, batch_size=2)),
+    "uneven_prefetch_1": (_Uneven, (1, 6), dict(num_workers=2, batch_size=2, prefetch_factor=1)),
+    "uneven_empty_worker": (_Uneven, (0, 3, 5), dict(num_workers=3, batch_size=2)),
+    "unsharded_duplicates": (_Stream, (5,), dict(num_workers=2, batch_size=2)),
+    "unsharded_batch_1": (_Stream, (3,), dict(num_workers=2, batch_size=1)),
+}
+
+
+def _flat(batch):
+    return batch if isinstance(batch, int) else batch.tolist()
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")  # torch, on small machines
+@pytest.mark.parametrize("name", sorted(ITERABLE_WORKER_CASES))
+def test_iterable_dataset_workers_like_torch(torch, name):
+    cls, args, kwargs = ITERABLE_WORKER_CASES[name]
+    ours = DataLoader(cls(*args), **kwargs)
+    # fork, because the twin classes are made at run time and cannot be pickled for spawn.
+    theirs = torch.utils.data.DataLoader(_torch_twin(torch, cls, *args),
+                                         multiprocessing_context="fork", **kwargs)
+    if hasattr(cls, "__len__"):
+        assert len(ours) == len(theirs)
+    with warnings.catch_warnings(record=True) as our_warnings:
+        warnings.simplefilter("always")
+        got = [_flat(b) for b in ours]
+    with warnings.catch_warnings(record=True) as their_warnings:
+        warnings.simplefilter("always")
+        expected = [_flat(b) for b in theirs]
+    assert got == expected
+    if cls is _Sharded and not kwargs.get("drop_last"):  # each sample exactly once
+        assert sorted(i for b in got for i in ([b] if isinstance(b, int) else b)) == list(
+            range(args[0]))
+    # Both warn for each batch past len(dataset), as len(loader) was asked: the _Stream rows.
+    assert _length_warnings(our_warnings) == _length_warnings(their_warnings)
+    assert (_length_warnings(our_warnings) > 0) == (cls is _Stream)
+
+
+def _length_warnings(caught):
+    return sum("Length of IterableDataset" in str(w.message) for w in caught)
+
+
+def _live_workers():
+    return [t for t in threading.enumerate() if t.name.startswith("ndgrad-data-worker")]
+
+
+@pytest.mark.parametrize("dataset", [_Endless(), _Sleepy(100)], ids=["iterable", "map"])
+def test_workers_stop_when_the_loop_ends(dataset):
+    loader = DataLoader(dataset, batch_size=4, num_workers=3)
+    for i, _ in enumerate(loader):
+        assert len(_live_workers()) == 3
+        if i == 5:
+            break
+    assert _live_workers() == []
+    batches = [b if isinstance(dataset, _Endless) else b[1] for b in itertools.islice(loader, 4)]
+    assert _live_workers() == []
+    if isinstance(dataset, _Endless):  # every worker reads the whole stream
+        assert [b.tolist() for b in batches] == [[0, 1, 2, 3]] * 3 + [[4, 5, 6, 7]]
+    else:
+        assert [b.tolist() for b in batches] == [list(range(i, i + 4)) for i in (0, 4, 8, 12)]
+
+
+class _Failing(IterableDataset):
+    def __iter__(self):
+        yield get_worker_info().id
+        raise KeyError("stream broke")
+
+
+def test_exception_in_iterable_worker_reaches_loop():
+    with pytest.raises(KeyError, match="stream broke"):
+        list(DataLoader(_Failing(), batch_size=2, num_workers=2))
+
+
+def test_worker_timeout():
+    loader = DataLoader(_Sleepy(4), batch_size=2, num_workers=1, timeout=0.001)
+    loader.dataset.delays = [0.1] * 4
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 0.001 seconds"):
+        list(loader)
+    with pytest.raises(ValueError, match="timeout"):
+        DataLoader(_Sleepy(4), timeout=-1)

@@ -1,26 +1,38 @@
 """DataLoader: batches from a dataset, optionally shuffled and loaded by background workers."""
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+import warnings
 from typing import Callable, Iterator
 
+from ndgrad import _random
 from ndgrad.utils.data._collate import default_collate, default_convert
+from ndgrad.utils.data._worker import EXHAUSTED, WorkerPool, get_worker_info
 from ndgrad.utils.data.dataset import IterableDataset
 from ndgrad.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+
+__all__ = ["DataLoader", "get_worker_info"]
 
 
 class DataLoader:
     """Iterates over `dataset` in batches made by `collate_fn`.
 
-    With num_workers > 0, batches are loaded by that many threads, up to
-    num_workers * prefetch_factor ahead, and still yielded in order; an exception raised while
-    loading a batch is raised again in the caller's loop. Threads, not processes: nothing needs
-    pickling, and NumPy releases the GIL in its kernels, so loading overlaps the training step.
-    Measured with benchmarks/dataloader_workers.py on 2 cores: 1.35x faster epochs for
-    NumPy-bound samples with a NumPy training step, 1.06x for pure-Python samples, and no gain
-    when nothing else runs (loading alone is GIL- and core-bound).
+    With num_workers > 0, batches are loaded by that many threads, up to prefetch_factor
+    batches ahead per worker, and still yielded in order; an exception raised while loading is
+    raised again in the caller's loop. Threads, not processes: nothing needs pickling, and NumPy
+    releases the GIL in its kernels, so loading overlaps the training step. Measured with
+    benchmarks/dataloader_workers.py on 2 cores: 1.35x faster epochs for NumPy-bound samples
+    with a NumPy training step, 1.06x for pure-Python samples, and no gain when nothing else
+    runs (loading alone is GIL- and core-bound).
+
+    Each worker first calls worker_init_fn(worker_id); there and in the dataset's code,
+    get_worker_info() says which worker is running. As in PyTorch, with an IterableDataset every
+    worker iterates the whole dataset and makes its own batches, which come back round-robin
+    over the workers: without sharding by get_worker_info().id, each sample comes num_workers
+    times. Unlike PyTorch, workers share the dataset object and do not reseed `random`, NumPy
+    or ndgrad (their state is shared by all threads); WorkerInfo.seed can seed a worker's own
+    generator.
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
@@ -36,6 +48,8 @@ class DataLoader:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing."
                              "let num_workers > 0 to enable multiprocessing, otherwise set "
                              "prefetch_factor to None.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
         self.dataset, self.num_workers = dataset, num_workers
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
         self.batch_size, self.drop_last, self.generator = batch_size, drop_last, generator
@@ -64,6 +78,9 @@ class DataLoader:
         # Without automatic batching PyTorch converts arrays in each sample but stacks nothing.
         default = default_collate if self._auto_batching else default_convert
         self.collate_fn = collate_fn or default
+        # len(dataset) once len(self) has been asked, to warn when an IterableDataset yields
+        # more batches than that, as PyTorch does (e.g. workers that do not shard it).
+        self._reported_length = None
 
     @property
     def _auto_batching(self) -> bool:
@@ -71,7 +88,7 @@ class DataLoader:
 
     def __len__(self) -> int:
         if self._iterable:
-            length = len(self.dataset)
+            length = self._reported_length = len(self.dataset)
             if self.batch_size is None:
                 return length
             return length // self.batch_size if self.drop_last else -(-length // self.batch_size)
@@ -87,8 +104,7 @@ class DataLoader:
             return self.collate_fn(self.dataset[indices])
         return self.collate_fn([self.dataset[i] for i in indices])
 
-    def _iterable_batches(self) -> Iterator:
-        samples = iter(self.dataset)
+    def _iterable_batches(self, samples: Iterator) -> Iterator:
         if self.batch_size is None:
             yield from (self.collate_fn(s) for s in samples)
             return
@@ -99,28 +115,46 @@ class DataLoader:
             yield self.collate_fn(batch)
 
     def __iter__(self) -> Iterator:
-        if self._iterable:
-            return self._iterable_batches()
-        if self.num_workers == 0:
-            return (self._fetch(indices) for indices in self._index_batches())
-        return self._threaded()
+        # A base seed for the workers is drawn for every iterator, workers or not, as in
+        # PyTorch: the generator then advances the same way (and shuffles the same) whatever
+        # num_workers is.
+        base_seed = int(_random._rng(self.generator).integers(2 ** 63))
+        if self.num_workers:
+            tasks = itertools.count() if self._iterable else self._index_batches()
+            batches = self._threaded(base_seed, tasks)
+        elif self._iterable:
+            batches = self._iterable_batches(iter(self.dataset))
+        else:
+            batches = (self._fetch(indices) for indices in self._index_batches())
+        if self._iterable and self._reported_length is not None:
+            return self._warn_past_length(batches, self._reported_length)
+        return batches
 
-    def _threaded(self) -> Iterator:
-        """Keeps up to num_workers * prefetch_factor batches loading; yields them in order."""
-        ahead = self.num_workers * self.prefetch_factor
-        with ThreadPoolExecutor(self.num_workers, initializer=self._init_worker()) as pool:
-            pending = deque()
-            order = self._index_batches()
-            for indices in itertools.islice(order, ahead):
-                pending.append(pool.submit(self._fetch, indices))
-            while pending:
-                batch = pending.popleft().result(timeout=self.timeout or None)
-                for indices in itertools.islice(order, 1):
-                    pending.append(pool.submit(self._fetch, indices))
+    def _threaded(self, base_seed: int, tasks: Iterator) -> Iterator:
+        """Starts the workers and yields their batches in order; stops them when done."""
+        pool = WorkerPool(self.num_workers, base_seed, self.dataset, self.worker_init_fn,
+                          self._make_fetch)
+        try:
+            yield from pool.results(tasks, self.num_workers * self.prefetch_factor, self.timeout)
+        finally:
+            pool.close()
+
+    def _make_fetch(self) -> Callable:
+        """In a worker thread, after worker_init_fn: the function from one task to one batch.
+        For an IterableDataset the worker iterates the dataset itself, and a task is a turn."""
+        if not self._iterable:
+            return self._fetch
+        batches = self._iterable_batches(iter(self.dataset))
+        return lambda turn: next(batches, EXHAUSTED)
+
+    def _warn_past_length(self, batches: Iterator, length: int) -> Iterator:
+        with contextlib.closing(batches):
+            for count, batch in enumerate(batches, 1):
+                if count > length:
+                    hint = (" With num_workers > 0, each worker may be reading the whole "
+                            "dataset: shard it by get_worker_info().id in its __iter__."
+                            if self.num_workers else "")
+                    warnings.warn(f"Length of IterableDataset {self.dataset} was reported to be "
+                                  f"{length} (when accessing len(dataloader)), but {count} "
+                                  f"samples have been fetched.{hint}", stacklevel=2)
                 yield batch
-
-    def _init_worker(self):
-        if self.worker_init_fn is None:
-            return None
-        ids = itertools.count()
-        return lambda: self.worker_init_fn(next(ids))

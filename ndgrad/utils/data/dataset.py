@@ -1,9 +1,10 @@
-"""Datasets: map-style and iterable, TensorDataset, Subset, ConcatDataset, random_split."""
+"""Datasets: map-style and iterable, TensorDataset, Subset, ConcatDataset, ChainDataset,
+random_split."""
 from __future__ import annotations
 
 import bisect
 import math
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ndgrad import _random
 from ndgrad._tensor import Tensor
@@ -20,10 +21,17 @@ class Dataset:
 
 
 class IterableDataset(Dataset):
-    """A dataset that is a stream: subclasses define __iter__."""
+    """A dataset that is a stream: subclasses define __iter__.
+
+    In a DataLoader with num_workers > 0 every worker iterates it; to split the stream rather
+    than repeat it, __iter__ can read get_worker_info().id and .num_workers.
+    """
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -84,6 +92,36 @@ class ConcatDataset(Dataset):
         which = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][index - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets one after another, each iterated only when reached.
+
+    As in PyTorch, `datasets` is kept as given, and a dataset that is not an IterableDataset
+    raises AssertionError when iteration or len() reaches it.
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator:
+        for d in self.datasets:
+            _check_chainable(d)
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            _check_chainable(d)
+            total += len(d)
+        return total
+
+
+def _check_chainable(dataset) -> None:
+    if not isinstance(dataset, IterableDataset):
+        # AssertionError is PyTorch's type for this user error; raised, so `-O` keeps it.
+        raise AssertionError(f"ChainDataset only supports IterableDataset, got "
+                             f"{type(dataset).__name__}")
 
 
 def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Subset]:
