@@ -174,7 +174,9 @@ def _state_value(name: str, value, param: Tensor):
     if not isinstance(value, Tensor):
         if not hasattr(value, "__array__"):
             return value
-        value = Tensor._make(np.array(value.detach() if hasattr(value, "detach") else value))
+        # asarray: np.array asks __array__ for copy=, which torch 2.13 tensors warn about; the
+        # value is cloned below anyway.
+        value = Tensor._make(np.asarray(value.detach() if hasattr(value, "detach") else value))
     if name != "step" and value.is_floating_point():
         return value.to(param.dtype).clone()
     return value.clone()
