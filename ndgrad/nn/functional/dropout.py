@@ -70,6 +70,13 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, cha
     return input.mul_(mask) if inplace else input * mask
 
 
+def _warn_unusual_rank(name: str, ndim: int) -> None:
+    """PyTorch's deprecation warning for a channel dropout given an input of unusual rank."""
+    warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will "
+                  f"result in an error in a future release. To retain the behavior and silence "
+                  f"this warning, please use dropout instead.", stacklevel=3)
+
+
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zeros whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by
@@ -90,10 +97,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     A 3-D input is taken as (N, C, L), as in PyTorch (which warns about it)."""
     _check_p(p)
     if input.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
-                      f"deprecated and will result in an error in a future release. To retain "
-                      f"the behavior and silence this warning, please use dropout instead.",
-                      stacklevel=2)
+        _warn_unusual_rank("dropout2d", input.ndim)
     elif input.ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
                       "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
@@ -110,8 +114,5 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
     ranks other than 4 and 5)."""
     _check_p(p)
     if input.ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
-                      f"deprecated and will result in an error in a future release. To retain "
-                      f"the behavior and silence this warning, please use dropout instead.",
-                      stacklevel=2)
+        _warn_unusual_rank("dropout3d", input.ndim)
     return _feature_dropout(input, p, training, inplace, 1 if input.ndim == 5 else 0, "dropout3d")
