@@ -1,4 +1,4 @@
-"""Resizing: interpolation (nearest, linear, area) and pixel (un)shuffling."""
+"""Resizing: interpolation (nearest, linear, bicubic, area) and pixel (un)shuffling."""
 from __future__ import annotations
 
 import math
@@ -12,6 +12,10 @@ from ndgrad.ops.pooling._common import _along, _take
 from ndgrad.ops.pooling.adaptive import _adaptive_avg
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+# Modes that take align_corners, with the number of spatial dims each needs.
+_INTERPOLATING_MODES = {**_LINEAR_MODES, "bicubic": 2}
+# PyTorch's (and OpenCV's) cubic convolution coefficient.
+_CUBIC_A = -0.75
 
 
 def _interpolation_sizes(x: Tensor, size, scale_factor, recompute: bool, n: int) -> tuple:
@@ -75,32 +79,75 @@ def _linear(x: Tensor, dim: int, out: int, scale, align_corners: bool) -> Tensor
     return _along(x, dim, columns, weights, np.ones(columns.shape, dtype=bool))
 
 
+def _cubic_near(x, a):
+    """Keys' cubic convolution kernel on |x| <= 1."""
+    return ((a + 2) * x - (a + 3)) * x * x + 1
+
+
+def _cubic_far(x, a):
+    """Keys' cubic convolution kernel on 1 < |x| < 2."""
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+
+def _cubic(x: Tensor, dim: int, out: int, scale, align_corners: bool) -> Tensor:
+    """PyTorch's upsample_bicubic2d along one dim: four taps around each source position,
+    clamped to the edge, weighted by cubic convolution with A = -0.75."""
+    size = x.shape[dim]
+    dtype = x._data.dtype
+    a, one = dtype.type(_CUBIC_A), dtype.type(1)
+    step = _source_scale(size, out, scale, align_corners, dtype)
+    positions = np.arange(out, dtype=dtype)
+    # Unlike the linear modes, negative source positions are kept (OpenCV's convention).
+    source = positions * step if align_corners else \
+        step * (positions + dtype.type(0.5)) - dtype.type(0.5)
+    # PyTorch floors in float32 (floorf) for every dtype.
+    low = np.minimum(np.floor(source.astype(np.float32)).astype(np.int64), size - 1)
+    t = np.clip(source - low.astype(dtype), 0, 1)
+    columns = np.clip(low[:, None] + np.arange(-1, 3), 0, size - 1)
+    weights = np.stack([_cubic_far(t + one, a), _cubic_near(t, a),
+                        _cubic_near(one - t, a), _cubic_far(one - t + one, a)], axis=1)
+    # All four taps count even at weight 0, as in PyTorch (0 * inf is nan there too).
+    return _along(x, dim, columns, weights, np.ones(columns.shape, dtype=bool))
+
+
+def _input_error(input: Tensor, mode: str) -> str:
+    """torch's message for an input rank no mode of interpolate handles."""
+    return (f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+            f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+            f"nearest-exact (got {mode})")
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
     """Resizes (N, C, *spatial) to `size` or by `scale_factor`.
 
-    Modes: nearest, nearest-exact, linear (3-D input), bilinear (4-D), trilinear (5-D) and
-    area (adaptive average pooling), with PyTorch's source-index arithmetic."""
+    Modes: nearest, nearest-exact, linear (3-D input), bilinear and bicubic (4-D), trilinear
+    (5-D) and area (adaptive average pooling), with PyTorch's source-index arithmetic.
+    antialias=True is not supported."""
     n = input.ndim - 2
     if n not in (1, 2, 3):
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
-                                  f"(got {input.ndim}D) for the modes: nearest | linear | "
-                                  f"bilinear | trilinear | area | nearest-exact (got {mode})")
-    if mode not in ("nearest", "nearest-exact", "area") and mode not in _LINEAR_MODES:
+        raise NotImplementedError(_input_error(input, mode))
+    if mode not in ("nearest", "nearest-exact", "area") and mode not in _INTERPOLATING_MODES:
         raise NotImplementedError(f"interpolate: mode '{mode}' is not supported; supported "
                                   f"modes are nearest, nearest-exact, linear, bilinear, "
-                                  f"trilinear and area")
-    if align_corners is not None and mode not in _LINEAR_MODES:
+                                  f"bicubic, trilinear and area")
+    if align_corners is not None and mode not in _INTERPOLATING_MODES:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
+    recompute = bool(recompute_scale_factor) or (mode == "area" and size is None)
+    sizes, scales = _interpolation_sizes(input, size, scale_factor, recompute, n)
+    if antialias and not (mode in ("bilinear", "bicubic") and n == 2):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
+                         "requires a 4-D tensor as input")
+    if antialias:
+        raise NotImplementedError(f"interpolate: antialias=True is not supported (mode "
+                                  f"'{mode}'); only antialias=False is implemented")
+    if mode == "bicubic" and n != 2:
+        raise NotImplementedError(_input_error(input, mode))
     if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != n:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                   f"{_LINEAR_MODES[mode] + 2}D input")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias is not supported")
-    recompute = bool(recompute_scale_factor) or (mode == "area" and size is None)
-    sizes, scales = _interpolation_sizes(input, size, scale_factor, recompute, n)
     if any(s <= 0 for s in sizes):
         raise RuntimeError(f"interpolate: Input and output sizes should be greater than 0, but "
                            f"got input {list(input.shape[2:])} and output {list(sizes)}")
@@ -109,7 +156,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     check_floating("interpolate", input=input)
     result = input
     for i, (out, scale) in enumerate(zip(sizes, scales)):
-        if mode in _LINEAR_MODES:
+        if mode == "bicubic":
+            result = _cubic(result, 2 + i, out, scale, bool(align_corners))
+        elif mode in _LINEAR_MODES:
             result = _linear(result, 2 + i, out, scale, bool(align_corners))
         else:
             result = _nearest(result, 2 + i, out, scale, mode == "nearest-exact")
