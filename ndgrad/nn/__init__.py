@@ -17,8 +17,9 @@ from ndgrad.nn.modules.flatten import Flatten, Unflatten
 from ndgrad.nn.modules.fold import Fold, Unfold
 from ndgrad.nn.modules.linear import Bilinear, Identity, Linear
 from ndgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss,
-                                    CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss,
-                                    HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
+                                    CrossEntropyLoss, CTCLoss, GaussianNLLLoss,
+                                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                                    MarginRankingLoss, MSELoss,
                                     MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss,
                                     PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                                     TripletMarginLoss)
@@ -38,8 +39,9 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Adapt
            "AvgPool3d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
            "Bilinear", "Buffer", "CELU", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
            "ConvTranspose2d", "ConvTranspose3d", "CosineEmbeddingLoss", "CosineSimilarity",
-           "CrossEntropyLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding",
-           "EmbeddingBag", "Flatten", "Fold", "GELU", "GLU", "GaussianNLLLoss", "GroupNorm",
+           "CrossEntropyLoss", "CTCLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU",
+           "Embedding", "EmbeddingBag", "Flatten", "Fold", "GELU", "GLU", "GaussianNLLLoss",
+           "GroupNorm",
            "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity",
            "InstanceNorm1d", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LPPool1d", "LPPool2d",
            "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MarginRankingLoss",

@@ -5,6 +5,7 @@ from ndgrad.nn.functional.activation import (celu, elu, gelu, glu, hardsigmoid, 
                                              softplus, softsign, tanh, tanhshrink, threshold)
 from ndgrad.nn.functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d,
                                        conv_transpose2d, conv_transpose3d, fold, unfold)
+from ndgrad.nn.functional.ctc import ctc_loss
 from ndgrad.nn.functional.distance import cosine_similarity, pairwise_distance
 from ndgrad.nn.functional.dropout import (alpha_dropout, dropout, dropout1d, dropout2d,
                                           dropout3d)
@@ -34,7 +35,8 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embe
            "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softmin",
            "softplus", "softsign", "tanh", "tanhshrink", "threshold",
            "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cosine_embedding_loss", "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss",
+           "cosine_embedding_loss", "cross_entropy", "ctc_loss", "gaussian_nll_loss",
+           "hinge_embedding_loss",
            "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "mse_loss",
            "multi_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss",
            "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
