@@ -6,7 +6,6 @@ import pytest
 
 import ndgrad
 from ndgrad import nn
-from ndgrad.nn import functional as F
 from tests._oracle import assert_close
 
 REDUCTIONS = ("mean", "sum", "none")
