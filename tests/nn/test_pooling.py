@@ -28,6 +28,14 @@ def unpool(x):
     return F(x).max_unpool2d(values * 2, indices, 2, stride=2, padding=1, output_size=(5, 6))
 
 
+def unpool3d(x):
+    """max_pool3d -> max_unpool3d round trip; output_size (5, 4, 6) differs from the default
+    (4, 4, 6) and is passed with the leading (N, C) when batched."""
+    values, indices = F(x).max_pool3d(x, 2, stride=2, padding=1, return_indices=True)
+    size = tuple(x.shape[:-3]) + (5, 4, 6) if x.ndim == 5 else None
+    return F(x).max_unpool3d(values * 2, indices, 2, stride=2, padding=1, output_size=size)
+
+
 SPECS = [
     call("max_pool1d", (2, 3, 9), 3, return_indices=True),
     call("max_pool1d", (3, 10), 3, 2, 1, 2, ceil_mode=True, return_indices=True),
@@ -73,6 +81,13 @@ SPECS = [
     call("lp_pool1d", (2, 3, 8), 2, 3, 2),
     Spec("lp_pool2d_p3", lambda x: F(x).lp_pool2d(x, 3, 2), shapes=[(2, 2, 4, 4)], low=0.1),
     Spec("max_unpool2d", unpool, shapes=[(2, 3, 5, 6)]),
+    call("lp_pool3d", (2, 2, 4, 5, 6), 2, 2),
+    Spec("lp_pool3d_p1.5", lambda x: F(x).lp_pool3d(x, 1.5, (3, 2, 2), (2, 1, 2), ceil_mode=True),
+         shapes=[(2, 2, 5, 5, 6)], low=0.1),
+    call("lp_pool3d", (2, 4, 5, 5), 4, (2, 3, 2), 1),                              # unbatched
+    call("lp_pool3d", (2, 2, 4, 4, 5), float("inf"), (2, 2, 3), ceil_mode=True),
+    Spec("max_unpool3d", unpool3d, shapes=[(2, 2, 5, 4, 6)]),
+    Spec("max_unpool3d_unbatched", unpool3d, shapes=[(2, 4, 4, 6)]),
     call("interpolate", (2, 3, 4, 5), scale_factor=2),
     call("interpolate", (2, 3, 7, 5), size=(4, 9)),
     call("interpolate", (2, 3, 7, 5), scale_factor=(1.7, 0.6)),
@@ -118,6 +133,8 @@ GRADCHECK_SPECS = [
     call("adaptive_max_pool3d", (1, 1, 3, 4, 5), (2, 3, 2)),
     call("lp_pool2d", (1, 2, 4, 4), 2, 2),
     Spec("max_unpool2d", unpool, shapes=[(1, 1, 5, 6)]),
+    call("lp_pool3d", (1, 1, 4, 4, 5), 2, 2, (2, 1, 2)),
+    Spec("max_unpool3d", unpool3d, shapes=[(1, 1, 5, 4, 6)]),
     call("interpolate", (1, 2, 3, 4), size=(5, 3), mode="bilinear", align_corners=False),
     call("interpolate", (1, 2, 3, 4), scale_factor=2),
     call("interpolate", (1, 2, 3, 4), size=(5, 3), mode="bicubic"),
@@ -235,6 +252,8 @@ LAYERS = [
     ("AdaptiveMaxPool3d", (2, True), {}, (2, 5, 4, 6)),
     ("LPPool2d", (2, 2), {"stride": 1}, (2, 3, 5, 5)),
     ("LPPool1d", (2, 3), {}, (2, 3, 9)),
+    ("LPPool3d", (2, 2), {"stride": 1}, (2, 2, 4, 4, 4)),
+    ("LPPool3d", (4, (3, 2, 2)), {"stride": (2, 1, 2), "ceil_mode": True}, (2, 5, 5, 6)),
     ("Upsample", (), {"scale_factor": 2, "mode": "nearest"}, (2, 3, 3, 4)),
     ("Upsample", (), {"size": (5, 7), "mode": "bilinear", "align_corners": True}, (2, 3, 3, 4)),
     ("Upsample", (), {"scale_factor": (2.0, 1.5), "mode": "bilinear"}, (2, 3, 3, 4)),
@@ -270,15 +289,33 @@ def test_layer_against_torch(name, args, kwargs, shape, dtype, torch):
     assert_close(x.grad, t.grad, dtype, f"{name}: input gradient")
 
 
-def test_max_unpool_layer(torch):
-    array = np.random.default_rng(0).standard_normal((2, 3, 6, 5)).astype("float32")
+MAX_UNPOOL_LAYERS = [  # (pool, unpool, args, input shape, output_size)
+    ("MaxPool2d", "MaxUnpool2d", (2,), (2, 3, 6, 5), (6, 5)),
+    ("MaxPool3d", "MaxUnpool3d", (2,), (2, 2, 4, 6, 5), (4, 6, 5)),
+    ("MaxPool3d", "MaxUnpool3d", ((2, 3, 2), 2, (1, 1, 0)), (2, 2, 5, 6, 7), (5, 6, 7)),
+    ("MaxPool3d", "MaxUnpool3d", (3, (2, 1, 2), 1), (3, 5, 4, 6), (5, 4, 6)),    # unbatched
+]
+
+
+@pytest.mark.parametrize("pool_name, unpool_name, args, shape, output_size", MAX_UNPOOL_LAYERS,
+                         ids=[f"{u}{list(s)}" for _, u, _, s, _ in MAX_UNPOOL_LAYERS])
+def test_max_unpool_layer(pool_name, unpool_name, args, shape, output_size, torch):
+    """Pool then unpool: the layers' repr, the values and the input gradient."""
+    array = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    seed = None
     results = []
     for lib in (ndgrad, torch):
-        pool, unpool = lib.nn.MaxPool2d(2, return_indices=True), lib.nn.MaxUnpool2d(2)
-        values, indices = pool(lib.tensor(array))
-        results.append((unpool(values, indices, output_size=(6, 5)), repr(unpool)))
-    assert results[0][1] == results[1][1]
-    assert_close(results[0][0], results[1][0], "float32", "MaxUnpool2d")
+        pool = getattr(lib.nn, pool_name)(*args, return_indices=True)
+        unpool = getattr(lib.nn, unpool_name)(*args)
+        x = lib.tensor(array, requires_grad=True)
+        out = unpool(*pool(x), output_size=output_size)
+        if seed is None:
+            seed = np.random.default_rng(1).standard_normal(tuple(out.shape)).astype("float32")
+        out.backward(lib.tensor(seed))
+        results.append((out, x.grad, repr(unpool)))
+    assert results[0][2] == results[1][2]
+    assert_close(results[0][0], results[1][0], "float32", f"{unpool_name}: output")
+    assert_close(results[0][1], results[1][1], "float32", f"{unpool_name}: input gradient")
 
 
 CHANNEL_DROPOUTS = [  # (layer, input shape, number of leading dims that pick a channel)
@@ -375,6 +412,24 @@ ERRORS = [
      "expected a non-empty input"),
     (lambda: F_nd.max_unpool2d(randn(1, 1, 2, 2), ndgrad.zeros(1, 1, 2, 2, dtype=ndgrad.int64),
                                2, output_size=(9, 9)), ValueError, "invalid output_size"),
+    (lambda: F_nd.max_unpool3d(randn(2, 2, 2), ndgrad.zeros(2, 2, 2, dtype=ndgrad.int64), 2),
+     RuntimeError, r"Expected 4D \(unbatched\) or 5D \(batched\) input to max_unpool3d"),
+    (lambda: F_nd.max_unpool3d(randn(1, 1, 2, 2, 2), ndgrad.zeros(1, 1, 2, 2, 2,
+                                                                  dtype=ndgrad.int64),
+                               2, output_size=(4, 4)), ValueError,
+     "output_size should be a sequence containing 3 or 5 elements, but it has a length of '2'"),
+    (lambda: F_nd.max_unpool3d(randn(1, 1, 2, 2, 2), ndgrad.zeros(1, 2, 2, 2, 2,
+                                                                  dtype=ndgrad.int64), 2),
+     RuntimeError, "max_unpool3d: expected indices to have the shape of the input"),
+    (lambda: F_nd.max_unpool3d(randn(1, 1, 2, 2, 2), ndgrad.full((1, 1, 2, 2, 2), 64,
+                                                                 dtype=ndgrad.int64), 2),
+     RuntimeError, r"Found an invalid max index: 64 \(output volumes are of size 4x4x4\)"),
+    (lambda: F_nd.max_unpool2d(randn(1, 1, 2, 2), ndgrad.full((1, 1, 2, 2), -1,
+                                                              dtype=ndgrad.int64), 2),
+     RuntimeError, r"Found an invalid max index: -1 \(output volumes are of size 4x4\)"),
+    (lambda: F_nd.lp_pool3d(randn(4, 4, 4), 2, 2), RuntimeError,
+     r"Expected 4D \(unbatched\) or 5D \(batched\) input to lp_pool3d"),
+    (lambda: F_nd.lp_pool3d(randn(1, 1, 4, 4, 4), 2, 5), RuntimeError, "Output size is too small"),
     (lambda: F_nd.interpolate(randn(1, 1, 4, 4)), ValueError,
      "either size or scale_factor should be defined"),
     (lambda: F_nd.interpolate(randn(1, 1, 4, 4), 3, 2.0), ValueError,

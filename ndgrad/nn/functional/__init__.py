@@ -22,9 +22,9 @@ from ndgrad.nn.functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool
                                           adaptive_avg_pool3d, adaptive_max_pool1d,
                                           adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d,
                                           avg_pool2d, avg_pool3d, interpolate, lp_pool1d,
-                                          lp_pool2d, max_pool1d, max_pool2d, max_pool3d,
-                                          max_unpool1d, max_unpool2d, pixel_shuffle,
-                                          pixel_unshuffle)
+                                          lp_pool2d, lp_pool3d, max_pool1d, max_pool2d,
+                                          max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d,
+                                          pixel_shuffle, pixel_unshuffle)
 from ndgrad.nn.functional.sparse import embedding, embedding_bag, one_hot
 from ndgrad.ops.rearrange import pad
 
@@ -44,6 +44,6 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embe
            "conv_transpose3d", "fold", "unfold", "dropout1d", "dropout2d", "dropout3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
-           "avg_pool2d", "avg_pool3d", "interpolate", "lp_pool1d", "lp_pool2d", "max_pool1d",
-           "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d", "pixel_shuffle",
-           "pixel_unshuffle"]
+           "avg_pool2d", "avg_pool3d", "interpolate", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+           "max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
+           "max_unpool3d", "pixel_shuffle", "pixel_unshuffle"]

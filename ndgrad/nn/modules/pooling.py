@@ -189,6 +189,12 @@ class LPPool2d(_LPPool):
     _function = staticmethod(F.lp_pool2d)
 
 
+class LPPool3d(_LPPool):
+    """Power-average pooling over (N, C, D, H, W): (sum over each window of x^p)^(1/p)."""
+
+    _function = staticmethod(F.lp_pool3d)
+
+
 class _MaxUnpool(Module):
     _dims = 0
     _function = None
@@ -219,3 +225,10 @@ class MaxUnpool2d(_MaxUnpool):
 
     _dims = 2
     _function = staticmethod(F.max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpool):
+    """The inverse of MaxPool3d: each value back at its index, zeros elsewhere."""
+
+    _dims = 3
+    _function = staticmethod(F.max_unpool3d)

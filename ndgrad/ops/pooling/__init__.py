@@ -17,8 +17,8 @@ from ndgrad.ops.pooling.adaptive import (adaptive_avg_pool1d, adaptive_avg_pool2
                                          adaptive_max_pool2d, adaptive_max_pool3d)
 from ndgrad.ops.pooling.resize import interpolate, pixel_shuffle, pixel_unshuffle
 from ndgrad.ops.pooling.sliding import (avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d,
-                                        max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
-                                        max_unpool2d)
+                                        lp_pool3d, max_pool1d, max_pool2d, max_pool3d,
+                                        max_unpool1d, max_unpool2d, max_unpool3d)
 
 __all__ = [
     # adaptive
@@ -27,6 +27,6 @@ __all__ = [
     # resize
     "interpolate", "pixel_shuffle", "pixel_unshuffle",
     # sliding
-    "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d", "max_pool1d",
-    "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
 ]

@@ -243,6 +243,12 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, "lp_pool2d")
 
 
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling: (sum over each window of x^p)^(1/p), over (N, C, D, H, W)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3, "lp_pool3d")
+
+
 def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n, name):
     x, batched = _batched(input, n, name)
     index = indices if batched else indices.unsqueeze(0)
@@ -267,6 +273,12 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n, na
                 raise ValueError(f'invalid output_size "{list(output_size)}" (dim {d} must be '
                                  f"between {base - st} and {base + st})")
     plane = math.prod(sizes)
+    flat = index._data.reshape(-1)
+    invalid = (flat < 0) | (flat >= plane)
+    if bool(invalid.any()):  # checked here, as scatter would wrap negative indices
+        bad = int(flat[int(invalid.argmax())])
+        raise RuntimeError(f"{name}: Found an invalid max index: {bad} (output volumes are of "
+                           f"size {_sizes(sizes)})")
     xp = _backend.array_module(x._data)
     zeros = constant(xp.zeros(tuple(x.shape[:2]) + (plane,), dtype=x._data.dtype))
     result = scatter(zeros, 2, index.flatten(2), x.flatten(2))
@@ -286,3 +298,10 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     """Places each value at its index from max_pool2d; every other position is zero."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2,
                        "max_unpool2d")
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Places each value at its index from max_pool3d; every other position is zero."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3,
+                       "max_unpool3d")
