@@ -93,6 +93,8 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
                     break
         if not retain_graph:
             node._saved = None  # frees what forward saved (see Function.saved_tensors)
+        elif node._unpack_arrays:
+            node._unpack_arrays = False  # outside backward, saved_tensors gives Tensors again
         if input_grads is None:
             continue
         # An array passes the inline check only from an op that runs on arrays: any other

@@ -556,3 +556,15 @@ def test_grad_accumulation_with_create_graph_makes_a_new_graph_tensor():
     (x * x).sum().backward(create_graph=True)
     assert x.grad is not first and x.grad.requires_grad
     assert x.grad.tolist() == [4.0, 8.0] and first.tolist() == [2.0, 4.0]
+
+
+def test_saved_tensors_are_tensors_again_after_a_retained_plain_backward():
+    # A plain backward hands ops that run on arrays their saved values as arrays; outside
+    # backward, grad_fn.saved_tensors must give graph Tensors as before.
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh()
+    y.sum().backward(retain_graph=True)
+    saved, = y.grad_fn.saved_tensors
+    assert isinstance(saved, ndgrad.Tensor) and saved.grad_fn is y.grad_fn
+    (g,) = ndgrad.autograd.grad(y.sum(), x, create_graph=True)
+    assert g.requires_grad
