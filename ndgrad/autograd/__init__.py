@@ -79,20 +79,9 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     _check_requires_grad(outputs)
     grads = _initial_grads(outputs, _grads_list(tensors, grad_tensors))
     retain_graph = create_graph if retain_graph is None else retain_graph
-    if inputs is not None:
-        targets = _as_list(inputs)
-        results = engine.run_backward(outputs, grads, retain_graph, create_graph,
-                                      inputs=targets, allow_unused=True)
-        for t, g in zip(targets, results):
-            if g is None:
-                continue
-            if t.grad is None:
-                # A copy: g may be the caller's own gradient tensor or shared with another input.
-                t.grad = g.clone() if create_graph else Tensor._make(g._data.copy())
-            else:
-                t.grad = t.grad + g
-        return
-    engine.run_backward(outputs, grads, retain_graph, create_graph)
+    targets = None if inputs is None else _as_list(inputs)
+    engine.run_backward(outputs, grads, retain_graph, create_graph, inputs=targets,
+                        allow_unused=True, accumulate=True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

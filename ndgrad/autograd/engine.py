@@ -17,11 +17,13 @@ from ndgrad.autograd.grad_mode import _state
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
-                 inputs=None, allow_unused: bool = False):
+                 inputs=None, allow_unused: bool = False, accumulate: bool = False):
     """Propagates `root_grads` from `roots` back through the graph.
 
     With `inputs=None` gradients accumulate into the `.grad` of leaves (Tensor.backward);
-    otherwise the gradients of `inputs` are returned and no `.grad` is touched (autograd.grad).
+    otherwise the gradients of `inputs` are returned and no `.grad` is touched (autograd.grad),
+    or, with `accumulate`, they accumulate into the `.grad` of `inputs` only
+    (Tensor.backward(inputs=...)).
     """
     previous, _state.grad_enabled = _state.grad_enabled, create_graph
     on_arrays = not create_graph
@@ -32,7 +34,14 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
         if inputs is None:
             _accumulate_into_leaves(leaf_grads, values, on_arrays)
             return None
-        return _collect(inputs, captured, leaf_grads, allow_unused, on_arrays)
+        results = _collect(inputs, captured, leaf_grads, allow_unused, on_arrays)
+        if not accumulate:
+            return results
+        shared = _ids(values, on_arrays)
+        for t, grad in zip(inputs, results):
+            if grad is not None:
+                _accumulate(t, grad, shared)
+        return None
     finally:
         _state.grad_enabled = previous
 
@@ -229,28 +238,40 @@ def _add_leaf_grad(leaf_grads: dict, t: Tensor, grad) -> None:
 
 
 def _accumulate_into_leaves(leaf_grads: dict, root_grads, on_arrays: bool) -> None:
-    # A gradient may be shared: Add passes one tensor to both inputs, reshape returns a view,
-    # and a root gradient belongs to the caller. A leaf's .grad must own its storage, since
-    # optimizers and zero_() change it in place, so shared ones are copied.
-    handed_out = {id(g if on_arrays else g._data) for g in root_grads}
+    shared = _ids(root_grads, on_arrays)
     for t, grad in leaf_grads.values():
         if on_arrays:
             grad = Tensor._make(grad)
         for hook in t._hooks or ():
             grad = _apply_hook(hook, grad)
-        if t._grad is None:
-            if id(grad._data) in handed_out or grad._data.base is not None:
-                grad = grad.clone() if _state.grad_enabled else Tensor._make(grad._data.copy())
-            handed_out.add(id(grad._data))
-            t._grad = grad  # checked by construction: the engine validated its shape
-        elif not _state.grad_enabled and not t._grad._requires_grad \
-                and t._grad._data.flags.writeable:
-            # Added in place, as PyTorch does when no graph is recorded: no new array per
-            # backward, and a reference to .grad sees the sum.
-            np.add(t._grad._data, grad._data, out=t._grad._data)
-            t._grad._vc[0] += 1
-        else:
-            t.grad = t._grad + grad
+        _accumulate(t, grad, shared)
+
+
+def _ids(root_grads, on_arrays: bool) -> set:
+    """The ids of the arrays of the gradients handed to backward (the caller's own)."""
+    return {id(g if on_arrays else g._data) for g in root_grads}
+
+
+def _accumulate(t: Tensor, grad: Tensor, shared: set) -> None:
+    """Adds `grad` into `t.grad`, as PyTorch's AccumulateGrad does.
+
+    A gradient may be shared: Add passes one array to both inputs, reshape returns a view, and
+    a root gradient belongs to the caller. A .grad must own its storage, since optimizers and
+    zero_() change it in place, so a shared one is copied (`shared` collects the ids handed
+    out). An existing .grad takes the sum in place when no graph is recorded: no new array per
+    backward, and a reference to .grad sees the sum.
+    """
+    if t._grad is None:
+        if id(grad._data) in shared or grad._data.base is not None:
+            grad = grad.clone() if _state.grad_enabled else Tensor._make(grad._data.copy())
+        shared.add(id(grad._data))
+        t._grad = grad  # checked by construction: the engine validated its shape
+    elif not _state.grad_enabled and not t._grad._requires_grad \
+            and t._grad._data.flags.writeable:
+        np.add(t._grad._data, grad._data, out=t._grad._data)
+        t._grad._vc[0] += 1
+    else:
+        t.grad = t._grad + grad
 
 
 def _collect(inputs, captured: dict, leaf_grads: dict, allow_unused: bool,

@@ -568,3 +568,14 @@ def test_saved_tensors_are_tensors_again_after_a_retained_plain_backward():
     assert isinstance(saved, ndgrad.Tensor) and saved.grad_fn is y.grad_fn
     (g,) = ndgrad.autograd.grad(y.sum(), x, create_graph=True)
     assert g.requires_grad
+
+
+def test_backward_with_inputs_adds_into_the_same_grad_tensor_as_torch(torch):
+    results = []
+    for lib in (ndgrad, torch):
+        x, y = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        (x * y).sum().backward(inputs=[x])
+        first = x.grad
+        (x * y * 2).sum().backward(inputs=[x])
+        results.append((first is x.grad, x.grad.tolist(), y.grad is None))
+    assert results[0] == results[1] == (True, [3.0, 3.0], True)
