@@ -1,4 +1,5 @@
 """Elementwise ops against torch: values, dtypes, gradients, second derivatives, gradcheck."""
+import numpy as np
 import pytest
 
 import ndgrad
@@ -127,3 +128,31 @@ def test_erf_special_values_and_dtypes():
     for dtype in (ndgrad.float16, ndgrad.float32):
         assert ndgrad.erf(ndgrad.ones(2, dtype=dtype)).dtype == dtype
     assert ndgrad.tensor(0.3).erf().shape == ()
+
+
+# ---- ops with a floating result convert integer operands straight to float, each from its own
+# dtype: never through the other operand's integer dtype, where a 0-d int64 tensor would wrap
+
+FLOAT_RESULT_CASES = [
+    ("div_uint8_by_0d", lambda m: m.tensor([2, 3], dtype=m.uint8) / m.tensor(-3)),
+    ("div_int32_by_big_0d", lambda m: m.tensor([1], dtype=m.int32) / m.tensor(2**40)),
+    ("div_by_big_scalar", lambda m: m.tensor([1, 2], dtype=m.int16) / 2**40),
+    ("true_divide", lambda m: m.true_divide(m.tensor([2, 3], dtype=m.int8), m.tensor(-300))),
+    ("div_bools", lambda m: m.tensor([True, False]) / m.tensor(True)),
+    ("div_floor", lambda m: m.tensor([2, 3], dtype=m.uint8).div(m.tensor(-3),
+                                                               rounding_mode="floor")),
+    ("div_trunc", lambda m: m.tensor([7, -7], dtype=m.int8).div(m.tensor(-300),
+                                                               rounding_mode="trunc")),
+    ("atan2", lambda m: m.atan2(m.tensor([2, 3], dtype=m.uint8), m.tensor(-3))),
+    ("float_power", lambda m: m.float_power(m.tensor([2, 3], dtype=m.uint8), m.tensor(-3))),
+    ("float_power_float32", lambda m: m.float_power(m.tensor([2.0, 3.0]), 2)),
+    ("rdiv_0d", lambda m: m.tensor(-3) / m.tensor([2, 3], dtype=m.uint8)),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in FLOAT_RESULT_CASES],
+                         ids=[name for name, _ in FLOAT_RESULT_CASES])
+def test_floating_result_from_integer_operands_matches_torch(fn, torch):
+    ours, theirs = fn(ndgrad), fn(torch)
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

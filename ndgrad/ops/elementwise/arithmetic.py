@@ -272,6 +272,22 @@ def _binary(function, input, other):
     return function.apply(a, b)
 
 
+def _float_operands(input, other, dtype: _dtype.dtype | None = None):
+    """The two operands of an op with a floating result (true division, atan2), in `dtype` or
+    else their promoted dtype, or the default float when that is integral or bool.
+
+    Each operand converts from its own dtype: promoting to the common integer dtype first would
+    wrap a 0-d int64 tensor into e.g. uint8.
+    """
+    a, b, common = binary_operands(input, other)
+    if dtype is None and common.is_floating_point:
+        return a, b
+    dtype = dtype or _dtype.get_default_dtype()
+    operands = (x if isinstance(x, Tensor) or is_scalar(x) else as_tensor(x)
+                for x in (input, other))
+    return tuple(cast_operand(x, dtype) for x in operands)
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     """input + alpha * other, broadcasting."""
     if alpha != 1:
@@ -304,13 +320,12 @@ multiply = mul
 
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """input / other; integer inputs give a float result unless `rounding_mode` is given."""
-    a, b, dtype = binary_operands(input, other)
-    check_broadcast(a, b)
     if rounding_mode is None:
-        if not dtype.is_floating_point:
-            default = _dtype.get_default_dtype()
-            a, b = cast_operand(a, default), cast_operand(b, default)
+        a, b = _float_operands(input, other)
+        check_broadcast(a, b)
         return Div.apply(a, b)
+    a, b, _ = binary_operands(input, other)
+    check_broadcast(a, b)
     if rounding_mode == "floor":
         return FloorDivide.apply(a, b)
     if rounding_mode == "trunc":
@@ -348,16 +363,12 @@ def pow(input, exponent) -> Tensor:
 
 def float_power(input, exponent) -> Tensor:
     """input ** exponent computed in float64."""
-    a, b, _ = binary_operands(input, exponent)
-    return pow(cast_operand(a, _dtype.float64), cast_operand(b, _dtype.float64))
+    return pow(*_float_operands(input, exponent, _dtype.float64))
 
 
 def atan2(input, other) -> Tensor:
     """The angle of the point (other, input), in (-pi, pi]."""
-    a, b, dtype = binary_operands(input, other)
-    if not dtype.is_floating_point:
-        default = _dtype.get_default_dtype()
-        a, b = cast_operand(a, default), cast_operand(b, default)
+    a, b = _float_operands(input, other)
     check_broadcast(a, b)
     return Atan2.apply(a, b)
 
