@@ -1,13 +1,12 @@
 """class Tensor: an n-dimensional array with dtype, device and an autograd history."""
 from __future__ import annotations
 
-import functools
-import operator
 from typing import Any
 
 import numpy as np
 
 from ndgrad import _backend, _dtype
+from ndgrad._args import TensorBase, array_from_data, normalize_dim, parse_size
 from ndgrad._tensor_str import tensor_repr
 
 
@@ -22,124 +21,13 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-def _parse_shape(shape: tuple) -> tuple:
-    """Accepts sizes given as `f(2, 3)` or `f((2, 3))` and returns a tuple of ints."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
-        shape = tuple(shape[0])
-    if all(type(s) is int for s in shape):
-        return shape  # the common case
-    for s in shape:
-        # Anything with __index__ counts (NumPy ints, one-element int tensors), but not bools.
-        if isinstance(s, bool) or not hasattr(s, "__index__"):
-            raise TypeError(f"size must be a sequence of ints, but got {type(s).__name__} in "
-                            f"{shape}")
-    return tuple(operator.index(s) for s in shape)
-
-
-def _parse_size(sizes: tuple) -> tuple:
-    """The shape of a new tensor from `f(2, 3)` or `f((2, 3))`: ints, none negative."""
-    shape = _parse_shape(sizes)
-    if any(s < 0 for s in shape):
-        raise RuntimeError(f"Trying to create tensor with negative dimension "
-                           f"{min(shape)}: {list(shape)}")
-    return shape
-
-
-def _array_from_data(data: Any, dtype=None) -> np.ndarray:
-    """Converts data (number, nested lists, array, Tensor) into an array of ndgrad's dtypes."""
-    if isinstance(data, Tensor):
-        array = data._data
-    elif isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data)
-        _dtype.from_numpy_dtype(array.dtype)
-    else:
-        # Python data goes straight to the requested dtype: via float32 it would lose digits.
-        return _array_from_python(data, None if dtype is None else _dtype.to_dtype(dtype))
-    if dtype is not None:
-        array = array.astype(_dtype.to_dtype(dtype).numpy, copy=False)
-    return array
-
-
-def _array_from_python(data: Any, dtype: _dtype.dtype | None = None) -> np.ndarray:
-    dtype = dtype or _infer_dtype(data)
-    try:
-        array = np.array(data)
-    except ValueError as error:
-        _check_nested_shape(data)
-        raise ValueError(f"could not build a tensor from {type(data).__name__}: {error}") from None
-    if array.dtype.kind in "OUS" or array.dtype == np.uint64:
-        _raise_for_leaf(data)
-    return array.astype(dtype.numpy, copy=False)
-
-
-def _python_scalar_dtype(kind: type) -> _dtype.dtype:
-    if kind is bool:
-        return _dtype.bool
-    return _dtype.int64 if kind is int else _dtype.get_default_dtype()
-
-
-def _infer_dtype(data: Any) -> _dtype.dtype:
-    """PyTorch's dtype for nested data: its leaves' dtypes promoted together, where a Python
-    float counts as the default dtype, an int as int64, arrays and tensors as their own dtype."""
-    if isinstance(data, Tensor):
-        return data.dtype
-    if isinstance(data, (np.ndarray, np.generic)):
-        return _dtype.from_numpy_dtype(data.dtype)
-    if not isinstance(data, (list, tuple)):
-        return _dtype.scalar_dtype(data)
-    kinds = set(map(type, data))
-    scalars = kinds & {bool, int, float}
-    found = [_python_scalar_dtype(kind) for kind in scalars]
-    if not kinds <= scalars:
-        found += [_infer_dtype(d) for d in data if type(d) not in scalars]
-    if not found:
-        return _dtype.get_default_dtype()
-    return functools.reduce(_dtype.promote_types, found)
-
-
-def _check_nested_shape(data: Any) -> None:
-    """Raises PyTorch's error for ragged nested lists, naming the dim where lengths differ."""
-    level, dim = [data], 0
-    while True:
-        level = [x.tolist() if isinstance(x, (Tensor, np.ndarray)) else x for x in level]
-        sequences = [x for x in level if isinstance(x, (list, tuple))]
-        if not sequences:
-            return
-        if len(sequences) != len(level):
-            raise ValueError(f"could not build a tensor: numbers and sequences are mixed at "
-                             f"dim {dim}")
-        for sequence in sequences:
-            if len(sequence) != len(sequences[0]):
-                raise ValueError(f"expected sequence of length {len(sequences[0])} at dim {dim} "
-                                 f"(got {len(sequence)})")
-        level = [x for sequence in sequences for x in sequence]
-        dim += 1
-
-
-def _raise_for_leaf(data: Any) -> None:
-    """Raises for the first value in nested data that no tensor dtype can hold."""
-    pending = [data]
-    while pending:
-        x = pending.pop()
-        if isinstance(x, (list, tuple)):
-            pending.extend(x)
-        elif isinstance(x, str):
-            raise TypeError(f"could not build a tensor from str {x!r}: expected numbers, bools "
-                            "or nested lists of them")
-        elif isinstance(x, int) and not -2 ** 63 <= x < 2 ** 63:
-            raise ValueError(f"Overflow when unpacking long long: {x} does not fit in int64")
-        elif not isinstance(x, (int, float, np.generic, np.ndarray, Tensor)):
-            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
-    raise TypeError(f"could not build a tensor from {type(data).__name__}")
-
-
 # Module-level names for the hottest constructor (Tensor._make): a global lookup, where
 # `object.__new__` and `np.generic` each take two.
 _new_object = object.__new__
 _NUMPY_SCALAR = np.generic
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An n-dimensional array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None)` is the seed articles' constructor: data of
@@ -161,12 +49,12 @@ class Tensor:
 
     def __init__(self, data: Any = None, *sizes, requires_grad: bool = False, dtype=None) -> None:
         if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
-            array = np.empty(_parse_size((data,) + sizes), dtype=_dtype.to_dtype(
+            array = np.empty(parse_size((data,) + sizes), dtype=_dtype.to_dtype(
                 dtype or _dtype.get_default_dtype()).numpy)
         else:
             if sizes:
                 raise TypeError("Tensor(data, ...) takes sizes only as ints")
-            array = _array_from_data([] if data is None else data, dtype)
+            array = array_from_data([] if data is None else data, dtype)
             if dtype is None:
                 array = array.astype(_dtype.get_default_dtype().numpy, copy=False)
             if isinstance(data, Tensor):
@@ -207,7 +95,7 @@ class Tensor:
             return Size(self._data.shape)
         if self._data.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-        return self._data.shape[_normalize_dim(dim, self._data.ndim)]
+        return self._data.shape[normalize_dim(dim, self._data.ndim)]
 
     @property
     def dtype(self) -> _dtype.dtype:
@@ -655,6 +543,21 @@ class Tensor:
     def __ipow__(self, exponent):
         return _inplace.pow_(self, exponent)
 
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
     def add_(self, other, *, alpha=1):
         return _inplace.add_(self, other, alpha=alpha)
 
@@ -669,6 +572,27 @@ class Tensor:
 
     def pow_(self, exponent):
         return _inplace.pow_(self, exponent)
+
+    def floor_divide_(self, other):
+        return _inplace.binary_(self, "floor_divide_", _ew.floor_divide, other)
+
+    def remainder_(self, other):
+        return _inplace.binary_(self, "remainder_", _ew.remainder, other)
+
+    def fmod_(self, other):
+        return _inplace.binary_(self, "fmod_", _ew.fmod, other)
+
+    def atan2_(self, other):
+        return _inplace.binary_(self, "atan2_", _ew.atan2, other)
+
+    def bitwise_and_(self, other):
+        return _inplace.binary_(self, "bitwise_and_", _ew.bitwise_and, other)
+
+    def bitwise_or_(self, other):
+        return _inplace.binary_(self, "bitwise_or_", _ew.bitwise_or, other)
+
+    def bitwise_xor_(self, other):
+        return _inplace.binary_(self, "bitwise_xor_", _ew.bitwise_xor, other)
 
     def neg_(self):
         return _inplace.neg_(self)
@@ -1208,15 +1132,6 @@ _TYPE_NAMES = {_dtype.float16: "HalfTensor", _dtype.float32: "FloatTensor",
                _dtype.float64: "DoubleTensor", _dtype.int8: "CharTensor",
                _dtype.int16: "ShortTensor", _dtype.int32: "IntTensor", _dtype.int64: "LongTensor",
                _dtype.uint8: "ByteTensor", _dtype.bool: "BoolTensor"}
-
-
-def _normalize_dim(dim: int, ndim: int) -> int:
-    """Maps a possibly negative dim into [0, ndim), raising IndexError when out of range."""
-    bound = max(ndim, 1)
-    if not -bound <= dim < bound:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-bound}, "
-                         f"{bound - 1}], but got {dim})")
-    return dim % bound
 
 
 def _parse_to(args: tuple, kwargs: dict):

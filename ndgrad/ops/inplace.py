@@ -179,6 +179,11 @@ def clamp_(self: Tensor, min=None, max=None) -> Tensor:
     return apply_inplace(self, "clamp_", lambda t: ew.clamp(t, min, max), min, max)
 
 
+def binary_(self: Tensor, name: str, function, other) -> Tensor:
+    """Applies a binary op with `other` in place (floor_divide_, remainder_, bitwise_and_, ...)."""
+    return apply_inplace(self, name, lambda t: function(t, other), other)
+
+
 def unary_(self: Tensor, name: str, function) -> Tensor:
     """Applies a unary op in place (exp_, relu_, sqrt_, ...)."""
     return apply_inplace(self, name, function)

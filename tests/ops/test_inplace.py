@@ -115,6 +115,8 @@ SCENARIOS = [
     ("unary", _unary, [VEC, VEC]),
     ("fills", _fills, [VEC, VEC]),
     ("copy_broadcast", lambda lib, x, w: (x * 1).copy_(w).mul(x).sum(), [MAT, (4,)]),
+    ("remainder_fmod_atan2_", lambda lib, x, w: (x * 3).remainder_(w).fmod_(0.7).atan2_(w)
+     .mul(x).sum(), [VEC, VEC]),
     ("clamp_", lambda lib, x, w: (x * w).clamp_(0.8, 2.0).pow(2).sum(), [VEC, VEC]),
     ("clamp_tensor", lambda lib, x, w: (x * 1).clamp_(min=w * 0.9).mul(x).sum(), [VEC, VEC]),
     ("index_scatter", _index_ops, [MAT, (2, 4)]),
@@ -304,8 +306,14 @@ def test_version_counter_matches_torch(torch):
 
 @pytest.mark.parametrize("change", [lambda t: t.add_(1), lambda t: t[0].mul_(2),
                                     lambda t: t.t().zero_(), lambda t: t.__setitem__(0, 1.0),
-                                    lambda t: operator.iadd(t, 1), lambda t: t.uniform_()],
-                         ids=["add_", "view_mul_", "view_zero_", "setitem", "iadd", "uniform_"])
+                                    lambda t: operator.iadd(t, 1), lambda t: t.uniform_(),
+                                    lambda t: operator.ifloordiv(t, 2),
+                                    lambda t: operator.imod(t, 2), lambda t: t.remainder_(2),
+                                    lambda t: t.fmod_(2), lambda t: t[1].floor_divide_(2),
+                                    lambda t: t.atan2_(t.detach())],
+                         ids=["add_", "view_mul_", "view_zero_", "setitem", "iadd", "uniform_",
+                              "ifloordiv", "imod", "remainder_", "fmod_", "view_floor_divide_",
+                              "atan2_"])
 def test_leaf_requiring_grad(torch, change):
     for lib in (ndgrad, torch):
         p = lib.ones(2, 2, requires_grad=True)
@@ -354,14 +362,22 @@ def test_views_share_storage_as_torch(torch, name, make):
         np.testing.assert_array_equal(ours, theirs)
 
 
-@pytest.mark.parametrize("op", [operator.iadd, operator.isub, operator.imul, operator.itruediv,
-                                operator.ipow], ids=["+=", "-=", "*=", "/=", "**="])
-def test_augmented_assignment_is_inplace(torch, op):
+AUGMENTED = [(operator.iadd, "float64"), (operator.isub, "float64"), (operator.imul, "float64"),
+             (operator.itruediv, "float64"), (operator.ipow, "float64"),
+             (operator.ifloordiv, "float64"), (operator.imod, "float64"),
+             (operator.ifloordiv, "int32"), (operator.imod, "int64"), (operator.iand, "int64"),
+             (operator.ior, "uint8"), (operator.ixor, "int16")]
+
+
+@pytest.mark.parametrize("op,dtype", AUGMENTED,
+                         ids=["+=", "-=", "*=", "/=", "**=", "//=", "%=", "//=int", "%=int",
+                              "&=", "|=", "^="])
+def test_augmented_assignment_is_inplace(torch, op, dtype):
     states = []
     for lib in (ndgrad, torch):
-        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        x = lib.tensor([[1, 2], [3, 7]], dtype=getattr(lib, dtype))
         view, before = x[1], id(x)
-        result = op(x, 2.0)
+        result = op(x, 2)
         assert result is x and id(x) == before
         states.append((_numpy(x), _numpy(view), x._version))
     for ours, theirs in zip(*states):
