@@ -123,6 +123,8 @@ def _index_part(item):
         return item.astype(bool)  # PyTorch's (deprecated) byte masks
     if item.ndim == 0 and item.dtype.kind in "iu":
         return int(item)  # PyTorch treats a 0-d integer tensor as an int, not an array
+    if item.ndim == 0 and item.dtype == np.bool_:
+        return bool(item)  # and a 0-d bool tensor as True or False
     return item
 
 
@@ -139,13 +141,17 @@ def normalize_key(key) -> tuple:
     return parts
 
 
+def _is_bool(part) -> bool:
+    return isinstance(part, (bool, np.bool_))
+
+
 def _is_int(part) -> bool:
-    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
+    return isinstance(part, (int, np.integer)) and not _is_bool(part)
 
 
 def _adds_dim(part) -> bool:
     """None, True and False insert a dim and consume none."""
-    return part is None or isinstance(part, (bool, np.bool_))
+    return part is None or _is_bool(part)
 
 
 def _width(part) -> int:
@@ -156,7 +162,7 @@ def _width(part) -> int:
 
 
 # Note [PyTorch's advanced indexing]
-# PyTorch follows NumPy's advanced indexing except in two ways, both about when advanced
+# PyTorch follows NumPy's advanced indexing except in three ways, all about when advanced
 # indices count as "separated", which moves the advanced dims to the front of the result:
 # - NumPy counts an int as an advanced index: in x[1, :, [0, 4]] (x of shape (3, 4, 5)) the
 #   int and the array are separated by a slice and the result is (2, 4). PyTorch selects with
@@ -164,20 +170,26 @@ def _width(part) -> int:
 #   then the arrays; the arrays are range-checked before, so errors name the dim of x.
 # - NumPy counts an Ellipsis that stands for no dims as a separator; PyTorch does not. So the
 #   Ellipsis is spelled out as slices.
+# - True and False insert a dim that PyTorch indexes with the array [0] or [] (x[0, :, True]
+#   has shape (4, 1, 5)), while NumPy counts them as 0-d masks, moved to the front with the int.
 
 
 def torch_keys(parts: tuple, shape: tuple) -> tuple:
     """Keys that, applied one after the other with NumPy, index an array of `shape` as
     PyTorch indexes `parts`: see Note [PyTorch's advanced indexing]."""
-    if not any(_is_array(p) and p.ndim for p in parts):
+    has_bool = any(_is_bool(p) for p in parts)
+    if not has_bool and not any(_is_array(p) and p.ndim for p in parts):
         return (parts,)
     parts = _expand_ellipsis(parts, len(shape))
-    if not any(_is_int(p) for p in parts):
+    if not has_bool and not any(_is_int(p) for p in parts):
         return (parts,)
     basic, advanced, dim = [], [], 0
     for part in parts:
         if _is_int(part):
             basic.append(part)
+        elif _is_bool(part):
+            basic.append(None)
+            advanced.append(np.zeros(int(part), dtype=np.int64))
         elif _is_array(part):
             if part.dtype != np.bool_ and dim < len(shape):
                 _check_range(part, shape[dim], dim)

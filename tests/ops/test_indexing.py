@@ -69,6 +69,10 @@ KEYS = [
     ("int_0d_tensor", CUBE, lambda m: m.tensor(1)),
     ("int_0d_slice_array", CUBE, lambda m: (m.tensor(1), slice(None), m.tensor([0, 4]))),
     ("true", CUBE, lambda m: (True, 0)),
+    # True and False index their new dim with [0] or [], an advanced index that stays in place.
+    ("int_slice_true", CUBE, lambda m: (0, slice(None), True)),
+    ("int_true_array", CUBE, lambda m: (1, m.tensor(True), m.tensor([0, 2]))),
+    ("array_int_false", CUBE, lambda m: (m.tensor([[1], [0]]), 0, False)),
     ("scalar_empty_tuple", (), lambda m: ()),
     ("scalar_none", (), lambda m: None),
     ("zero_size", (0, 3), lambda m: (slice(None), m.tensor([2, 0]))),
@@ -106,6 +110,7 @@ PUTS = [
     ("int_0d_tensor", lambda m: m.tensor(1), (4, 5)),
     ("mask_array", lambda m: (m.tensor(MASK_0), m.tensor([0, 3])), (2, 5)),
     ("leading_ones", lambda m: (0, 1), (1, 1, 5)),
+    ("int_slice_true", lambda m: (0, slice(None), True), (4, 1, 1)),
 ]
 SETITEM = [Spec(f"setitem[{label}]", partial(put, make), shapes=[CUBE, shape])
            for label, make, shape in PUTS]
