@@ -7,7 +7,8 @@ import numbers
 import numpy as np
 
 from ndgrad import _backend, _dtype
-from ndgrad._tensor import Tensor, _array_from_data, _parse_size
+from ndgrad._args import array_from_data, parse_size
+from ndgrad._tensor import Tensor
 
 
 def _finish(array, requires_grad: bool, device) -> Tensor:
@@ -23,7 +24,7 @@ def _size(sizes: tuple, size) -> tuple:
         if sizes:
             raise TypeError("size given both positionally and as a keyword")
         sizes = (size,)
-    return _parse_size(sizes)
+    return parse_size(sizes)
 
 
 def _dtype_or_default(dtype) -> _dtype.dtype:
@@ -41,7 +42,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     Python floats give the default float dtype, ints int64, bools bool; arrays keep their
     dtype. Integer data with requires_grad=True becomes the default float dtype (seed).
     """
-    array = _array_from_data(data, dtype)
+    array = array_from_data(data, dtype)
     if isinstance(data, (Tensor, np.ndarray)) and np.may_share_memory(
             array, data._data if isinstance(data, Tensor) else data):
         array = array.copy()
@@ -53,7 +54,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) == data.dtype):
         return data
     if isinstance(data, np.ndarray):
-        return _finish(_array_from_data(data, dtype), False, device)
+        return _finish(array_from_data(data, dtype), False, device)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -87,7 +88,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     """A tensor filled with `fill_value`; the dtype follows the value when not given."""
     fill_value = _number(fill_value)
     dtype = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.to_dtype(dtype)
-    shape = _parse_size((size,) if isinstance(size, numbers.Integral) else tuple(size))
+    shape = parse_size((size,) if isinstance(size, numbers.Integral) else tuple(size))
     return _finish(np.full(shape, fill_value, dtype=dtype.numpy), requires_grad, device)
 
 

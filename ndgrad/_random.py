@@ -5,7 +5,8 @@ import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._creation import _finish, _size
-from ndgrad._tensor import Tensor, _parse_size
+from ndgrad._args import parse_size
+from ndgrad._tensor import Tensor
 
 
 class Generator:
@@ -119,7 +120,7 @@ def randint(low: int, high: int | None = None, size=None, *, generator: Generato
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
-    samples = _rng(generator).integers(low, high, size=_parse_size((size,)))
+    samples = _rng(generator).integers(low, high, size=parse_size((size,)))
     return _finish(samples.astype(dtype.numpy), requires_grad, device)
 
 
@@ -133,7 +134,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
     if size is None:
         shape = np.broadcast_shapes(np.shape(mean_data), np.shape(std_data))
     else:
-        shape = _parse_size((size,))
+        shape = parse_size((size,))
     if dtype is None:
         tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
         dtype = tensors[0].dtype if tensors else None

@@ -7,7 +7,9 @@ import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._creation import tensor
-from ndgrad._tensor import Tensor, _normalize_dim
+from ndgrad._args import normalize_dim
+from ndgrad._tensor import Tensor
+from ndgrad.ops.casting import to_dtype
 
 
 def is_scalar(x) -> bool:
@@ -20,6 +22,26 @@ def as_tensor(x) -> Tensor:
     if isinstance(x, Tensor):
         return x
     return tensor(x)
+
+
+def type_name(x) -> str:
+    """The name of x's type as PyTorch's argument errors spell it: 'list', 'numpy.ndarray'."""
+    kind = type(x)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def tensor_arg(x, op: str, name: str = "input", position: int = 1) -> Tensor:
+    """`x` itself if it is a Tensor; else PyTorch's TypeError naming the op and the argument.
+
+    Ops that take tensors refuse lists, arrays and numbers, as PyTorch does: converting them
+    silently would hide a mistake (and ndarray's float64 would change the result's dtype).
+    """
+    if isinstance(x, Tensor):
+        return x
+    raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+                    f"{type_name(x)}")
 
 
 def constant(array) -> Tensor:
@@ -47,18 +69,25 @@ def _same_dtype_operands(a, b):
     return _dtype.from_numpy_dtype(dtype)
 
 
-def binary_operands(a, b):
+def operand(x, op: str | None, name: str, position: int):
+    """`x` if it is a Tensor or a number (an operand of a binary op), else a TypeError."""
+    if isinstance(x, Tensor) or is_scalar(x):
+        return x
+    prefix = f"{op}(): " if op else ""
+    raise TypeError(f"{prefix}argument '{name}' (position {position}) must be Tensor or a "
+                    f"number, not {type_name(x)}")
+
+
+def binary_operands(a, b, op: str | None = None):
     """Promotes two operands to their common dtype, keeping Python scalars as scalars.
 
-    Raises the PyTorch broadcast error when two tensors' shapes do not broadcast.
+    Operands other than tensors and numbers raise TypeError naming `op`. The checks run only
+    when the fast path (two tensors of one dtype) does not apply.
     """
     fast = _same_dtype_operands(a, b)
     if fast is not None:
         return a, b, fast
-    if not isinstance(a, Tensor) and not is_scalar(a):
-        a = as_tensor(a)
-    if not isinstance(b, Tensor) and not is_scalar(b):
-        b = as_tensor(b)
+    a, b = operand(a, op, "input", 1), operand(b, op, "other", 2)
     dtype = _dtype.result_type(a, b)
     return cast_operand(a, dtype), cast_operand(b, dtype), dtype
 
@@ -67,7 +96,7 @@ def cast_operand(x, dtype: _dtype.dtype):
     """Converts a Tensor to `dtype` if needed; a scalar is left (as a Python number) for NumPy
     to adapt."""
     if isinstance(x, Tensor):
-        return x if x._data.dtype == dtype.numpy else x.to(dtype)
+        return to_dtype(x, dtype)
     if isinstance(x, np.generic):
         # A NumPy scalar is weak like a Python number, as in PyTorch; NumPy itself would let
         # np.float64(0.5) * float32 array give float64.
@@ -96,7 +125,7 @@ def floating(x: Tensor) -> Tensor:
     """`x` itself if it is floating point, else `x` converted to the default float dtype."""
     if x._data.dtype.kind == "f":
         return x
-    return x.to(_dtype.get_default_dtype())
+    return to_dtype(x, _dtype.get_default_dtype())
 
 
 def dims(dim, ndim: int):
@@ -106,12 +135,12 @@ def dims(dim, ndim: int):
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None
-        normalized = tuple(sorted(_normalize_dim(int(d), ndim) for d in dim))
+        normalized = tuple(sorted(normalize_dim(int(d), ndim) for d in dim))
         for first, second in zip(normalized, normalized[1:]):
             if first == second:
                 raise RuntimeError(f"dim {first} appears multiple times in the list of dims")
         return normalized
-    return (_normalize_dim(int(dim), ndim),)
+    return (normalize_dim(int(dim), ndim),)
 
 
 def dim_alias(dim, axis):
@@ -121,8 +150,3 @@ def dim_alias(dim, axis):
             raise TypeError("got both 'dim' and its alias 'axis'")
         return axis
     return dim
-
-
-def normalize_dim(dim: int, ndim: int) -> int:
-    """Maps a possibly negative dim into [0, ndim), raising IndexError when out of range."""
-    return _normalize_dim(dim, ndim)

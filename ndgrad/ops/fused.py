@@ -14,6 +14,7 @@ from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
 from ndgrad.ops._common import as_tensor, floating, normalize_dim
+from ndgrad.ops.casting import to_dtype
 
 
 class Linear(ArrayFunction):
@@ -147,7 +148,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _softmax_input(input, dim: int | None, dtype) -> tuple[Tensor, int]:
     input = floating(as_tensor(input))
     if dtype is not None:
-        input = input.to(dtype)
+        input = to_dtype(input, dtype)
     if dim is None:
         # PyTorch's legacy rule for an implicit dim: 0 for 0-, 1- and 3-D inputs, else 1.
         dim = 0 if input.ndim in (0, 1, 3) else 1

@@ -8,6 +8,7 @@ from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import as_tensor, constant, normalize_dim
 from ndgrad.ops._views import mark_view
+from ndgrad.ops.casting import to_dtype
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -296,7 +297,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> 
     data = _checked_index(index, input.shape[dim], dim)
     _check_index_shape(data, input, dim, "scatter")
     if isinstance(src, Tensor):
-        src = src if src._data.dtype == input._data.dtype else src.to(input.dtype)
+        src = to_dtype(src, input.dtype)
     return Scatter.apply(input, src, data, dim)
 
 
@@ -325,7 +326,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     if alpha != 1:
         source = source * alpha
     key = (slice(None),) * dim + (data,)
-    return input + IndexAccumulate.apply(source.to(input.dtype), key, input._data.shape)
+    return input + IndexAccumulate.apply(to_dtype(source, input.dtype), key, input._data.shape)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
@@ -336,9 +337,9 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{mask.dtype.name}")
     if isinstance(value, Tensor):
-        value = value.to(input.dtype)
+        value = to_dtype(value, input.dtype)
     result = where(mask, value, input)
-    return result if result._data.dtype == input._data.dtype else result.to(input.dtype)
+    return to_dtype(result, input.dtype)
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:

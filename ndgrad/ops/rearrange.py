@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ndgrad._tensor import Tensor, _parse_shape
+from ndgrad._args import parse_shape
+from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops._common import constant, dims as normalize_dims, normalize_dim
@@ -125,7 +126,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tiles `input` sizes[i] times along dim i; extra leading sizes add dims."""
-    sizes = _parse_shape(sizes)
+    sizes = parse_shape(sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -135,7 +136,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 
 def tile(input: Tensor, dims) -> Tensor:
     """Like repeat, but missing leading reps count as 1 (NumPy's tile)."""
-    dims = _parse_shape((dims,)) if not isinstance(dims, int) else (dims,)
+    dims = parse_shape((dims,)) if not isinstance(dims, int) else (dims,)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 

@@ -11,6 +11,7 @@ from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops._common import as_tensor, constant, dim_alias, dims, floating, normalize_dim
+from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.indexing import take_along_dim
 from ndgrad.ops.shape import flatten, reshape
 
@@ -261,7 +262,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
     """Arithmetic mean over `dim` (all dims when None)."""
     input = as_tensor(input)
     if dtype is not None:
-        input = input.to(dtype)
+        input = to_dtype(input, dtype)
     if not input.is_floating_point():
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype.name}")
@@ -273,9 +274,9 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Te
     """Product over one dim (all elements when None); integer inputs multiply as int64."""
     input = as_tensor(input)
     if dtype is not None:
-        input = input.to(dtype)
+        input = to_dtype(input, dtype)
     elif input._data.dtype.kind in "bui":
-        input = input.to(_dtype.int64)
+        input = to_dtype(input, _dtype.int64)
     dim = dim_alias(dim, axis)
     axis = None if dim is None else normalize_dim(dim, input.ndim)
     return Prod.apply(input, None if input.ndim == 0 else axis, keepdim)
@@ -422,7 +423,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The vector p-norm over `dim` (all elements when None); 'fro' is the 2-norm."""
     input = floating(as_tensor(input))
     if dtype is not None:
-        input = input.to(dtype)
+        input = to_dtype(input, dtype)
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):
@@ -451,7 +452,7 @@ def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     """Running sum along `dim`; integer inputs sum as int64."""
     input = as_tensor(input)
     if dtype is not None:
-        input = input.to(dtype)
+        input = to_dtype(input, dtype)
     dim = dim_alias(dim, axis)
     dim = normalize_dim(dim, input.ndim)
     if input.ndim == 0:
@@ -463,7 +464,7 @@ def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     """Running product along `dim`; integer inputs multiply as int64."""
     input = as_tensor(input)
     if dtype is not None:
-        input = input.to(dtype)
+        input = to_dtype(input, dtype)
     dim = dim_alias(dim, axis)
     dim = normalize_dim(dim, input.ndim)
     if input.ndim == 0:

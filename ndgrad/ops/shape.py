@@ -6,10 +6,12 @@ import math
 import numpy as np
 
 from ndgrad import _dtype
-from ndgrad._tensor import Tensor, _parse_shape
+from ndgrad._args import parse_shape
+from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
 from ndgrad.ops._common import as_tensor, normalize_dim
+from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.indexing import getitem
 from ndgrad.ops._views import mark_view
 
@@ -82,7 +84,7 @@ def sum_to(input: Tensor, shape: tuple) -> Tensor:
 
 def sum_to_size(input: Tensor, *size) -> Tensor:
     """Sums `input` down to `size`, which `input`'s shape must broadcast from."""
-    shape = _parse_shape(size)
+    shape = parse_shape(size)
     have = input._data.shape
     lead = len(have) - len(shape)
     if lead < 0 or any(want not in (1, got) for want, got in zip(shape, have[lead:])):
@@ -92,7 +94,7 @@ def sum_to_size(input: Tensor, *size) -> Tensor:
 
 def broadcast_to(input: Tensor, shape) -> Tensor:
     """Broadcasts `input` to `shape` (PyTorch's `broadcast_to`)."""
-    shape = _parse_shape((shape,)) if not isinstance(shape, int) else (shape,)
+    shape = parse_shape((shape,)) if not isinstance(shape, int) else (shape,)
     if input._data.shape == shape:
         return input
     lead = len(shape) - input._data.ndim
@@ -110,7 +112,7 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
 
 def expand(input: Tensor, *sizes) -> Tensor:
     """Broadcasts `input` to `sizes`, where -1 keeps a dimension's current size."""
-    sizes = _parse_shape(sizes)
+    sizes = parse_shape(sizes)
     lead = len(sizes) - input.ndim
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
@@ -148,7 +150,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
     The result shares storage with `input` when the layout allows (a view), else it is a copy.
     """
-    shape = _infer_shape(_parse_shape(shape), input._data.size)
+    shape = _infer_shape(parse_shape(shape), input._data.size)
     if input._data.shape == shape:
         return input
     return mark_view(Reshape.apply(input, shape), input, reshape, shape)
@@ -156,7 +158,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
 def view(input: Tensor, *shape) -> Tensor:
     """Like reshape, but always shares storage: refused when that needs a copy."""
-    shape = _infer_shape(_parse_shape(shape), input._data.size)
+    shape = _infer_shape(parse_shape(shape), input._data.size)
     try:
         np.reshape(input._data, shape, copy=False)
     except ValueError:
@@ -170,7 +172,7 @@ def view(input: Tensor, *shape) -> Tensor:
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorders the dimensions of `input` so that output dim i is input dim `dims[i]`."""
     ndim = input._data.ndim
-    dims = _parse_shape(dims)
+    dims = parse_shape(dims)
     if len(dims) != ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
@@ -244,7 +246,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Splits dim `dim` into `sizes` (one of which may be -1)."""
     dim = normalize_dim(dim, input.ndim)
     shape = input._data.shape
-    requested = _parse_shape((sizes,))
+    requested = parse_shape((sizes,))
     if not requested:
         raise RuntimeError("unflatten: sizes must be non-empty")
     try:
@@ -358,7 +360,7 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     dim = normalize_dim(dim, ndim)
     _check_same_shapes(joined, dim, "cat")
     dtype = _dtype.result_type(*tensors)
-    tensors = [t if t._data.dtype == dtype.numpy else t.to(dtype) for t in tensors]
+    tensors = [to_dtype(t, dtype) for t in tensors]
     if len(tensors) == 1:
         return tensors[0].clone()
     return Cat.apply(*tensors, dim=dim)

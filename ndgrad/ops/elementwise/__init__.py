@@ -2,7 +2,9 @@
 
 One module per family; this package re-exports them, so `ndgrad.ops.elementwise.X` stays the
 import path of every op. Between the modules imports point one way: arithmetic imports
-rounding and unary, rounding imports casting, and comparison imports none of them.
+rounding and unary, rounding imports casting, and comparison imports none of them. The casts
+live one level up, in `ndgrad.ops.casting`, because every op's argument handling
+(`ops._common`) converts dtypes with them.
 """
 from ndgrad.ops.elementwise.arithmetic import (Add, Atan2, Clamp, Div, Maximum, Minimum, Mul,
                                                Pow, Remainder, Sub, Where, add, arctan2, atan2,
@@ -10,7 +12,7 @@ from ndgrad.ops.elementwise.arithmetic import (Add, Atan2, Clamp, Div, Maximum, 
                                                floor_divide, fmod, frac, lerp, maximum, minimum,
                                                mul, multiply, pow, remainder, square, sub,
                                                subtract, true_divide, where)
-from ndgrad.ops.elementwise.casting import Cast, Clone, ToDevice, clone, to_device, to_dtype
+from ndgrad.ops.casting import Cast, Clone, ToDevice, clone, to_device, to_dtype
 from ndgrad.ops.elementwise.comparison import (allclose, bitwise_and, bitwise_not, bitwise_or,
                                                bitwise_xor, eq, equal, ge, greater,
                                                greater_equal, gt, isclose, isfinite, isinf,

@@ -9,7 +9,7 @@ import numpy as np
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import as_tensor, constant
-from ndgrad.ops.elementwise.casting import clone
+from ndgrad.ops.casting import clone
 
 
 class _Piecewise(ArrayFunction):

@@ -6,6 +6,7 @@ import math
 from ndgrad._tensor import Tensor
 from ndgrad.ops import reduction
 from ndgrad.ops._common import as_tensor, normalize_dim
+from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.linalg._common import _float_matrix
 from ndgrad.ops.linalg.decompositions import svdvals
 from ndgrad.ops.shape import permute
@@ -24,7 +25,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     """The matrix norm over the two dims `dim`: 'fro', 'nuc', 2, -2, 1, -1, inf or -inf."""
     A = _float_matrix(A, "linalg.matrix_norm", square=False)
     if dtype is not None:
-        A = A.to(dtype)
+        A = to_dtype(A, dtype)
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {len(dim)}")
     rows, cols = (normalize_dim(d, A.ndim) for d in dim)
