@@ -156,3 +156,29 @@ def test_floating_result_from_integer_operands_matches_torch(fn, torch):
     ours, theirs = fn(ndgrad), fn(torch)
     assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+# ---- clamp with tensor bounds at ties and crossed bounds: x takes the gradient at a tie, high
+# takes it wherever low > high, low only where low < high (PyTorch's rule)
+
+CLAMP_TIES = [
+    ("min_ties", [0.5, 0.2, 0.9], [0.5, 0.5, 0.5], None),
+    ("max_ties", [0.5, 0.2, 0.9], None, [0.5, 0.5, 0.5]),
+    ("both_ties", [0.5, 0.2, 0.9, 0.7, 0.3], [0.5, 0.5, 0.5, 0.7, 0.3], [0.7, 0.7, 0.7, 0.7, 0.3]),
+    ("crossed_bounds", [0.5, 1.0, 0.0, 0.6], [0.8, 0.8, 0.8, 0.6], [0.6, 0.6, 0.6, 0.5]),
+    ("broadcast_bounds", [[0.5, 0.1], [0.7, 0.9]], [0.5], [[0.7], [0.6]]),
+]
+
+
+@pytest.mark.parametrize("x, low, high", [case[1:] for case in CLAMP_TIES],
+                         ids=[case[0] for case in CLAMP_TIES])
+def test_clamp_tensor_bounds_gradient_at_ties_matches_torch(x, low, high, torch):
+    results = []
+    for lib in (ndgrad, torch):
+        leaves = [None if v is None else lib.tensor(v, requires_grad=True) for v in (x, low, high)]
+        out = lib.clamp(leaves[0], min=leaves[1], max=leaves[2])
+        (out * lib.tensor(np.arange(1.0, out.numel() + 1).reshape(tuple(out.shape)))).sum()\
+            .backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in leaves if t is not None])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

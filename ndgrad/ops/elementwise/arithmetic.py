@@ -237,21 +237,34 @@ class Where(ArrayFunction):
 
 
 class Clamp(ArrayFunction):
-    """x limited to [low, high]; the gradient flows where low <= x <= high, as in PyTorch."""
+    """x limited to [low, high]; the bounds may be None, numbers or arrays that broadcast."""
 
     @staticmethod
     def forward(ctx, x, low, high):
-        inside = np.ones(x.shape, dtype=bool)
-        if low is not None:
-            inside &= x >= low
-        if high is not None:
-            inside &= x <= high
-        ctx.inside = inside
+        if ctx.needs_input_grad:
+            ctx.masks = _clamp_masks(x, low, high)
+            ctx.shapes = (np.shape(x), np.shape(low), np.shape(high))
         return np.clip(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * constant(ctx.inside.astype(grad._data.dtype)), None, None
+        return tuple(sum_to(grad * constant(mask.astype(grad._data.dtype)), shape)
+                     if needed else None
+                     for needed, mask, shape in zip(ctx.needs_input_grad, ctx.masks, ctx.shapes))
+
+
+def _clamp_masks(x, low, high) -> tuple:
+    """Where the gradient goes to x, low and high, by PyTorch's rule: to x at ties with a bound,
+    to high wherever low > high, and to low only where low < high."""
+    to_x = np.ones(np.shape(x), dtype=bool)
+    to_low = to_high = None
+    if low is not None:
+        to_x = to_x & (x >= low)
+        to_low = x < low if high is None else (x < low) & (low < high)
+    if high is not None:
+        to_x = to_x & (x <= high)
+        to_high = x > high if low is None else (x > high) | (high < low)
+    return to_x, to_low, to_high
 
 
 # ---------------------------------------------------------------- wrappers
@@ -428,12 +441,14 @@ def clamp(input, min=None, max=None) -> Tensor:
     input = as_tensor(input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        result = input if min is None else maximum(input, min)
-        return result if max is None else minimum(result, max)
-    dtype = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
-    input = cast_operand(input, dtype)
-    return Clamp.apply(input, min, max)
+    bounds = [b for b in (min, max) if b is not None]
+    dtype = _dtype.result_type(input, *bounds)
+    if any(isinstance(b, Tensor) for b in bounds):
+        # Tensor bounds: every operand a tensor of the result dtype, broadcasting together.
+        min, max = (None if b is None else cast_operand(as_tensor(b), dtype) for b in (min, max))
+        for bound in bounds:
+            check_broadcast(input, bound)
+    return Clamp.apply(cast_operand(input, dtype), min, max)
 
 
 clip = clamp
