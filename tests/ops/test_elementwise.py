@@ -182,3 +182,48 @@ def test_clamp_tensor_bounds_gradient_at_ties_matches_torch(x, low, high, torch)
         results.append([out.detach().numpy()] + [t.grad.numpy() for t in leaves if t is not None])
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+# ---- found by tests/properties/test_promotion.py: alpha is a weak scalar (a bool sum stays
+# bool), bool operands of subtraction are refused, a bool tensor to a bool's power stays bool
+
+BOOL_AND_ALPHA_CASES = [
+    ("add_bool_alpha", lambda m: m.add(m.tensor([True, False]), True, alpha=2)),
+    ("add_bool_alpha_zero", lambda m: m.add(m.tensor([True, False]), m.tensor(True), alpha=0)),
+    ("add_int8_alpha", lambda m: m.add(m.tensor([1, 2], dtype=m.int8), m.tensor(3), alpha=2)),
+    ("sub_float_alpha", lambda m: m.sub(m.tensor([1.0, 2.0]), 3, alpha=2)),
+    ("pow_bool_false", lambda m: m.tensor([True, False]) ** False),
+    ("pow_bool_true", lambda m: m.tensor([True, False]) ** True),
+    ("fmod_bool_by_int", lambda m: m.fmod(m.tensor([True, False]), m.tensor([2, 3]))),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in BOOL_AND_ALPHA_CASES],
+                         ids=[name for name, _ in BOOL_AND_ALPHA_CASES])
+def test_bool_operands_and_alpha_match_torch(fn, torch):
+    ours, theirs = fn(ndgrad), fn(torch)
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+REFUSED_BOOL_AND_ALPHA_CASES = [
+    ("float_minus_bool", lambda m: m.tensor([1.0]) - True),
+    ("bool_minus_float", lambda m: True - m.tensor([1.0])),
+    ("int_minus_bool_tensor", lambda m: m.tensor([1, 2]) - m.tensor([True, False])),
+    ("float_alpha_for_int", lambda m: m.add(m.tensor([1, 2]), 1, alpha=1.5)),
+    ("bool_alpha_for_float", lambda m: m.add(m.tensor([1.0]), 1, alpha=True)),
+    ("floor_divide_bools", lambda m: m.tensor([True]) // m.tensor([True])),
+    ("div_trunc_bools", lambda m: m.div(m.tensor([True]), True, rounding_mode="trunc")),
+    ("remainder_bools", lambda m: m.tensor([True]) % True),
+    ("fmod_bools", lambda m: m.fmod(m.tensor([True]), True)),
+    ("pow_bool_tensors", lambda m: m.tensor([True]) ** m.tensor(True)),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in REFUSED_BOOL_AND_ALPHA_CASES],
+                         ids=[name for name, _ in REFUSED_BOOL_AND_ALPHA_CASES])
+def test_bool_operands_and_alpha_refused_as_in_torch(fn, torch):
+    with pytest.raises(RuntimeError):  # torch: RuntimeError or its NotImplementedError
+        fn(torch)
+    with pytest.raises(RuntimeError):
+        fn(ndgrad)

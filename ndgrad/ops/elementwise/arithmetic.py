@@ -113,7 +113,10 @@ class Pow(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        if np.result_type(a, b).kind in "iu":
+        kind = np.result_type(a, b).kind
+        if kind == "b":  # a bool tensor to a Python bool's power stays bool, as in PyTorch
+            result = np.logical_or(a, not b)
+        elif kind in "iu":
             result = _integer_power(a, b)
         else:
             result = np.power(a, b)
@@ -301,21 +304,44 @@ def _float_operands(input, other, dtype: _dtype.dtype | None = None):
     return tuple(cast_operand(x, dtype) for x in operands)
 
 
+def _times_alpha(input, other, alpha):
+    """The operands of input + alpha * other, other scaled in their promoted dtype: alpha is a
+    weak scalar, so it neither widens the result nor turns a bool sum into an integer one."""
+    a, b, dtype = binary_operands(input, other)
+    if isinstance(alpha, bool) and dtype is not _dtype.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not dtype.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if dtype is _dtype.bool:
+        alpha = bool(alpha)
+        return a, (mul(b, alpha) if isinstance(b, Tensor) else bool(b) and alpha)
+    return a, (mul(b, alpha) if isinstance(b, Tensor) else b * alpha)
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     """input + alpha * other, broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha != 1 or alpha is True:
+        input, other = _times_alpha(input, other, alpha)
     return _binary(Add, input, other)
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other, broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    a, b, dtype = binary_operands(input, other)
-    if dtype is _dtype.bool:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    if alpha != 1 or alpha is True:
+        input, other = _times_alpha(input, other, alpha)
+    a, b, _ = binary_operands(input, other)
     check_broadcast(a, b)
     return Sub.apply(a, b)
 
@@ -337,7 +363,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         a, b = _float_operands(input, other)
         check_broadcast(a, b)
         return Div.apply(a, b)
-    a, b, _ = binary_operands(input, other)
+    a, b, dtype = binary_operands(input, other)
+    _refuse_bool(f"div(rounding_mode={rounding_mode!r})", dtype)
     check_broadcast(a, b)
     if rounding_mode == "floor":
         return FloorDivide.apply(a, b)
@@ -355,19 +382,33 @@ def floor_divide(input, other) -> Tensor:
     return div(input, other, rounding_mode="floor")
 
 
+def _refuse_bool(name: str, dtype: _dtype.dtype) -> None:
+    """PyTorch has no bool kernel for rounding division, remainder and pow: a bool result
+    dtype is refused with its NotImplementedError (a RuntimeError)."""
+    if dtype is _dtype.bool:
+        raise NotImplementedError(f"{name} is not implemented for bool operands")
+
+
 def remainder(input, other) -> Tensor:
     """input mod other with the sign of other (Python's %)."""
-    return _binary(Remainder, input, other)
+    a, b, dtype = binary_operands(input, other)
+    _refuse_bool("remainder", dtype)
+    check_broadcast(a, b)
+    return Remainder.apply(a, b)
 
 
 def fmod(input, other) -> Tensor:
     """input mod other with the sign of input (C's fmod)."""
-    return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
+    a, b, dtype = binary_operands(input, other)
+    _refuse_bool("fmod", dtype)
+    return sub(a, mul(div(a, b, rounding_mode="trunc"), b))
 
 
 def pow(input, exponent) -> Tensor:
     """input ** exponent; either may be a Python scalar."""
     a, b, dtype = binary_operands(input, exponent)
+    if isinstance(b, Tensor):  # PyTorch takes a bool tensor to a Python bool's power
+        _refuse_bool("pow", dtype)
     check_broadcast(a, b)
     if not dtype.is_floating_point and isinstance(b, Tensor) is False and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
