@@ -247,6 +247,8 @@ def setitem(self: Tensor, key, value) -> None:
     """self[key] = value: the elements at key take value (broadcast, cast to self's dtype)."""
     if not isinstance(value, Tensor):
         value = constant(np.asarray(value, dtype=self._data.dtype))
+    if key is False:
+        return  # PyTorch writes and records nothing for a bare False (x[False,] records)
     key = normalize_key(key)
 
     def assign(t: Tensor) -> Tensor:

@@ -225,6 +225,20 @@ def test_setitem_on_leaf_that_requires_grad_raises():
         x[0] = 1.0
 
 
+@pytest.mark.parametrize("key", [False, (False,)], ids=["bare", "in_tuple"])
+def test_setitem_false_records_as_torch(key, torch):
+    """y[False] = v writes and records nothing in PyTorch (v gets no gradient); y[False,] = v
+    records an empty write (v's gradient is zero)."""
+    grads = []
+    for module in (ndgrad, torch):
+        v = module.ones(1, requires_grad=True)
+        y = module.zeros(2, 3, requires_grad=True) * 1
+        y[key] = v
+        y.sum().backward()
+        grads.append(None if v.grad is None else v.grad.tolist())
+    assert grads[0] == grads[1]
+
+
 def test_scatter_src_larger_than_index():
     """torch's backward fails here (its src gradient takes index's shape); ndgrad's src gradient
     is zero outside index's shape."""
