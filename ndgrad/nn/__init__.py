@@ -1,10 +1,11 @@
 """Neural network building blocks (PyTorch's torch.nn)."""
 from ndgrad.nn import functional, init
 from ndgrad.nn import utils
-from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish,
-                                          Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU,
-                                          ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
-                                          Softsign, Tanh, Tanhshrink, Threshold)
+from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid,
+                                          Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+                                          LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
+                                          Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh,
+                                          Tanhshrink, Threshold)
 from ndgrad.nn.modules.batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
                                          InstanceNorm2d)
 from ndgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
@@ -43,15 +44,15 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Adapt
            "CrossEntropyLoss", "CTCLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU",
            "Embedding", "EmbeddingBag", "Flatten", "Fold", "GELU", "GLU", "GaussianNLLLoss",
            "GroupNorm",
-           "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity",
+           "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity",
            "InstanceNorm1d", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LPPool1d", "LPPool2d",
-           "LPPool3d", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+           "LPPool3d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss",
            "MarginRankingLoss", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d",
            "MaxUnpool2d", "MaxUnpool3d", "Mish", "Module",
            "ModuleDict", "ModuleList", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss",
            "PReLU", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList",
            "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RMSNorm", "ReLU", "ReLU6", "SELU",
            "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin",
-           "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "TripletMarginLoss",
+           "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold", "TripletMarginLoss",
            "Unflatten", "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
            "functional", "init", "utils"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad._tensor import Tensor
+from ndgrad.autograd.function import ArrayFunction
 
 
 def sum_to(x, shape: tuple):
@@ -26,6 +27,31 @@ def array_sum_to(x, shape: tuple):
         lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1)
     result = x.sum(axis=axes, keepdims=True) if axes else x
     return result.reshape(shape) if lead else result
+
+
+class MaskedGrad(ArrayFunction):
+    """grad * mask, for a constant mask taken from `source`; the source gets a zero gradient."""
+
+    @staticmethod
+    def forward(ctx, grad, source, mask):
+        ctx.mask, ctx.source_meta = mask, (np.shape(source), source.dtype)
+        return grad * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype = ctx.source_meta
+        return (grad * Tensor._make(ctx.mask) if ctx.needs_input_grad[0] else None,
+                Tensor._make(np.zeros(shape, dtype)) if ctx.needs_input_grad[1] else None, None)
+
+
+def masked(grad, source, mask):
+    """grad * mask, the gradient of a piecewise-linear op (abs, relu, hardtanh, ...) whose
+    slopes `mask` depend on where `source` lies. With Tensors it stays connected to `source`
+    with a zero derivative, as PyTorch's backward kernels for these ops are, so a create_graph
+    gradient can be differentiated again."""
+    if isinstance(grad, Tensor):
+        return MaskedGrad.apply(grad, source, mask)
+    return grad * mask
 
 
 def broadcast_to(x, shape: tuple):

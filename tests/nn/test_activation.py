@@ -51,6 +51,9 @@ SPECS = [
     *both("tanhshrink", lambda n: n.Tanhshrink(), lambda f, x: f.tanhshrink(x)),
     *both("threshold", lambda n: n.Threshold(0.1, 20.0), lambda f, x: f.threshold(x, -0.3, -1.0),
           min_abs=0.4),
+    *both("hardshrink", lambda n: n.Hardshrink(0.3), lambda f, x: f.hardshrink(x)),
+    *both("softshrink", lambda n: n.Softshrink(0.3), lambda f, x: f.softshrink(x, 0.7)),
+    *both("logsigmoid", lambda n: n.LogSigmoid(), lambda f, x: f.logsigmoid(x * 10)),
     *both("glu", lambda n: n.GLU(), lambda f, x: f.glu(x, 0), shapes=[(4, 6)]),
     *both("softmax", lambda n: n.Softmax(dim=1), lambda f, x: f.softmax(x, dim=0)),
     *both("log_softmax", lambda n: n.LogSoftmax(dim=-1), lambda f, x: f.log_softmax(x, 0)),
@@ -167,15 +170,48 @@ def test_softmax_dtype_argument(torch):
 
 
 def test_relu_at_the_kink_has_torch_gradient(torch):
-    data = np.array([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0])
+    data = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0])
+    infinite = np.array([-np.inf, np.inf])
     for name, args in [("relu", ()), ("relu6", ()), ("leaky_relu", (0.2,)), ("hardtanh", ()),
                        ("elu", (0.5,)), ("celu", (2.0,)), ("selu", ()), ("hardsigmoid", ()),
                        ("hardswish", ()), ("threshold", (0.0, 5.0)), ("softplus", (1, 0.0)),
-                       ("softsign", ()), ("gelu", ())]:
+                       ("softsign", ()), ("gelu", ()), ("hardshrink", ()), ("softshrink", ()),
+                       ("logsigmoid", ())]:
         x, t = ndgrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
         getattr(ndgrad.nn.functional, name)(x, *args).sum().backward()
         getattr(torch.nn.functional, name)(t, *args).sum().backward()
         assert_close(x.grad, t.grad, "float64", f"{name} gradient at the kink")
+        assert_close(getattr(ndgrad.nn.functional, name)(ndgrad.tensor(infinite), *args),
+                     getattr(torch.nn.functional, name)(torch.tensor(infinite), *args),
+                     "float64", f"{name} at infinity")
+
+
+# (hardsigmoid too, but torch has no double backward for it)
+PIECEWISE_LINEAR = ["abs", "relu", "relu6", "leaky_relu", "hardtanh", "threshold", "hardshrink",
+                    "softshrink", "l1_loss"]
+
+
+@pytest.mark.parametrize("name", PIECEWISE_LINEAR)
+def test_create_graph_gradient_of_piecewise_linear_op_is_differentiable(name, torch):
+    """Its gradient is a mask times the incoming gradient, yet connected to the input, so a
+    second backward gives zeros, as in PyTorch (not an error about a missing grad_fn)."""
+    args = {"threshold": (0.1, 2.0)}.get(name, ())
+    results = []
+    for lib in (ndgrad, torch):
+        x = lib.tensor([1.5, -2.0, 0.3, -0.2, 0.0], requires_grad=True)
+        if name == "abs":
+            out = x.abs()
+        elif name == "l1_loss":
+            out = lib.nn.functional.l1_loss(x, lib.zeros(5))
+        else:
+            out = getattr(lib.nn.functional, name)(x, *args)
+        (g,) = lib.autograd.grad(out.sum(), x, create_graph=True)
+        assert g.requires_grad
+        (g * g).sum().backward()
+        # torch's x.grad may be a ZeroTensor, which has no storage to read until added to
+        results.append((g.detach().numpy(), (lib.zeros(5) + x.grad).numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
 
 
 def test_prelu_module_learns_per_channel_slopes(torch):
@@ -195,7 +231,8 @@ def test_module_reprs_match_torch(torch):
               lambda n: n.Softplus(2, 10), lambda n: n.Threshold(0.1, 20),
               lambda n: n.GLU(1), lambda n: n.Softmax(0), lambda n: n.LogSoftmax(dim=1),
               lambda n: n.Softmin(-1), lambda n: n.SELU(inplace=True), lambda n: n.Sigmoid(),
-              lambda n: n.Hardswish(), lambda n: n.Tanhshrink(), lambda n: n.SiLU()]
+              lambda n: n.Hardswish(), lambda n: n.Tanhshrink(), lambda n: n.SiLU(),
+              lambda n: n.Hardshrink(), lambda n: n.Softshrink(0.25), lambda n: n.LogSigmoid()]
     for build in builds:
         assert repr(build(ndgrad.nn)) == repr(build(torch.nn))
 

@@ -1,8 +1,9 @@
 """Functional neural network ops (PyTorch's torch.nn.functional)."""
-from ndgrad.nn.functional.activation import (celu, elu, gelu, glu, hardsigmoid, hardswish,
-                                             hardtanh, leaky_relu, log_softmax, mish, prelu,
-                                             relu, relu6, selu, sigmoid, silu, softmax, softmin,
-                                             softplus, softsign, tanh, tanhshrink, threshold)
+from ndgrad.nn.functional.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid,
+                                             hardswish, hardtanh, leaky_relu, log_softmax,
+                                             logsigmoid, mish, prelu, relu, relu6, selu, sigmoid,
+                                             silu, softmax, softmin, softplus, softshrink,
+                                             softsign, tanh, tanhshrink, threshold)
 from ndgrad.nn.functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d,
                                        conv_transpose2d, conv_transpose3d, fold, unfold)
 from ndgrad.nn.functional.ctc import ctc_loss
@@ -33,7 +34,8 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embe
            "pairwise_distance", "rms_norm", "celu", "dropout", "elu", "gelu", "glu", "hardsigmoid",
            "hardswish", "hardtanh", "leaky_relu", "linear", "log_softmax", "mish", "pad",
            "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softmin",
-           "softplus", "softsign", "tanh", "tanhshrink", "threshold",
+           "softplus", "softsign", "tanh", "tanhshrink", "threshold", "hardshrink",
+           "softshrink", "logsigmoid",
            "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cosine_embedding_loss", "cross_entropy", "ctc_loss", "gaussian_nll_loss",
            "hinge_embedding_loss",

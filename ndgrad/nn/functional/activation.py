@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import math
 
+from ndgrad._creation import zeros
 from ndgrad._tensor import Tensor
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import fused
+from ndgrad.ops.elementwise.piecewise import piecewise_linear
 from ndgrad.ops.shape import chunk
 
 # SELU's constants (Klambauer et al., 2017).
@@ -19,10 +21,12 @@ def _inplace(input: Tensor, function, *args) -> Tensor:
     return input.copy_(function(input.clone(), *args))
 
 
-def _clip(input: Tensor, low: float, high: float) -> Tensor:
-    """input limited to [low, high], with zero gradient at the bounds themselves, as PyTorch's
-    hardtanh (clamp passes the gradient there)."""
-    return ew.where(input <= low, low, ew.where(input >= high, high, input))
+def _clip(input: Tensor, low: float, high: float, scale: float = 1.0,
+          shift: float = 0.0) -> Tensor:
+    """scale * input + shift limited to [low, high] (where it is not, the input lies on a bound
+    itself): the gradient is zero at the bounds, as PyTorch's hardtanh (clamp passes it there)."""
+    breakpoints = [((low - shift) / scale, False), ((high - shift) / scale, True)]
+    return piecewise_linear(input, breakpoints, (0, scale, 0), (low, shift, high))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -47,7 +51,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """x for x > 0, negative_slope * x otherwise."""
     if inplace:
         return _inplace(input, leaky_relu, negative_slope)
-    return ew.where(input > 0, input, input * negative_slope)
+    return piecewise_linear(input, [(0, False)], (negative_slope, 1), (0, 0))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -120,7 +124,7 @@ def tanh(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """clamp(x / 6 + 1/2, 0, 1)."""
-    return _inplace(input, hardsigmoid) if inplace else _clip(input / 6 + 0.5, 0.0, 1.0)
+    return _inplace(input, hardsigmoid) if inplace else _clip(input, 0.0, 1.0, 1 / 6, 0.5)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -156,7 +160,28 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
-    return ew.where(input > threshold, input, value)
+    return piecewise_linear(input, [(threshold, False)], (0, 1), (value, 0))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    return piecewise_linear(input, [(-lambd, True), (lambd, False)], (1, 0, 1), (0, 0, 0))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype "
+                           f"{input.dtype.name}, but found {lambd}")
+    return piecewise_linear(input, [(-lambd, True), (lambd, False)], (1, 0, 1),
+                            (lambd, 0, -lambd))
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), computed as min(x, 0) - log(1 + e^-|x|), which never overflows."""
+    # minimum splits the gradient at 0 and abs's is 0 there: 1/2 in all, as PyTorch's.
+    zero = zeros((), dtype=input.dtype)
+    return ew.minimum(input, zero) - ew.log1p(ew.exp(-ew.abs(input)))
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:

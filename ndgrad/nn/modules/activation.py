@@ -88,6 +88,32 @@ class Tanhshrink(_Stateless):
     _function = staticmethod(F.tanhshrink)
 
 
+class LogSigmoid(_Stateless):
+    """log(sigmoid(x))."""
+    _function = staticmethod(F.logsigmoid)
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0."""
+
+    _function = staticmethod(F.hardshrink)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._function(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    _function = staticmethod(F.softshrink)
+
+
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise."""
 

@@ -19,6 +19,7 @@ from ndgrad.ops.elementwise.comparison import (allclose, bitwise_and, bitwise_no
                                                isnan, le, less, less_equal, logical_and,
                                                logical_not, logical_or, logical_xor, lt, ne,
                                                not_equal)
+from ndgrad.ops.elementwise.piecewise import PiecewiseLinear, piecewise_linear
 from ndgrad.ops.elementwise.rounding import (Ceil, Floor, FloorDivide, Round, Sign, Trunc,
                                              TruncDivide, ceil, fix, floor, round, sign, trunc)
 from ndgrad.ops.elementwise.unary import (Abs, Acos, Asin, Atan, Cos, Cosh, Erf, Exp, Exp2, Expm1,
@@ -42,6 +43,8 @@ __all__ = [
     "greater", "greater_equal", "gt", "isclose", "isfinite", "isinf", "isnan", "le", "less",
     "less_equal", "logical_and", "logical_not", "logical_or", "logical_xor", "lt", "ne",
     "not_equal",
+    # piecewise
+    "PiecewiseLinear", "piecewise_linear",
     # rounding
     "Ceil", "Floor", "FloorDivide", "Round", "Sign", "Trunc", "TruncDivide", "ceil", "fix",
     "floor", "round", "sign", "trunc",

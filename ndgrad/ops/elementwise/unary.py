@@ -36,12 +36,15 @@ class Abs(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.sign = np.sign(x)
+        if ctx.needs_input_grad:
+            ctx.sign = np.sign(x)
+            ctx.save_for_backward(x)
         return np.abs(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.sign
+        x, = ctx.saved_tensors
+        return _dual.masked(grad, x, ctx.sign)
 
 
 class Exp(ArrayFunction):
@@ -373,18 +376,22 @@ class Relu(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x):
+        if x.ndim == 0 or x.dtype.kind != "f":
+            result = np.maximum(x, 0)
+        else:
+            # Against a row of zeros rather than the scalar 0: NumPy vectorises maximum of two
+            # arrays but not of an array and a broadcast scalar (4.0 vs 10.3 us for a 128x256
+            # float32 matrix, measured for benchmarks/ mlp).
+            result = np.maximum(x, _dual.filled_vector(0, x.shape[-1], x.dtype))
         if ctx.needs_input_grad:  # the mask only matters when a graph is recorded
             ctx.positive = x > 0
-        if x.ndim == 0 or x.dtype.kind != "f":
-            return np.maximum(x, 0)
-        # Against a row of zeros rather than the scalar 0: NumPy vectorises maximum of two
-        # arrays but not of an array and a broadcast scalar (4.0 vs 10.3 us for a 128x256
-        # float32 matrix, measured for benchmarks/ mlp).
-        return np.maximum(x, _dual.filled_vector(0, x.shape[-1], x.dtype))
+            ctx.save_for_backward(result)  # PyTorch saves the result, so relu_ is allowed
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.positive
+        result, = ctx.saved_tensors
+        return _dual.masked(grad, result, ctx.positive)
 
 
 # Hart & Cheney's rational approximations (as tabulated in the classic Unix libm), lowest
