@@ -227,3 +227,20 @@ def test_bool_operands_and_alpha_refused_as_in_torch(fn, torch):
         fn(torch)
     with pytest.raises(RuntimeError):
         fn(ndgrad)
+
+
+INTEGER_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "bool"]
+POWERS = [("pow_int", lambda m, a: a ** 2), ("pow_float", lambda m, a: a ** 2.5),
+          ("pow_0d", lambda m, a: a ** m.tensor(3)), ("pow_bool", lambda m, a: a ** True),
+          ("pow_int64_tensor", lambda m, a: a ** m.tensor([2, 3])), ("rpow", lambda m, a: 2 ** a),
+          ("square", lambda m, a: m.square(a))]
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+@pytest.mark.parametrize("fn", [f for _, f in POWERS], ids=[name for name, _ in POWERS])
+def test_integer_powers_keep_torch_dtype(fn, dtype, torch):
+    """An integer base keeps its dtype under a Python or 0-d integer exponent (no int64)."""
+    ours, theirs = (fn(m, m.tensor([1, 2] if dtype != "bool" else [True, False],
+                                   dtype=getattr(m, dtype))) for m in (ndgrad, torch))
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

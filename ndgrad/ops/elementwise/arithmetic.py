@@ -149,7 +149,9 @@ class Pow(ArrayFunction):
 def _integer_power(a, b):
     """a ** b for integers, allowing negative exponents as PyTorch does (NumPy raises)."""
     # A negative exponent gives 1 / a ** -b rounded toward zero: +-1 where |a| = 1, else 0.
-    magnitude = np.power(a, np.abs(b))
+    # Python's abs keeps a Python exponent weakly typed: np.abs would make it an int64 scalar,
+    # which NumPy lets widen an int32 base (PyTorch keeps the base's dtype).
+    magnitude = np.power(a, abs(b) if is_scalar(b) else np.abs(b))
     return np.where(np.greater_equal(b, 0) | (np.abs(a) == 1), magnitude, 0)
 
 
@@ -466,8 +468,10 @@ def lerp(input, end, weight) -> Tensor:
 
 
 def square(input) -> Tensor:
-    """input * input."""
+    """input * input (a bool tensor gives int64, as input ** 2 does)."""
     input = as_tensor(input)
+    if input._data.dtype == np.bool_:
+        input = cast_operand(input, _dtype.int64)
     return mul(input, input)
 
 
