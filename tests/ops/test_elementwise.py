@@ -244,3 +244,34 @@ def test_integer_powers_keep_torch_dtype(fn, dtype, torch):
                                    dtype=getattr(m, dtype))) for m in (ndgrad, torch))
     assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+ZERO_DIVISIONS = [
+    ("floor_divide", lambda m, a: a // m.tensor([0, 1])),
+    ("remainder", lambda m, a: a % m.tensor([1, 0])),
+    ("remainder_scalar", lambda m, a: a % 0),
+    ("floor_divide_0d", lambda m, a: m.floor_divide(a, m.tensor(0))),
+    ("fmod", lambda m, a: m.fmod(a, 0)),
+    ("div_trunc", lambda m, a: a.div(m.tensor([0, 1]), rounding_mode="trunc")),
+    ("div_floor_uint8", lambda m, a: a.to(m.uint8).div(0, rounding_mode="floor")),
+    ("ifloordiv", lambda m, a: a.__ifloordiv__(0)),
+    ("imod", lambda m, a: a.__imod__(m.tensor([0, 0]))),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in ZERO_DIVISIONS],
+                         ids=[name for name, _ in ZERO_DIVISIONS])
+def test_integer_division_by_zero_raises_as_torch(fn, torch):
+    for m in (ndgrad, torch):
+        a = m.tensor([7, -7])
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            fn(m, a)
+        assert a.tolist() == [7, -7]
+
+
+def test_integer_division_rounds_exactly_and_empty_division_by_zero_is_empty(torch):
+    for m in (ndgrad, torch):
+        big = m.tensor([7, -7, 2**62 + 1, -9, 9])
+        assert big.div(m.tensor([2, 2, 1, -4, -4]), rounding_mode="trunc").tolist() == \
+            [3, -3, 2**62 + 1, 2, -2]
+        assert m.zeros(0, dtype=m.int64).floor_divide(0).shape == (0,)

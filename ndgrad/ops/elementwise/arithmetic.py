@@ -15,7 +15,8 @@ from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import (as_tensor, binary_operands, cast_operand, check_broadcast,
                                 constant, is_scalar)
 from ndgrad.ops._dual import sum_to
-from ndgrad.ops.elementwise.rounding import FloorDivide, TruncDivide, floor, trunc
+from ndgrad.ops.elementwise.rounding import (FloorDivide, TruncDivide, check_integer_divisor,
+                                             floor, trunc)
 from ndgrad.ops.elementwise.unary import log
 
 
@@ -96,6 +97,7 @@ class Remainder(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         ctx.save_for_backward(a, b)
         return np.remainder(a, b)
 

@@ -71,6 +71,7 @@ class FloorDivide(_Piecewise):
 
     @staticmethod
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         ctx.shapes = (np.shape(a), np.shape(b))
         return np.floor_divide(a, b)
 
@@ -81,8 +82,21 @@ class TruncDivide(_Piecewise):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (np.shape(a), np.shape(b))
-        quotient = np.trunc(np.true_divide(a, b))
-        return quotient.astype(np.result_type(a, b), copy=False)
+        if check_integer_divisor(a, b):
+            # In integers: a float quotient would round int64s past 2**53.
+            quotient = np.floor_divide(a, b)
+            return quotient + ((np.remainder(a, b) != 0) & (np.less(a, 0) != np.less(b, 0)))
+        return np.trunc(np.true_divide(a, b))
+
+
+def check_integer_divisor(a, b) -> bool:
+    """Whether a / b is an integer division; raises PyTorch's error if it divides by zero
+    (NumPy would return 0 with a warning)."""
+    if np.result_type(a, b).kind not in "iu":
+        return False
+    if np.size(a) and np.size(b) and np.any(np.equal(b, 0)):
+        raise RuntimeError("ZeroDivisionError: integer division or remainder by zero")
+    return True
 
 
 # ---------------------------------------------------------------- wrappers
