@@ -142,6 +142,13 @@ def _class_entries(target: np.ndarray) -> tuple:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias as one fused op."""
+    # As matmul, no promotion: a float64 batch into a float32 layer is a mistake to report.
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got "
+                           f"{input.dtype.name} and {weight.dtype.name}")
+    if bias is not None and bias._data.dtype != input._data.dtype:
+        raise RuntimeError(f"linear: bias must have the dtype of input and weight, but got "
+                           f"{bias.dtype.name} and {input.dtype.name}")
     return Linear.apply(input, weight, bias)
 
 

@@ -269,6 +269,25 @@ def test_one_hot_matches_torch(torch):
         ndgrad.nn.functional.one_hot(ndgrad.tensor([0.0]))
 
 
+LINEAR_DTYPE_MISMATCHES = [
+    ("float64_input", lambda m: m.nn.Linear(2, 3)(m.ones(1, 2, dtype=m.float64))),
+    ("int64_input", lambda m: m.nn.Linear(2, 3)(m.ones(1, 2, dtype=m.int64))),
+    ("float64_bias", lambda m: m.nn.functional.linear(m.ones(1, 2), m.ones(3, 2),
+                                                      m.ones(3, dtype=m.float64))),
+    ("float64_weight_1d", lambda m: m.nn.functional.linear(m.ones(2), m.ones(3, 2).double())),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in LINEAR_DTYPE_MISMATCHES],
+                         ids=[name for name, _ in LINEAR_DTYPE_MISMATCHES])
+def test_linear_refuses_mixed_dtypes_as_torch(fn, torch):
+    """No silent promotion to float64: torch raises, naming the dtypes."""
+    with pytest.raises(RuntimeError, match="dtype"):
+        fn(torch)
+    with pytest.raises(RuntimeError, match="same dtype|dtype of input"):
+        fn(ndgrad)
+
+
 def test_shape_errors_name_the_shapes():
     with pytest.raises(RuntimeError, match=r"\(2x3 and 4x5\)"):
         ndgrad.nn.Linear(4, 5)(ndgrad.ones(2, 3))
