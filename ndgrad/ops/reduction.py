@@ -8,6 +8,7 @@ from ndgrad import _dtype
 from ndgrad._tensor import Tensor
 from ndgrad.return_types import ValuesIndices
 from ndgrad.autograd.function import ArrayFunction
+from ndgrad.autograd.grad_mode import is_grad_enabled
 from ndgrad.ops import _dual
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops._common import as_tensor, constant, dim_alias, dims, floating, normalize_dim
@@ -252,6 +253,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
     axes = _axes(dim_alias(dim, axis), input.ndim)
     keepdim = keepdim if keepdims is None else keepdims
     numpy_dtype = None if dtype is None else _dtype.to_dtype(dtype).numpy
+    _check_result_dtype(input, dtype, "sum")
     if numpy_dtype is None and input._data.dtype.kind in "bui":
         numpy_dtype = np.int64
     return Sum.apply(input, axes, keepdim, numpy_dtype)
@@ -273,6 +275,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
     """Product over one dim (all elements when None); integer inputs multiply as int64."""
     input = as_tensor(input)
+    _check_result_dtype(input, dtype, "prod")
     if dtype is not None:
         input = to_dtype(input, dtype)
     elif input._data.dtype.kind in "bui":
@@ -280,6 +283,15 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Te
     dim = dim_alias(dim, axis)
     axis = None if dim is None else normalize_dim(dim, input.ndim)
     return Prod.apply(input, None if input.ndim == 0 else axis, keepdim)
+
+
+def _check_result_dtype(input: Tensor, dtype, name: str) -> None:
+    """Refuses, as PyTorch does, a bool or integer dtype= for an input that requires grad: the
+    result would be in the graph but could never carry a gradient."""
+    if (dtype is not None and input.requires_grad and is_grad_enabled()
+            and not _dtype.to_dtype(dtype).is_floating_point):
+        raise RuntimeError(f"{name}(): autograd does not support the result dtype "
+                           f"{_dtype.to_dtype(dtype).name} for an input that requires grad")
 
 
 def amax(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
@@ -327,8 +339,9 @@ def _extreme(input, dim, keepdim, axis, keepdims, name: str):
     axes = _axes(dim, input.ndim)
     _check_not_empty(input, axes, name)
     if axes is None:  # a 0-d input: its only element, index 0
-        return ValuesIndices(reduce_all.apply(input, None, False), argmax(input, dim))
-    indices = (argmax if name == "max" else argmin)(input, dim, keepdim=True)
+        return ValuesIndices(reduce_all.apply(input, None, False),
+                             _arg_extreme(np.argmax, input, dim, False))
+    indices = _arg_extreme(np.argmax if name == "max" else np.argmin, input, dim, True)
     values = take_along_dim(input, indices, dim)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
@@ -368,13 +381,21 @@ def _arg_extreme(function, input, dim, keepdim: bool) -> Tensor:
     return constant(np.asarray(function(data, axis=dim, keepdims=keepdim), dtype=np.int64))
 
 
+def _refuse_bool(input, name: str) -> None:
+    """argmax/argmin of bools are refused, as in PyTorch (max(dim) of bools is not)."""
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+
+
 def argmax(input, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
     """The index of the maximum (the first one on ties), over the flattened tensor if no dim."""
+    _refuse_bool(input, "argmax")
     return _arg_extreme(np.argmax, input, dim_alias(dim, axis), keepdim)
 
 
 def argmin(input, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
     """The index of the minimum (the first one on ties), over the flattened tensor if no dim."""
+    _refuse_bool(input, "argmin")
     return _arg_extreme(np.argmin, input, dim_alias(dim, axis), keepdim)
 
 
@@ -396,9 +417,14 @@ def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
 
 def std(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None, axis=None, keepdims=None) -> Tensor:
-    """Standard deviation: the square root of `var` with the same arguments."""
-    return ew.sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
-                       keepdims=keepdims))
+    """Standard deviation: the square root of `var` with the same arguments.
+
+    Where the deviation is 0 the gradient is 0, as in PyTorch (sqrt's is infinite there).
+    """
+    variance = var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
+                   keepdims=keepdims)
+    zero = variance == 0
+    return ew.where(zero, 0.0, ew.sqrt(ew.where(zero, 1.0, variance)))
 
 
 def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
@@ -421,15 +447,36 @@ def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The vector p-norm over `dim` (all elements when None); 'fro' is the 2-norm."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise RuntimeError(f"norm: expected a floating point tensor as input, got "
+                           f"{input.dtype.name}")
     input = floating(as_tensor(input))
     if dtype is not None:
         input = to_dtype(input, dtype)
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+        raise RuntimeError(f"norm: the Frobenius norm takes 1 or 2 dims, got dim={tuple(dim)}")
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):
         raise RuntimeError(f"norm: p='{p}' is not supported for vector norms here; "
                            "use 'fro' or a number")
-    return Norm.apply(input, float(p), _axes(dim, input.ndim), keepdim)
+    axes = _axes(dim, input.ndim)
+    _check_norm_identity(input, float(p), axes)
+    return Norm.apply(input, float(p), axes, keepdim)
+
+
+def _check_norm_identity(input: Tensor, p: float, axes) -> None:
+    """A max, min or negative-power norm of no elements has no value: PyTorch refuses it."""
+    if not (p < 0 or p == float("inf")):
+        return
+    if axes is None and input._data.size == 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    for axis in axes or ():
+        if input._data.shape[axis] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on the "
+                               f"dimension {axis} because this dimension is empty and the "
+                               "operation does not have an identity")
 
 
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
@@ -451,6 +498,7 @@ def _logical_reduction(function, input, dim, keepdim: bool) -> Tensor:
 def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     """Running sum along `dim`; integer inputs sum as int64."""
     input = as_tensor(input)
+    _check_result_dtype(input, dtype, "cumsum")
     if dtype is not None:
         input = to_dtype(input, dtype)
     dim = dim_alias(dim, axis)
@@ -463,6 +511,7 @@ def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
 def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     """Running product along `dim`; integer inputs multiply as int64."""
     input = as_tensor(input)
+    _check_result_dtype(input, dtype, "cumprod")
     if dtype is not None:
         input = to_dtype(input, dtype)
     dim = dim_alias(dim, axis)

@@ -281,3 +281,56 @@ def test_numpy_aliases_axis_and_keepdims():
                                   data.sum(axis=1, keepdims=True))
     np.testing.assert_array_equal(ndgrad.mean(x, axis=(0, 2)).numpy(), data.mean(axis=(0, 2)))
     np.testing.assert_array_equal(x.cumsum(axis=2).numpy(), data.cumsum(axis=2))
+
+
+# ---- found by tests/properties/test_reductions.py
+
+REFUSED_REDUCTIONS = [
+    ("argmax_bool", lambda m: m.tensor([True, False]).argmax()),
+    ("argmin_bool_dim", lambda m: m.argmin(m.tensor([[True], [False]]), 0)),
+    ("norm_int", lambda m: m.tensor([3, 4]).norm()),
+    ("norm_fro_three_dims", lambda m: m.ones(2, 2, 2).norm(dim=(0, 1, 2))),
+    ("vector_norm_inf_empty_dim", lambda m: m.linalg.vector_norm(m.zeros(0, 2), float("inf"), 0)),
+    ("vector_norm_negative_empty", lambda m: m.linalg.vector_norm(m.zeros(0, 2), -1)),
+    ("sum_int_dtype_of_grad_input", lambda m: m.ones(2, requires_grad=True).sum(dtype=m.int64)),
+    ("prod_int_dtype_of_grad_input", lambda m: m.ones(2, requires_grad=True).prod(dtype=m.int32)),
+    ("cumsum_int_dtype_of_grad_input",
+     lambda m: m.ones(2, requires_grad=True).cumsum(0, dtype=m.int64)),
+    ("cumprod_bool_dtype_of_grad_input",
+     lambda m: m.ones(2, requires_grad=True).cumprod(0, dtype=m.bool)),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in REFUSED_REDUCTIONS],
+                         ids=[name for name, _ in REFUSED_REDUCTIONS])
+def test_reductions_refused_as_in_torch(fn, torch):
+    with pytest.raises(RuntimeError):  # torch: RuntimeError or its NotImplementedError
+        fn(torch)
+    with pytest.raises(RuntimeError):
+        fn(ndgrad)
+
+
+def test_integer_dtype_of_grad_input_allowed_without_grad(torch):
+    for lib in (ndgrad, torch):
+        with lib.no_grad():
+            assert lib.ones(2, requires_grad=True).sum(dtype=lib.int64).item() == 2
+
+
+def test_max_dim_of_bools_matches_torch(torch):
+    data = np.array([[False, True, True], [False, False, False]])
+    ours, theirs = ndgrad.tensor(data).max(1), torch.tensor(data).max(1)
+    for a, b in zip(ours, theirs):
+        assert a.dtype.name == str(b.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("data, dim, correction", [([[1.0, 1.0], [1.0, 2.0]], 1, 1),
+                                                    (0.5, None, 0), ([2.0, 2.0, 2.0], 0, 0)])
+def test_std_gradient_is_zero_where_the_deviation_is_zero(data, dim, correction, torch):
+    grads = []
+    for lib in (ndgrad, torch):
+        x = lib.tensor(data, requires_grad=True)
+        x.std(dim, correction=correction).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+    assert np.isfinite(grads[0]).all()
