@@ -5,7 +5,9 @@ arithmetic is a small private function over arrays, called once per parameter by
 """
 from __future__ import annotations
 
+import numbers
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -76,13 +78,22 @@ class Optimizer:
 
     def _validate(self, group: dict) -> None:
         """Raises ValueError for hyper-parameters PyTorch refuses; subclasses extend it."""
+        for name, default in self.defaults.items():
+            if name == "lr" or (isinstance(default, numbers.Real) and
+                                not isinstance(default, bool)):
+                _check_number(name, group[name])
+        betas = group.get("betas", (0.0, 0.0))
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair of numbers, got {betas!r}")
+        for i, beta in enumerate(betas):
+            _check_number(f"betas[{i}]", beta)
         if group.get("lr", 0) < 0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
         if group.get("eps", 0) < 0:
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
         if group.get("weight_decay", 0) < 0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        for i, beta in enumerate(group.get("betas", ())):
+        for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
@@ -142,8 +153,14 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restores hyper-parameters and state saved by state_dict (from ndgrad or PyTorch)."""
-        groups = state_dict["param_groups"]
+        """Restores hyper-parameters and state saved by state_dict (from ndgrad or PyTorch).
+
+        Everything is checked and converted first: a state_dict that does not fit raises and
+        leaves the optimizer as it was.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         for saved, own in zip(groups, self.param_groups):
@@ -153,12 +170,17 @@ class Optimizer:
         by_index = {}
         for saved, own in zip(groups, self.param_groups):
             by_index.update(zip(saved["params"], own["params"]))
-            own.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = defaultdict(dict)
-        for key, values in state_dict["state"].items():
+        state = defaultdict(dict)
+        for key, values in saved_state.items():
+            if int(key) not in by_index:
+                raise ValueError(f"loaded state dict has state for parameter {key}, which no "
+                                 f"parameter group lists")
             param = by_index[int(key)]
-            self.state[param] = {name: _state_value(name, value, param)
-                                 for name, value in values.items()}
+            state[param] = {name: _state_value(name, value, param)
+                            for name, value in values.items()}
+        for saved, own in zip(groups, self.param_groups):
+            own.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = state
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -166,6 +188,15 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines + [")"])
+
+
+def _check_number(name: str, value) -> None:
+    """A hyper-parameter is a number or a one-element tensor, as PyTorch accepts."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"Tensor {name} must be 1-element")
+    elif not isinstance(value, numbers.Real):
+        raise TypeError(f"optimizer argument {name} must be a number, got {type(value).__name__}")
 
 
 def _state_value(name: str, value, param: Tensor):

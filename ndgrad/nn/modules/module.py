@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -453,9 +454,12 @@ class Module:
                         assign: bool = False) -> IncompatibleKeys:
         """Copies values from `state_dict` into the parameters and buffers.
 
-        Checks everything first: with missing or unexpected keys (strict) or any shape
-        mismatch, raises RuntimeError listing them all and changes nothing.
+        Checks everything first: with missing or unexpected keys (strict), a value that is no
+        array, or any shape mismatch, raises RuntimeError listing them all and changes nothing
+        (PyTorch copies the entries that fit before it raises).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -470,8 +474,12 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            array = _as_array(state_dict[key], key)
-            if array.shape != target._data.shape:
+            array = _as_array(state_dict[key])
+            if array is None:
+                errors.append(f'While copying the parameter named "{key}", expected Tensor or '
+                              f"Tensor-like object from checkpoint but received "
+                              f"{type(state_dict[key])}")
+            elif array.shape != target._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{Size(array.shape)} from checkpoint, the shape in current model "
                               f"is {Size(target._data.shape)}.")
@@ -525,15 +533,14 @@ def _check_name(name: str, module: Module, kind: str, registry: OrderedDict) -> 
         raise KeyError(f"attribute '{name}' already exists")
 
 
-def _as_array(value, key: str) -> np.ndarray:
+def _as_array(value) -> np.ndarray | None:
     """A state_dict value as an array: ndgrad tensors, NumPy arrays and anything with
-    __array__ (e.g. torch tensors) are accepted."""
+    __array__ (e.g. torch tensors) are accepted; None for anything else (lists, numbers)."""
     if isinstance(value, Tensor):
         return value._data
-    try:
-        return np.asarray(value.detach() if hasattr(value, "detach") else value)
-    except Exception as error:
-        raise TypeError(f"state_dict value for '{key}' is not an array: {error}") from None
+    if not hasattr(value, "__array__"):
+        return None
+    return np.asarray(value.detach() if hasattr(value, "detach") else value)
 
 
 def _parse_module_to(args: tuple, kwargs: dict):
