@@ -1,17 +1,41 @@
 """Affine maps: linear and bilinear."""
 from __future__ import annotations
 
+import numpy as np
+
 from ndgrad._tensor import Tensor
 from ndgrad.ops import fused, linalg
+from ndgrad.ops._common import tensor_arg
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias, over the last dim of input (weight: out x in)."""
+    """input @ weight.T + bias, over the last dim of input (weight: out x in, or in)."""
+    input, weight = tensor_arg(input, "linear"), tensor_arg(weight, "linear", "weight", 2)
+    if bias is not None:
+        bias = tensor_arg(bias, "linear", "bias", 3)
+    if input.ndim == 0 or weight.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input.ndim}D and {weight.ndim}D")
+    if weight.ndim > 2:
+        raise RuntimeError(f"linear: weight must be 1-D or 2-D (out_features x in_features), "
+                           f"got weight of shape {list(weight.shape)}")
     if input._data.shape[-1:] != weight._data.shape[-1:]:
         rows = input.numel() // max(input.shape[-1], 1)
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[-1]}x{weight.shape[0]})")
+    output_shape = input.shape[:-1] + weight.shape[:-1]
+    if bias is not None and not _expands_to(bias.shape, output_shape):
+        raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not broadcast to the "
+                           f"output shape {list(output_shape)}")
     return fused.linear(input, weight, bias)
+
+
+def _expands_to(shape: tuple, target: tuple) -> bool:
+    """Whether a tensor of `shape` can be expanded (broadcast one way) to `target`."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
