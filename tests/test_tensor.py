@@ -219,6 +219,22 @@ def test_grad_assignment_is_checked(torch):
         with pytest.raises(RuntimeError, match=r"assign a gradient of size '\[3\]' to a tensor "
                                                r"of size '\[2\]'"):
             x.grad = L.ones(3)
+        for dtype in (L.float64, L.int64):
+            with pytest.raises(RuntimeError, match="assign a gradient with dtype"):
+                x.grad = L.ones(2, dtype=dtype)
+        assert x.grad is None
+        x.grad = L.ones(2)
+        assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_integer_data_refused_for_a_tensor_that_requires_grad(torch):
+    for L in (torch, ndgrad):
+        x, plain = L.zeros(2, requires_grad=True), L.zeros(2)
+        with pytest.raises(RuntimeError, match="data set to a tensor that requires gradients"):
+            x.data = L.ones(3, dtype=L.int64)
+        assert x.dtype == L.float32 and x.shape == (2,)
+        plain.data = L.ones(3, dtype=L.int64)
+        assert plain.dtype == L.int64 and plain.shape == (3,)
 
 
 # Data a tensor cannot be built from, and the error it gets.

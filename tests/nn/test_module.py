@@ -163,6 +163,22 @@ def test_dtype_conversion_keeps_parameter_identity(convert, dtype):
     assert net(ndgrad.randn(4, 3, dtype=getattr(ndgrad, dtype))).dtype.name == dtype
 
 
+@pytest.mark.parametrize("args", [(ndgrad.int64,), (ndgrad.bool,), ("cpu", ndgrad.int32),
+                                  (ndgrad.ones(1, dtype=ndgrad.int64),)],
+                         ids=["int64", "bool", "device_and_int32", "like_int_tensor"])
+def test_to_a_non_floating_dtype_raises_as_torch(args, torch):
+    theirs = tuple(getattr(torch, a.name) if isinstance(a, ndgrad.dtype) else
+                   torch.ones(1, dtype=torch.int64) if isinstance(a, ndgrad.Tensor) else a
+                   for a in args)
+    for lib, given in ((torch, theirs), (ndgrad, args)):
+        net = lib.nn.Linear(2, 3)
+        with pytest.raises(TypeError, match="nn.Module.to only accepts floating point"):
+            net.to(*given)
+        assert net.weight.dtype == lib.float32 and net.weight.requires_grad
+    with pytest.raises(RuntimeError, match="must be floating point"):
+        ndgrad.nn.Linear(2, 3).type(ndgrad.int64)
+
+
 # ---- hooks
 
 

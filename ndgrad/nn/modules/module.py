@@ -299,6 +299,9 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Converts floating point parameters and buffers to a dtype and/or moves them."""
         dtype, device = _parse_module_to(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype={dtype}")
 
         def convert(t: Tensor) -> Tensor:
             if dtype is not None and t.is_floating_point():
