@@ -86,39 +86,46 @@ def empty(*sizes, size=None, dtype=None, device=None, requires_grad: bool = Fals
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with `fill_value`; the dtype follows the value when not given."""
+    if isinstance(fill_value, Tensor) and fill_value.ndim != 0:
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not a "
+                        f"Tensor of shape {list(fill_value.shape)}")
     fill_value = _number(fill_value)
     dtype = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.to_dtype(dtype)
     shape = parse_size((size,) if isinstance(size, numbers.Integral) else tuple(size))
     return _finish(np.full(shape, fill_value, dtype=dtype.numpy), requires_grad, device)
 
 
-def _like(input: Tensor, dtype, device) -> tuple:
+def _like(input: Tensor, dtype, device, name: str) -> tuple:
+    """The shape, dtype and device of a new tensor like `input` (its own where not given)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     return (input.shape, input.dtype if dtype is None else dtype,
             input.device if device is None else device)
 
 
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of `input`."""
-    shape, dtype, device = _like(input, dtype, device)
+    shape, dtype, device = _like(input, dtype, device, "zeros_like")
     return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of `input`."""
-    shape, dtype, device = _like(input, dtype, device)
+    shape, dtype, device = _like(input, dtype, device, "ones_like")
     return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor with the shape (and dtype) of `input`."""
-    shape, dtype, device = _like(input, dtype, device)
+    shape, dtype, device = _like(input, dtype, device, "empty_like")
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
               requires_grad: bool = False) -> Tensor:
     """`fill_value` everywhere, with the shape (and dtype) of `input`."""
-    shape, dtype, device = _like(input, dtype, device)
+    shape, dtype, device = _like(input, dtype, device, "full_like")
     return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad import _dtype
-from ndgrad._creation import _finish, _size
+from ndgrad._creation import _finish, _like, _size
 from ndgrad._args import parse_size
 from ndgrad._tensor import Tensor
 
@@ -143,15 +143,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
     return _finish(samples.astype(dtype.numpy), requires_grad, device)
 
 
-def _like(input: Tensor, dtype, device) -> tuple:
-    return (input.shape, input.dtype if dtype is None else dtype,
-            input.device if device is None else device)
-
-
 def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, device=None,
               requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1) with the shape (and dtype) of `input`."""
-    shape, dtype, device = _like(input, dtype, device)
+    shape, dtype, device = _like(input, dtype, device, "rand_like")
     return rand(shape, generator=generator, dtype=dtype, device=device,
                 requires_grad=requires_grad)
 
@@ -159,7 +154,7 @@ def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, 
 def randn_like(input: Tensor, *, generator: Generator | None = None, dtype=None, device=None,
                requires_grad: bool = False) -> Tensor:
     """Standard normal samples with the shape (and dtype) of `input`."""
-    shape, dtype, device = _like(input, dtype, device)
+    shape, dtype, device = _like(input, dtype, device, "randn_like")
     return randn(shape, generator=generator, dtype=dtype, device=device,
                  requires_grad=requires_grad)
 
@@ -168,7 +163,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *,
                  generator: Generator | None = None, dtype=None, device=None,
                  requires_grad: bool = False) -> Tensor:
     """Integers from [low, high) with the shape (and dtype) of `input`."""
-    shape, dtype, device = _like(input, dtype, device)
+    shape, dtype, device = _like(input, dtype, device, "randint_like")
     return randint(low, high, shape, generator=generator, dtype=dtype, device=device,
                    requires_grad=requires_grad)
 
@@ -176,5 +171,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *,
 def randperm(n: int, *, generator: Generator | None = None, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    (n,) = parse_size((n,))
     dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
     return _finish(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad, device)

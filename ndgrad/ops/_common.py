@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def as_tensor(x) -> Tensor:
 def type_name(x) -> str:
     """The name of x's type as PyTorch's argument errors spell it: 'list', 'numpy.ndarray'."""
     kind = type(x)
-    if kind.__module__ == "builtins":
+    if kind.__module__ == "builtins" or kind.__module__.startswith("ndgrad"):
         return kind.__qualname__
     return f"{kind.__module__}.{kind.__qualname__}"
 
@@ -42,6 +43,21 @@ def tensor_arg(x, op: str, name: str = "input", position: int = 1) -> Tensor:
         return x
     raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
                     f"{type_name(x)}")
+
+
+def tensor_list(tensors, op: str, name: str = "tensors") -> list:
+    """`tensors` (a tuple or list of Tensors) as a list; else PyTorch's TypeError.
+
+    A single tensor is refused too: iterating it would silently join its rows.
+    """
+    if not isinstance(tensors, (tuple, list)):
+        raise TypeError(f"{op}(): argument '{name}' (position 1) must be tuple of Tensors, not "
+                        f"{type_name(tensors)}")
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensor as element {k} in argument '{name}', but "
+                            f"got {type_name(t)}")
+    return list(tensors)
 
 
 def constant(array) -> Tensor:
@@ -70,9 +86,12 @@ def _same_dtype_operands(a, b):
 
 
 def operand(x, op: str | None, name: str, position: int):
-    """`x` if it is a Tensor or a number (an operand of a binary op), else a TypeError."""
+    """`x` if it is a Tensor or a number (an operand of a binary op), an array as a tensor (as
+    PyTorch's operators take it), else a TypeError: a list or None is a mistake."""
     if isinstance(x, Tensor) or is_scalar(x):
         return x
+    if isinstance(x, (np.ndarray, np.bool_)):
+        return tensor(x)
     prefix = f"{op}(): " if op else ""
     raise TypeError(f"{prefix}argument '{name}' (position {position}) must be Tensor or a "
                     f"number, not {type_name(x)}")
@@ -128,6 +147,13 @@ def floating(x: Tensor) -> Tensor:
     return to_dtype(x, _dtype.get_default_dtype())
 
 
+def dim_index(dim) -> int:
+    """`dim` as an int; a float, bool or str is a TypeError (int() would truncate or parse it)."""
+    if isinstance(dim, (bool, np.bool_)) or not hasattr(dim, "__index__"):
+        raise TypeError(f"dim must be an int or a tuple of ints, but got {type_name(dim)}")
+    return operator.index(dim)
+
+
 def dims(dim, ndim: int):
     """Normalises `dim` (None, int, or a sequence) to None or a sorted tuple of dims."""
     if dim is None:
@@ -135,12 +161,12 @@ def dims(dim, ndim: int):
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None
-        normalized = tuple(sorted(normalize_dim(int(d), ndim) for d in dim))
+        normalized = tuple(sorted(normalize_dim(dim_index(d), ndim) for d in dim))
         for first, second in zip(normalized, normalized[1:]):
             if first == second:
                 raise RuntimeError(f"dim {first} appears multiple times in the list of dims")
         return normalized
-    return (normalize_dim(int(dim), ndim),)
+    return (normalize_dim(dim_index(dim), ndim),)
 
 
 def dim_alias(dim, axis):

@@ -13,7 +13,7 @@ import numpy as np
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
-from ndgrad.ops._common import as_tensor, floating, normalize_dim
+from ndgrad.ops._common import normalize_dim, tensor_arg
 from ndgrad.ops.casting import to_dtype
 
 
@@ -142,18 +142,11 @@ def _class_entries(target: np.ndarray) -> tuple:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias as one fused op."""
-    # As matmul, no promotion: a float64 batch into a float32 layer is a mistake to report.
-    if input._data.dtype != weight._data.dtype:
-        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got "
-                           f"{input.dtype.name} and {weight.dtype.name}")
-    if bias is not None and bias._data.dtype != input._data.dtype:
-        raise RuntimeError(f"linear: bias must have the dtype of input and weight, but got "
-                           f"{bias.dtype.name} and {input.dtype.name}")
     return Linear.apply(input, weight, bias)
 
 
-def _softmax_input(input, dim: int | None, dtype) -> tuple[Tensor, int]:
-    input = floating(as_tensor(input))
+def _softmax_input(input, dim: int | None, dtype, name: str) -> tuple[Tensor, int]:
+    input = tensor_arg(input, name)
     if dtype is not None:
         input = to_dtype(input, dtype)
     if dim is None:
@@ -163,14 +156,18 @@ def _softmax_input(input, dim: int | None, dtype) -> tuple[Tensor, int]:
 
 
 def log_softmax(input, dim: int | None = None, dtype=None) -> Tensor:
+    if not input.is_floating_point():
+        # PyTorch has no integer kernel and raises NotImplementedError, a RuntimeError.
+        raise RuntimeError(f"{name}(): expected a floating point input (or a floating `dtype` "
+                           f"argument), got {input.dtype.name}")
     """Log-probabilities along `dim`, stable for large logits (see LogSoftmax)."""
-    input, dim = _softmax_input(input, dim, dtype)
+    input, dim = _softmax_input(input, dim, dtype, "softmax")
     return LogSoftmax.apply(input, dim)
 
 
 def softmax(input, dim: int | None = None, dtype=None) -> Tensor:
     """Probabilities along `dim`, stable for large logits (see Softmax)."""
-    input, dim = _softmax_input(input, dim, dtype)
+    input, dim = _softmax_input(input, dim, dtype, "log_softmax")
     return Softmax.apply(input, dim)
 
 

@@ -6,11 +6,13 @@ import numpy as np
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
-from ndgrad.ops._common import as_tensor, constant, normalize_dim
+from ndgrad.ops._common import (as_tensor, check_broadcast, constant, is_scalar, normalize_dim,
+                                tensor_arg, type_name)
 from ndgrad.ops._views import mark_view
 from ndgrad.ops.casting import to_dtype
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
+_VALID = _BASIC + (np.bool_,)  # and bool, an int
 
 
 class GetItem(ArrayFunction):
@@ -134,9 +136,15 @@ def normalize_key(key) -> tuple:
     parts = key if isinstance(key, tuple) else (key,)
     parts = tuple(_index_part(p) for p in parts)
     for part in parts:
-        if _is_array(part) and part.dtype.kind not in "iub":
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors, "
-                             f"got {part.dtype}")
+        if _is_array(part):
+            if part.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 f"tensors, got {part.dtype}")
+        elif not isinstance(part, _VALID):
+            # PyTorch reads a str as data for a new index tensor and raises TypeError.
+            error = TypeError if isinstance(part, str) else IndexError
+            raise error("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                        f"tensors are valid indices (got {type_name(part)})")
     if not any(p is Ellipsis for p in parts):
         parts += (Ellipsis,)  # makes NumPy return a 0-d view, not a scalar, for x[i, j]
     return parts
@@ -178,6 +186,7 @@ def _width(part) -> int:
 def torch_keys(parts: tuple, shape: tuple) -> tuple:
     """Keys that, applied one after the other with NumPy, index an array of `shape` as
     PyTorch indexes `parts`: see Note [PyTorch's advanced indexing]."""
+    check_key(parts, shape)
     has_bool = any(_is_bool(p) for p in parts)
     if not has_bool and not any(_is_array(p) and p.ndim for p in parts):
         return (parts,)
@@ -209,6 +218,52 @@ def _expand_ellipsis(parts: tuple, ndim: int) -> tuple:
         return parts
     covered = max(ndim - sum(_width(p) for p in parts), 0)
     return parts[:at] + (slice(None),) * covered + parts[at + 1:]
+
+
+def check_key(parts: tuple, shape: tuple) -> None:
+    """Raises PyTorch's IndexError when `parts` (from normalize_key) do not fit an array of
+    `shape`, before NumPy raises its own, which speaks of arrays and axes."""
+    ndim = len(shape)
+    if sum(_width(p) for p in parts) > ndim:
+        if ndim == 0 and len(parts) == 2 and _is_int(parts[0]):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    dim, index_shapes = 0, []
+    for part in _expand_ellipsis(parts, ndim):
+        if _is_int(part) and not -shape[dim] <= part < shape[dim]:
+            raise IndexError(f"index {part} is out of bounds for dimension {dim} with size "
+                             f"{shape[dim]}")
+        if _is_array(part) and part.dtype == np.bool_:
+            _check_mask(part, shape, dim)
+            index_shapes.append((int(np.count_nonzero(part)),))
+        elif _is_array(part):
+            _check_range(part, shape[dim], dim)
+            index_shapes.append(part.shape)
+        dim += _width(part)
+    try:
+        np.broadcast_shapes(*index_shapes)
+    except ValueError:
+        listed = ", ".join(str(list(s)) for s in index_shapes)
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
+                         f"with shapes {listed}") from None
+
+
+def _check_mask(mask, shape: tuple, dim: int) -> None:
+    for k, size in enumerate(mask.shape):
+        if size != shape[dim + k]:
+            raise IndexError(f"The shape of the mask {list(mask.shape)} at index {k} does not "
+                             f"match the shape of the indexed tensor {list(shape)} at index "
+                             f"{dim + k}")
+
+
+def indexed_shape(parts: tuple, shape: tuple) -> tuple:
+    """The shape of x[parts] for an array x of `shape` (raising getitem's errors)."""
+    stand_in = np.broadcast_to(np.empty((), dtype=bool), shape)  # no memory of x's size
+    keys = torch_keys(parts, shape)
+    for key in keys:
+        stand_in = stand_in[key]
+    return stand_in.shape
 
 
 def _check_range(index, size: int, dim: int) -> None:
@@ -247,10 +302,16 @@ def write_at(target, parts: tuple, values) -> None:
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """Picks values of `input` at `indices` along `dim` (flattened when dim is None); the other
     dims of `indices` broadcast against `input`'s."""
+    op = "take_along_dim"
     if dim is None:
-        return Gather.apply(input.reshape(-1), _checked_index(indices, input.numel(), 0), 0)
+        index = _checked_index(indices, input.numel(), 0, op, 2)
+        return Gather.apply(input.reshape(-1), index, 0)
     dim = normalize_dim(dim, input.ndim)
-    index = _checked_index(indices, input.shape[dim], dim)
+    index = _checked_index(indices, input.shape[dim], dim, op, 2)
+    if index.ndim != input.ndim:
+        raise RuntimeError(f"take_along_dim(): input and indices should have the same number of "
+                           f"dimensions, but got {input.ndim} dimensions for input, and "
+                           f"{index.ndim} dimensions for indices")
     shape = list(np.broadcast_shapes(tuple(np.delete(input.shape, dim)),
                                      tuple(np.delete(index.shape, dim))))
     target = tuple(shape[:dim]) + (index.shape[dim],) + tuple(shape[dim:])
@@ -259,20 +320,30 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return Gather.apply(input, np.broadcast_to(index, target), dim)
 
 
-def _checked_index(index, size: int, dim: int) -> np.ndarray:
-    """An index tensor's array, refusing non-integer dtypes and out-of-range values."""
-    data = as_tensor(index)._data
+def _checked_index(index, size: int, dim: int, op: str, position: int, *, error=IndexError,
+                   negative: bool = True) -> np.ndarray:
+    """The array of `op`'s index tensor (its argument at `position`), refusing non-integer
+    dtypes and out-of-range values with `error`, the exception PyTorch's `op` raises; negative
+    values count from the end only where `op` allows them (`negative`)."""
+    data = tensor_arg(index, op, "index", position)._data
     if data.dtype.kind not in "iu":
-        raise RuntimeError(f"expected an int64 index tensor, got {data.dtype}")
-    _check_range(data, size, dim)
-    return np.where(data < 0, data + size, data) if data.size and data.min() < 0 else data
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, but got {data.dtype}")
+    if data.size:
+        high, low = data.max(), data.min()
+        if high >= size or low < (-size if negative else 0):
+            raise error(f"{op}(): index {high if high >= size else low} is out of bounds for "
+                        f"dimension {dim} with size {size}")
+        if low < 0:
+            return np.where(data < 0, data + size, data)
+    return data
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j][k] = input[i][index[i][j][k]][k] for dim=1; index may be smaller than input in
     the other dims."""
     dim = normalize_dim(dim, input.ndim)
-    data = _checked_index(index, input.shape[dim], dim)
+    data = _checked_index(index, input.shape[dim], dim, "gather", 3, error=RuntimeError,
+                          negative=False)
     _check_index_shape(data, input, dim, "gather")
     return Gather.apply(input, data, dim)
 
@@ -289,23 +360,40 @@ def _check_index_shape(index: np.ndarray, input: Tensor, dim: int, name: str) ->
                                f"{list(input.shape)} apart from dimension {dim}")
 
 
+def _check_src(src: Tensor, index: np.ndarray, input: Tensor, dim: int, name: str) -> None:
+    """PyTorch's checks of a scatter's source: input's dtype, and room for every index."""
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype, got "
+                           f"{input.dtype.name} and {src.dtype.name}")
+    if src.ndim != index.ndim or any(i > n for i, n in zip(index.shape, src.shape)):
+        raise RuntimeError(f"{name}(): Expected index {list(index.shape)} to be no larger than "
+                           f"self {list(input.shape)} apart from dimension {dim} and to be no "
+                           f"larger size than src {list(src.shape)}")
+
+
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
     """A copy of `input` with `src` (or a scalar `value`) written along `dim` at `index`."""
     if src is None:
         src = value
     dim = normalize_dim(dim, input.ndim)
-    data = _checked_index(index, input.shape[dim], dim)
+    data = _checked_index(index, input.shape[dim], dim, "scatter", 3, error=RuntimeError,
+                          negative=False)
     _check_index_shape(data, input, dim, "scatter")
     if isinstance(src, Tensor):
-        src = to_dtype(src, input.dtype)
+        _check_src(src, data, input, dim, "scatter")
+    elif not is_scalar(src):
+        raise TypeError(f"scatter(): argument 'src' must be Tensor or a number (or `value` a "
+                        f"number), not {type_name(src)}")
     return Scatter.apply(input, src, data, dim)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of `input` with `src` added along `dim` at `index` (repeats accumulate)."""
     dim = normalize_dim(dim, input.ndim)
-    data = _checked_index(index, input.shape[dim], dim)
+    data = _checked_index(index, input.shape[dim], dim, "scatter_add", 3, error=RuntimeError,
+                          negative=False)
     _check_index_shape(data, input, dim, "scatter_add")
+    _check_src(tensor_arg(src, "scatter_add", "src", 4), data, input, dim, "scatter_add")
     src = getitem(src, tuple(slice(n) for n in data.shape))
     return input + ScatterAdd.apply(src, data, dim, input._data.shape)
 
@@ -313,7 +401,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of `input` along `dim` at the 1-D `index`."""
     dim = normalize_dim(dim, input.ndim)
-    data = _checked_index(index, input.shape[dim], dim)
+    data = _checked_index(index, input.shape[dim], dim, "index_select", 3, negative=False)
     if data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     return getitem(input, (slice(None),) * dim + (data.reshape(-1),))
@@ -322,7 +410,17 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """A copy of `input` with alpha * source's slices added at `index` along `dim`."""
     dim = normalize_dim(dim, input.ndim)
-    data = _checked_index(index, input.shape[dim], dim).reshape(-1)
+    data = _checked_index(index, input.shape[dim], dim, "index_add", 3, negative=False)
+    if data.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{data.ndim} with size: {list(data.shape)}")
+    data = data.reshape(-1)
+    source = tensor_arg(source, "index_add", "source", 4)
+    expected = input.shape[:dim] + (data.size,) + input.shape[dim + 1:]
+    if input.ndim and source.shape != expected:
+        raise RuntimeError(f"index_add_(): source of shape {list(source.shape)} does not match "
+                           f"self of shape {list(input.shape)} with {data.size} indices along "
+                           f"dim {dim} (expected {list(expected)})")
     if alpha != 1:
         source = source * alpha
     key = (slice(None),) * dim + (data,)
@@ -332,10 +430,13 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """A copy of `input` with `value` where `mask` is True."""
     from ndgrad.ops.elementwise import where
-    mask = as_tensor(mask)
+    mask = tensor_arg(mask, "masked_fill", "mask", 2)
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{mask.dtype.name}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
     if isinstance(value, Tensor):
         value = to_dtype(value, input.dtype)
     result = where(mask, value, input)
@@ -344,14 +445,17 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of `input` where the (broadcast) `mask` is True, as a 1-D tensor."""
-    mask = as_tensor(mask)
+    mask = tensor_arg(mask, "masked_select", "mask", 2)
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype.name}")
+    check_broadcast(input, mask)
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
     return getitem(input.expand(*shape), np.broadcast_to(mask._data, shape))
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of the flattened `input` at `index`, in index's shape."""
-    data = _checked_index(index, input.numel(), 0)
+    data = _checked_index(index, input.numel(), 0, "take", 2)
     return getitem(input.reshape(-1), data)
 
 

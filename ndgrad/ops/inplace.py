@@ -17,7 +17,7 @@ from ndgrad.autograd.grad_mode import is_grad_enabled, no_grad
 from ndgrad.ops import _views
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import indexing
-from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops._common import constant, is_scalar, tensor_arg, type_name
 from ndgrad.ops.indexing import getitem, normalize_key
 from ndgrad.ops.shape import broadcast_to, reshape, sum_to
 
@@ -201,7 +201,7 @@ def fill_(self: Tensor, value) -> Tensor:
 
 
 def copy_(self: Tensor, src) -> Tensor:
-    src = as_tensor(src)
+    src = tensor_arg(src, "copy_", "src")
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
     except ValueError:
@@ -244,18 +244,36 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None
 
 
 def setitem(self: Tensor, key, value) -> None:
-    """self[key] = value: the elements at key take value (broadcast, cast to self's dtype)."""
+    """self[key] = value: the elements at key take value (broadcast, cast to self's dtype).
+
+    Besides tensors and numbers, lists and arrays are taken as values (PyTorch refuses them).
+    """
     if not isinstance(value, Tensor):
+        if not (is_scalar(value) or isinstance(value, (list, tuple, np.ndarray, np.bool_))):
+            raise TypeError(f"can't assign a {type_name(value)} to a tensor of dtype "
+                            f"{self.dtype.name}")
         value = constant(np.asarray(value, dtype=self._data.dtype))
     if key is False:
         return  # PyTorch writes and records nothing for a bare False (x[False,] records)
     key = normalize_key(key)
+    _check_value_shape(value._data.shape, indexing.indexed_shape(key, self._data.shape))
 
     def assign(t: Tensor) -> Tensor:
         # Assignment casts whatever the dtypes, as PyTorch's copy_ does (float into int too).
         cast = value if value._data.dtype == t._data.dtype else ew.to_dtype(value, t.dtype)
         return IndexPut.apply(t, cast, key)
     apply_inplace(self, "setitem", assign, value)
+
+
+def _check_value_shape(shape: tuple, target: tuple) -> None:
+    """Raises PyTorch's error when values of `shape` do not broadcast to the indexed `target`
+    (leading 1-dims of the values are dropped first, as assignment does)."""
+    lead = next((i for i, n in enumerate(shape) if n != 1), len(shape))
+    kept = shape[lead:]
+    if len(kept) > len(target) or any(
+            n not in (1, m) for n, m in zip(reversed(kept), reversed(target))):
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be "
+                           f"broadcast to indexing result of shape {list(target)}")
 
 
 class IndexPut(ArrayFunction):

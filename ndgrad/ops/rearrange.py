@@ -127,6 +127,9 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tiles `input` sizes[i] times along dim i; extra leading sizes add dims."""
     sizes = parse_shape(sizes)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: repeat sizes "
+                           f"{list(sizes)} for a tensor of shape {list(input.shape)}")
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")

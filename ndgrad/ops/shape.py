@@ -10,7 +10,7 @@ from ndgrad._args import parse_shape
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
-from ndgrad.ops._common import as_tensor, normalize_dim
+from ndgrad.ops._common import normalize_dim, tensor_arg, tensor_list
 from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.indexing import getitem
 from ndgrad.ops._views import mark_view
@@ -94,15 +94,21 @@ def sum_to_size(input: Tensor, *size) -> Tensor:
 
 def broadcast_to(input: Tensor, shape) -> Tensor:
     """Broadcasts `input` to `shape` (PyTorch's `broadcast_to`)."""
+    input = tensor_arg(input, "broadcast_to")
     shape = parse_shape((shape,)) if not isinstance(shape, int) else (shape,)
     if input._data.shape == shape:
         return input
     lead = len(shape) - input._data.ndim
-    if lead < 0 or any(have not in (1, want) for have, want in zip(input._data.shape,
-                                                                    shape[lead:])):
-        raise RuntimeError(f"The expanded size of the tensor must match the existing size at "
-                           f"non-singleton dimensions: cannot expand {list(input.shape)} to "
-                           f"{list(shape)}")
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor "
+                           f"({input.ndim})")
+    for dim, (have, want) in enumerate(zip(input._data.shape, shape[lead:]), lead):
+        if have not in (1, want):
+            raise RuntimeError(f"The expanded size of the tensor ({want}) must match the "
+                               f"existing size ({have}) at non-singleton dimension {dim}.  "
+                               f"Target sizes: {list(shape)}.  Tensor sizes: "
+                               f"{list(input.shape)}")
     if any(s < 0 for s in shape):
         raise RuntimeError(f"The expanded size of the tensor ({min(shape)}) isn't allowed in a "
                            f"leading, non-existing dimension {shape.index(min(shape))}")
@@ -112,6 +118,7 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
 
 def expand(input: Tensor, *sizes) -> Tensor:
     """Broadcasts `input` to `sizes`, where -1 keeps a dimension's current size."""
+    input = tensor_arg(input, "expand")
     sizes = parse_shape(sizes)
     lead = len(sizes) - input.ndim
     if lead < 0:
@@ -134,6 +141,9 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
         return shape  # the common case, without NumPy's per-call overhead
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
+    for i, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
     known = math.prod(s for s in shape if s != -1)
     if unknown and known and numel % known == 0:
         shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
@@ -150,6 +160,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
     The result shares storage with `input` when the layout allows (a view), else it is a copy.
     """
+    input = tensor_arg(input, "reshape")
     shape = _infer_shape(parse_shape(shape), input._data.size)
     if input._data.shape == shape:
         return input
@@ -158,6 +169,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
 def view(input: Tensor, *shape) -> Tensor:
     """Like reshape, but always shares storage: refused when that needs a copy."""
+    input = tensor_arg(input, "view")
     shape = _infer_shape(parse_shape(shape), input._data.size)
     try:
         np.reshape(input._data, shape, copy=False)
@@ -171,6 +183,7 @@ def view(input: Tensor, *shape) -> Tensor:
 
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorders the dimensions of `input` so that output dim i is input dim `dims[i]`."""
+    input = tensor_arg(input, "permute")
     ndim = input._data.ndim
     dims = parse_shape(dims)
     if len(dims) != ndim:
@@ -187,6 +200,7 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 def transpose(input: Tensor, *dims) -> Tensor:
     """Swaps two dims (`transpose(0, 1)`); the seed's `transpose((0, 2, 1))` permutes."""
+    input = tensor_arg(input, "transpose")
     if len(dims) == 2 and all(isinstance(d, (int, np.integer)) for d in dims):
         ndim = input._data.ndim
         order = list(range(ndim))
@@ -202,6 +216,7 @@ def transpose(input: Tensor, *dims) -> Tensor:
 
 def t(input: Tensor) -> Tensor:
     """Transposes a tensor of at most 2 dims."""
+    input = tensor_arg(input, "t")
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     if input.ndim < 2:
@@ -212,6 +227,7 @@ def t(input: Tensor) -> Tensor:
 
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Removes dims of size 1 (all of them, or those named by `dim`)."""
+    input = tensor_arg(input, "squeeze")
     shape = input._data.shape
     if dim is None:
         targets = {i for i, s in enumerate(shape) if s == 1}
@@ -226,6 +242,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Inserts a dim of size 1 at position `dim`."""
+    input = tensor_arg(input, "unsqueeze")
     dim = normalize_dim(dim, input.ndim + 1)
     shape = input._data.shape
     return reshape(input, shape[:dim] + (1,) + shape[dim:])
@@ -233,6 +250,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merges dims `start_dim`..`end_dim` into one."""
+    input = tensor_arg(input, "flatten")
     if input.ndim == 0:
         return reshape(input, (1,))
     start, end = normalize_dim(start_dim, input.ndim), normalize_dim(end_dim, input.ndim)
@@ -244,6 +262,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Splits dim `dim` into `sizes` (one of which may be -1)."""
+    input = tensor_arg(input, "unflatten")
     dim = normalize_dim(dim, input.ndim)
     shape = input._data.shape
     requested = parse_shape((sizes,))
@@ -259,6 +278,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
 
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Moves dims `source` to positions `destination`, keeping the others in order."""
+    input = tensor_arg(input, "movedim")
     source = (source,) if isinstance(source, int) else tuple(source)
     destination = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(source) != len(destination):
@@ -347,7 +367,7 @@ def _check_same_shapes(tensors, dim: int, name: str) -> None:
 
 def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Joins tensors along dim `dim`; their other dims must match; dtypes are promoted."""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of Tensors")
     dim = axis if axis is not None else dim
@@ -371,7 +391,7 @@ concat = concatenate = cat
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Joins same-shaped tensors along a new dim `dim`."""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
@@ -385,19 +405,20 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 def hstack(tensors) -> Tensor:
     """Joins along dim 1 (dim 0 for 1-D tensors, and for scalars, taken as 1-D)."""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = tensor_list(tensors, "hstack")
     tensors = [reshape(t, (1,)) if t.ndim == 0 else t for t in tensors]
     return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
     """Joins along dim 0, treating 1-D tensors (and scalars) as rows."""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = tensor_list(tensors, "vstack")
     return cat([reshape(t, (1, -1)) if t.ndim < 2 else t for t in tensors], 0)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice [start, start + length) along `dim` (a view)."""
+    input = tensor_arg(input, "narrow")
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, input.ndim)
@@ -415,6 +436,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice at `index` along `dim`, with that dim removed (a view)."""
+    input = tensor_arg(input, "select")
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, input.ndim)
@@ -428,16 +450,23 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Views of consecutive pieces along `dim`: of equal size (the last may be smaller) or of
     the listed sizes."""
+    tensor = tensor_arg(tensor, "split", "tensor")
     dim = normalize_dim(dim, tensor.ndim)
     size = tensor._data.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = split_size_or_sections
-        if step <= 0 and size:
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={step}")
+        if step == 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {size}")
         sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
     else:
         sections = list(split_size_or_sections)
+        if any(length < 0 for length in sections):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sections}")
         if sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
                                f"(input tensor's size at dimension {dim}), but got split_sizes="
@@ -451,6 +480,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Splits into `chunks` pieces of size ceil(n / chunks) (fewer if n is small)."""
+    input = tensor_arg(input, "chunk")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     size = input._data.shape[normalize_dim(dim, input.ndim)]
@@ -461,6 +491,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along `dim`, each without that dim."""
+    input = tensor_arg(input, "unbind")
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = normalize_dim(dim, input.ndim)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ndgrad._tensor import Tensor
 from ndgrad.return_types import ValuesIndices
-from ndgrad.ops._common import as_tensor, constant, normalize_dim
+from ndgrad.ops._common import constant, normalize_dim, tensor_arg
 from ndgrad.ops.indexing import take_along_dim
 
 
@@ -27,7 +27,7 @@ def _order(data: np.ndarray, dim: int, descending: bool, stable: bool) -> np.nda
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort `input` along `dim`."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "argsort")
     if input.ndim == 0:
         return constant(np.zeros((), dtype=np.int64))
     return constant(_order(input._data, normalize_dim(dim, input.ndim), descending, stable))
@@ -35,7 +35,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
 
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     """(values, indices) of `input` sorted along `dim`."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "sort")
     if input.ndim == 0:
         return ValuesIndices(input.clone(), constant(np.zeros((), dtype=np.int64)))
     indices = argsort(input, dim, descending, stable)
@@ -49,7 +49,7 @@ def msort(input) -> Tensor:
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """(values, indices) of the k largest (or smallest) elements along `dim`."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "topk")
     dim = normalize_dim(dim, input.ndim)
     size = input.shape[dim] if input.ndim else 1
     if input.ndim == 0 and k in (0, 1):
@@ -64,7 +64,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """(values, indices) of the k-th smallest element (1-based) along `dim`."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "kthvalue")
     dim = normalize_dim(dim, input.ndim)
     size = input.shape[dim] if input.ndim else 1
     if not 1 <= k <= size:
@@ -84,7 +84,9 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None):
     """The distinct elements (or slices along `dim`), sorted; optionally the inverse indices
     and counts. Not differentiable, as in PyTorch."""
-    data = as_tensor(input)._data
+    data = tensor_arg(input, "unique")._data
+    if dim is not None:
+        dim = normalize_dim(dim, data.ndim)
     values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=dim)
     result = [constant(values)]
     if return_inverse:

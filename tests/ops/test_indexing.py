@@ -270,13 +270,19 @@ OUT_OF_RANGE = [
      "index 5 .*dimension 2 with size 5"),
     ("setitem_int_then_array", lambda x: x.__setitem__((0, ndgrad.tensor([4])), 1.0),
      "index 4 .*dimension 1 with size 4"),
-    ("gather", lambda x: x.gather(1, ndgrad.tensor([[[4]]])), "index 4 .*dimension 1 with size 4"),
     ("index_select", lambda x: x.index_select(2, ndgrad.tensor([5])),
      "index 5 .*dimension 2 with size 5"),
     ("take", lambda x: x.take(ndgrad.tensor([60])), "index 60 .*dimension 0 with size 60"),
     ("take_negative", lambda x: x.take(ndgrad.tensor([-61])), "index -61 .* with size 60"),
     ("take_along_dim", lambda x: x.take_along_dim(ndgrad.tensor([[[5]]]), 2),
      "index 5 .*dimension 2 with size 5"),
+]
+
+# PyTorch's gather and scatter raise RuntimeError for these, and refuse negative indices.
+OUT_OF_RANGE_RUNTIME = [
+    ("gather", lambda x: x.gather(1, ndgrad.tensor([[[4]]])), "index 4 .*dimension 1 with size 4"),
+    ("gather_negative", lambda x: x.gather(1, ndgrad.tensor([[[-1]]])),
+     "index -1 .*dimension 1 with size 4"),
     ("scatter", lambda x: x.scatter(0, ndgrad.tensor([[[3]]]), 1.0),
      "index 3 .*dimension 0 with size 3"),
 ]
@@ -289,13 +295,20 @@ def test_out_of_range_index_raises_index_error(fn, match):
         fn(ndgrad.zeros(CUBE))
 
 
+@pytest.mark.parametrize("fn, match", [c[1:] for c in OUT_OF_RANGE_RUNTIME],
+                         ids=[c[0] for c in OUT_OF_RANGE_RUNTIME])
+def test_out_of_range_gather_scatter_index_raises_runtime_error(fn, match):
+    with pytest.raises(RuntimeError, match=match):
+        fn(ndgrad.zeros(CUBE))
+
+
 def test_bad_index_dtypes_and_shapes():
     x = ndgrad.zeros(CUBE)
     with pytest.raises(IndexError, match="long, int, byte or bool"):
         x[ndgrad.tensor([1.0])]
     with pytest.raises(IndexError):
         x[ndgrad.tensor([True, False])]
-    with pytest.raises(RuntimeError, match="int64 index"):
+    with pytest.raises(RuntimeError, match="int32/int64 for index"):
         x.gather(0, ndgrad.tensor([[[0.0]]]))
     with pytest.raises(RuntimeError, match="same number of dimensions"):
         x.gather(0, ndgrad.tensor([0]))

@@ -13,7 +13,7 @@ from ndgrad import _dtype
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops._common import (as_tensor, binary_operands, cast_operand, check_broadcast,
-                                constant, is_scalar)
+                                constant, is_scalar, operand, tensor_arg)
 from ndgrad.ops._dual import sum_to
 from ndgrad.ops.elementwise.rounding import (FloorDivide, TruncDivide, check_integer_divisor,
                                              floor, trunc)
@@ -436,12 +436,14 @@ arctan2 = atan2
 
 def maximum(input, other) -> Tensor:
     """The elementwise maximum of two tensors."""
-    return _binary(Maximum, as_tensor(input), as_tensor(other))
+    return _binary(Maximum, tensor_arg(input, "maximum"),
+                   tensor_arg(other, "maximum", "other", 2))
 
 
 def minimum(input, other) -> Tensor:
     """The elementwise minimum of two tensors."""
-    return _binary(Minimum, as_tensor(input), as_tensor(other))
+    return _binary(Minimum, tensor_arg(input, "minimum"),
+                   tensor_arg(other, "minimum", "other", 2))
 
 
 def where(condition, input=None, other=None):
@@ -449,13 +451,13 @@ def where(condition, input=None, other=None):
 
     With only `condition`, returns the indices of its nonzero elements as a tuple of tensors.
     """
-    condition = as_tensor(condition)
+    condition = tensor_arg(condition, "where", "condition")
     if input is None and other is None:
         return tuple(constant(i) for i in np.nonzero(condition._data))
     if condition._data.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype.name}")
-    a, b, dtype = binary_operands(input, other)
+    a, b, dtype = binary_operands(input, other, "where")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = constant(np.asarray(a, dtype=dtype.numpy))
     check_broadcast(a, b)
@@ -471,7 +473,7 @@ def lerp(input, end, weight) -> Tensor:
 
 def square(input) -> Tensor:
     """input * input (a bool tensor gives int64, as input ** 2 does)."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "square")
     if input._data.dtype == np.bool_:
         input = cast_operand(input, _dtype.int64)
     return mul(input, input)
@@ -479,13 +481,15 @@ def square(input) -> Tensor:
 
 def frac(input) -> Tensor:
     """The fractional part: input - trunc(input)."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "frac")
     return sub(input, trunc(input))
 
 
 def clamp(input, min=None, max=None) -> Tensor:
     """input limited to [min, max]; either bound may be None or a tensor."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "clamp")
+    min, max = (b if b is None else operand(b, "clamp", name, position)
+                for b, name, position in ((min, "min", 2), (max, "max", 3)))
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
-from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops._common import constant, tensor_arg
 from ndgrad.ops.casting import clone
 
 
@@ -105,7 +105,7 @@ def check_integer_divisor(a, b) -> bool:
 def _rounding(function):
     """The wrapper for an op that rounds: integer tensors come back unchanged, as copies."""
     def wrapper(input) -> Tensor:
-        input = as_tensor(input)
+        input = tensor_arg(input, wrapper.__name__)
         if input._data.dtype.kind != "f":
             return clone(input)
         return function.apply(input)
@@ -121,7 +121,7 @@ trunc = fix = _rounding(Trunc)
 
 def round(input, *, decimals: int = 0) -> Tensor:
     """Rounds half to even, to `decimals` decimal places."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "round")
     if input._data.dtype.kind != "f":
         return clone(input)
     return Round.apply(input, decimals=decimals)
@@ -129,7 +129,7 @@ def round(input, *, decimals: int = 0) -> Tensor:
 
 def sign(input) -> Tensor:
     """-1, 0 or 1 by the sign of each element."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "sign")
     if input._data.dtype == np.bool_:
         return clone(input)
     return Sign.apply(input)

@@ -12,7 +12,7 @@ import numpy as np
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
-from ndgrad.ops._common import as_tensor, floating
+from ndgrad.ops._common import floating, tensor_arg
 
 
 class Neg(ArrayFunction):
@@ -463,7 +463,7 @@ class Erf(ArrayFunction):
 
 def neg(input) -> Tensor:
     """-input."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "neg")
     if input._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -476,7 +476,7 @@ negative = neg
 
 def abs(input) -> Tensor:
     """|input|."""
-    return Abs.apply(as_tensor(input))
+    return Abs.apply(tensor_arg(input, "abs"))
 
 
 absolute = abs
@@ -486,7 +486,7 @@ def _float_unary(function):
     """The wrapper for a unary op that computes in floating point (ints are promoted)."""
     def wrapper(input) -> Tensor:
         if not (isinstance(input, Tensor) and input._data.dtype.kind == "f"):
-            input = floating(as_tensor(input))
+            input = floating(tensor_arg(input, wrapper.__name__))
         return function.apply(input)
     wrapper.__name__ = function.__name__.lower()
     wrapper.__doc__ = f"Computes {function.__doc__[0].lower()}{function.__doc__[1:]}"
@@ -518,4 +518,4 @@ erf = _float_unary(Erf)
 
 def relu(input) -> Tensor:
     """max(input, 0)."""
-    return Relu.apply(as_tensor(input))
+    return Relu.apply(tensor_arg(input, "relu"))

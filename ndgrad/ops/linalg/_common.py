@@ -7,7 +7,7 @@ import numpy as np
 
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
-from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops._common import constant, tensor_arg
 from ndgrad.ops.shape import reshape, transpose
 
 
@@ -51,7 +51,7 @@ def _same_dtype(a: Tensor, b: Tensor, name: str) -> None:
 
 def _float_matrix(input, name: str, square: bool = True) -> Tensor:
     """`input` as a Tensor, checked to be a (batch of) float (square) matrices."""
-    input = as_tensor(input)
+    input = tensor_arg(input, name, "A")
     if input._data.dtype.kind != "f" or input._data.dtype == np.float16:
         raise RuntimeError(f"{name}: Expected a float32 or float64 tensor as input. "
                            f"Got {input.dtype.name}")

@@ -9,7 +9,7 @@ import numpy as np
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
-from ndgrad.ops._common import as_tensor
+from ndgrad.ops._common import tensor_list
 from ndgrad.ops.linalg._common import _eye, _same_dtype
 from ndgrad.ops.shape import broadcast_to, reshape
 
@@ -82,7 +82,7 @@ def einsum(*args) -> Tensor:
     implicit output (labels seen once, sorted, after the '...' dims) and size-1 broadcasting.
     """
     equation, operands = _einsum_arguments(args)
-    operands = [as_tensor(x) for x in operands]
+    operands = tensor_list(operands, "einsum", "operands")
     for x in operands[1:]:
         _same_dtype(operands[0], x, "einsum()")
     subscripts, output = _parse_equation(equation, operands)

@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ndgrad._tensor import Tensor
-from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops._common import constant, tensor_arg
 from ndgrad.ops.linalg._common import _mT
 from ndgrad.ops.linalg.decompositions import QRResult, cholesky, pinv, qr, svd
 from ndgrad.ops.linalg.products import cross
@@ -46,7 +46,8 @@ def cross_legacy(input, other, dim: int | None = None) -> Tensor:
     if dim is None:
         warnings.warn("Using cross without specifying the dim arg is deprecated; the first dim "
                       "of size 3 is used.", UserWarning, stacklevel=2)
-        shape = np.broadcast_shapes(as_tensor(input).shape, as_tensor(other).shape)
+        shape = np.broadcast_shapes(tensor_arg(input, "cross").shape,
+                                    tensor_arg(other, "cross", "other", 2).shape)
         dim = next((d for d, size in enumerate(shape) if size == 3), -1)
     return cross(input, other, dim=dim)
 

@@ -5,7 +5,7 @@ import math
 
 from ndgrad._tensor import Tensor
 from ndgrad.ops import reduction
-from ndgrad.ops._common import as_tensor, normalize_dim
+from ndgrad.ops._common import normalize_dim, tensor_arg
 from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.linalg._common import _float_matrix
 from ndgrad.ops.linalg.decompositions import svdvals
@@ -14,7 +14,7 @@ from ndgrad.ops.shape import permute
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The vector ord-norm over `dim` (all elements when None)."""
-    x = as_tensor(x)
+    x = tensor_arg(x, "vector_norm", "x", 1)
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {x.dtype.name}")
@@ -56,7 +56,7 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 
     With neither `ord` nor `dim` it is the 2-norm of all elements, whatever the shape.
     """
-    A = as_tensor(A)
+    A = tensor_arg(A, "norm", "A", 1)
     if isinstance(dim, int):
         dim = (dim,)
     if ord is None:

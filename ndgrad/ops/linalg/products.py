@@ -11,7 +11,7 @@ import numpy as np
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
-from ndgrad.ops._common import as_tensor, normalize_dim
+from ndgrad.ops._common import as_tensor, normalize_dim, tensor_arg, tensor_list
 from ndgrad.ops.linalg._common import _same_dtype, _shape_str
 from ndgrad.ops.shape import broadcast_to, permute, reshape
 
@@ -69,7 +69,9 @@ def matmul(input, other) -> Tensor:
     1-D x 1-D is a dot product; a 1-D first (second) argument is a row (column) vector whose
     added dim is removed again; otherwise the last two dims multiply and the others broadcast.
     """
-    a, b = as_tensor(input), as_tensor(other)
+    # An array operand is taken, as by PyTorch's `@` operator.
+    a, b = (as_tensor(x) if isinstance(x, np.ndarray) else tensor_arg(x, "matmul", name, k)
+            for k, (x, name) in enumerate(((input, "input"), (other, "other")), 1))
     _same_dtype(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -101,7 +103,7 @@ def matmul(input, other) -> Tensor:
 
 def mm(input, mat2) -> Tensor:
     """Product of two matrices (2-D only, no broadcasting)."""
-    a, b = as_tensor(input), as_tensor(mat2)
+    a, b = tensor_arg(input, "mm"), tensor_arg(mat2, "mm", "mat2", 2)
     for t, name in ((a, "self"), (b, "mat2")):
         if t.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got a {t.ndim}-D tensor")
@@ -110,7 +112,7 @@ def mm(input, mat2) -> Tensor:
 
 def bmm(input, mat2) -> Tensor:
     """Batched product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
-    a, b = as_tensor(input), as_tensor(mat2)
+    a, b = tensor_arg(input, "bmm"), tensor_arg(mat2, "bmm", "mat2", 2)
     for t, name in ((a, "batch1"), (b, "batch2")):
         if t.ndim != 3:
             raise RuntimeError(f"{name} must be a 3D tensor, got a {t.ndim}-D tensor")
@@ -122,7 +124,7 @@ def bmm(input, mat2) -> Tensor:
 
 def mv(input, vec) -> Tensor:
     """Product of a matrix and a vector."""
-    a, v = as_tensor(input), as_tensor(vec)
+    a, v = tensor_arg(input, "mv"), tensor_arg(vec, "mv", "vec", 2)
     if a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0]:
         raise RuntimeError(f"mv: expected a matrix and a vector of matching size, got shapes "
                            f"{list(a.shape)} and {list(v.shape)}")
@@ -135,12 +137,13 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     product = product if alpha == 1 else product * alpha
     if beta == 0:
         return product
-    return product + (as_tensor(input) if beta == 1 else as_tensor(input) * beta)
+    input = tensor_arg(input, "addmm")
+    return product + (input if beta == 1 else input * beta)
 
 
 def dot(input, tensor) -> Tensor:
     """Inner product of two 1-D tensors of the same size."""
-    a, b = as_tensor(input), as_tensor(tensor)
+    a, b = tensor_arg(input, "dot"), tensor_arg(tensor, "dot", "tensor", 2)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     return matmul(a, b)
@@ -153,7 +156,7 @@ def vdot(input, other) -> Tensor:
 
 def outer(input, vec2) -> Tensor:
     """Outer product of two 1-D tensors: result[i, j] = input[i] * vec2[j]."""
-    a, b = as_tensor(input), as_tensor(vec2)
+    a, b = tensor_arg(input, "outer"), tensor_arg(vec2, "outer", "vec2", 2)
     for t, name in ((a, "self"), (b, "vec2")):
         if t.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
@@ -167,7 +170,7 @@ def ger(input, vec2) -> Tensor:
 
 def inner(input, other) -> Tensor:
     """Sum of products over the last dims; the result has shape a.shape[:-1] + b.shape[:-1]."""
-    a, b = as_tensor(input), as_tensor(other)
+    a, b = tensor_arg(input, "inner"), tensor_arg(other, "inner", "other", 2)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.shape[-1] != b.shape[-1]:
@@ -178,7 +181,7 @@ def inner(input, other) -> Tensor:
 
 def tensordot(a, b, dims=2) -> Tensor:
     """Contracts `dims` (the last n of a with the first n of b, or two lists of dims)."""
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = tensor_arg(a, "tensordot", "a", 1), tensor_arg(b, "tensordot", "b", 2)
     _same_dtype(a, b, "tensordot")
     if isinstance(dims, Tensor):
         dims = dims.tolist()
@@ -209,7 +212,7 @@ def tensordot(a, b, dims=2) -> Tensor:
 
 def cross(input, other, *, dim: int = -1) -> Tensor:
     """Cross product of 3-vectors along `dim` (inputs broadcast)."""
-    a, b = as_tensor(input), as_tensor(other)
+    a, b = tensor_arg(input, "cross"), tensor_arg(other, "cross", "other", 2)
     _same_dtype(a, b, "linalg.cross")
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
@@ -228,7 +231,7 @@ def cross(input, other, *, dim: int = -1) -> Tensor:
 
 def multi_dot(tensors) -> Tensor:
     """The product of a chain of matrices; the first and last may be 1-D vectors."""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = tensor_list(tensors, "multi_dot")
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     result = tensors[0]
@@ -239,4 +242,4 @@ def multi_dot(tensors) -> Tensor:
 
 def vecdot(x, y, *, dim: int = -1) -> Tensor:
     """Sum of x * y over `dim` (inputs broadcast)."""
-    return (as_tensor(x) * as_tensor(y)).sum(dim)
+    return (tensor_arg(x, "vecdot", "x", 1) * tensor_arg(y, "vecdot", "y", 2)).sum(dim)

@@ -9,7 +9,7 @@ import numpy as np
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops._common import as_tensor
+from ndgrad.ops._common import tensor_arg
 from ndgrad.ops.linalg._common import (_eye, _float_matrix, _lapack, _mT, _same_dtype,
                                        _shape_str, _unsqueeze2)
 from ndgrad.ops.linalg.products import _mm
@@ -112,7 +112,7 @@ def logdet(A) -> Tensor:
 
 def solve(A, B, *, left: bool = True) -> Tensor:
     """X with A X = B (X A = B if not left); B is (..., n, k), or (n,) / (..., n) vectors."""
-    A, B = _float_matrix(A, "linalg.solve"), as_tensor(B)
+    A, B = _float_matrix(A, "linalg.solve"), tensor_arg(B, "solve", "B", 2)
     _same_dtype(A, B, "linalg.solve")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     B2 = B.unsqueeze(-1) if vector else B
@@ -137,7 +137,7 @@ def solve(A, B, *, left: bool = True) -> Tensor:
 
 def matrix_power(A, n: int) -> Tensor:
     """A multiplied by itself n times (the identity for n = 0, powers of inv(A) for n < 0)."""
-    A = as_tensor(A)
+    A = tensor_arg(A, "matrix_power", "A", 1)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, got "
                            f"shape {list(A.shape)}")
