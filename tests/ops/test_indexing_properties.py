@@ -146,7 +146,8 @@ def _part(draw, kind: str, covered: tuple, advanced: tuple, has_ellipsis: bool) 
                                max_size=math.prod(shape)))
         # A list of an empty array loses the dims before its first empty one: [] for (0, 3).
         forms = ("numpy", "int32", "tensor", "list")[:3 if 0 in shape[:-1] else 4]
-        return "index", np.array(values, dtype=np.int64).reshape(shape), draw(st.sampled_from(forms))
+        array = np.array(values, dtype=np.int64).reshape(shape)
+        return "index", array, draw(st.sampled_from(forms))
     capacity = math.prod(covered)
     count = 1 if capacity and draw(st.booleans()) else advanced[-1]
     mask = np.zeros(capacity, dtype=bool)
@@ -182,7 +183,8 @@ def cases(draw) -> Case:
     if ellipsis_at is not None:
         parts.insert(ellipsis_at, ("ellipsis", Ellipsis, None))
     # A bool indexes its new dim with [0] or [], which broadcasts with the other index arrays.
-    false_fits = not any(kind in ("index", "mask") for kind, _ in consumers) or not advanced or advanced[-1] < 2
+    arrays = any(kind in ("index", "mask") for kind, _ in consumers)
+    false_fits = not arrays or not advanced or advanced[-1] < 2
     for _ in range(draw(st.integers(0, 2))):
         part = draw(INSERTED)
         if part[1] is False and not false_fits:
