@@ -11,7 +11,7 @@ from ndgrad.autograd.function import ArrayFunction
 from ndgrad.autograd.grad_mode import is_grad_enabled
 from ndgrad.ops import _dual
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops._common import as_tensor, constant, dim_alias, dims, floating, normalize_dim
+from ndgrad.ops._common import constant, dim_alias, dims, floating, normalize_dim, tensor_arg
 from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.indexing import take_along_dim
 from ndgrad.ops.shape import flatten, reshape
@@ -249,7 +249,7 @@ def _cumprod_grad_with_zeros(x: Tensor, grad: Tensor, dim: int) -> Tensor:
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
         keepdims: bool | None = None) -> Tensor:
     """Sum over `dim` (all dims when None); bool and integer inputs sum as int64."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "sum")
     axes = _axes(dim_alias(dim, axis), input.ndim)
     keepdim = keepdim if keepdims is None else keepdims
     numpy_dtype = None if dtype is None else _dtype.to_dtype(dtype).numpy
@@ -262,7 +262,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
          keepdims: bool | None = None) -> Tensor:
     """Arithmetic mean over `dim` (all dims when None)."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "mean")
     if dtype is not None:
         input = to_dtype(input, dtype)
     if not input.is_floating_point():
@@ -274,7 +274,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
     """Product over one dim (all elements when None); integer inputs multiply as int64."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "prod")
     _check_result_dtype(input, dtype, "prod")
     if dtype is not None:
         input = to_dtype(input, dtype)
@@ -296,7 +296,7 @@ def _check_result_dtype(input: Tensor, dtype, name: str) -> None:
 
 def amax(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
     """The maximum over `dim` (all dims when empty); ties share the gradient evenly."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "amax")
     axes = _axes(dim_alias(dim, axis), input.ndim)
     _check_not_empty(input, axes, "amax")
     return Amax.apply(input, axes, keepdim)
@@ -304,7 +304,7 @@ def amax(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
 
 def amin(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
     """The minimum over `dim` (all dims when empty); ties share the gradient evenly."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "amin")
     axes = _axes(dim_alias(dim, axis), input.ndim)
     _check_not_empty(input, axes, "amin")
     return Amin.apply(input, axes, keepdim)
@@ -323,7 +323,7 @@ def _check_not_empty(input: Tensor, axes, name: str) -> None:
 
 def _extreme(input, dim, keepdim, axis, keepdims, name: str):
     """max/min: see `max`."""
-    input = as_tensor(input)
+    input = tensor_arg(input, name)
     reduce_all = Amax if name == "max" else Amin
     keepdim = keepdim if keepdims is None else keepdims
     if isinstance(dim, Tensor):
@@ -364,7 +364,7 @@ def min(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 def _arg_extreme(function, input, dim, keepdim: bool) -> Tensor:
-    input = as_tensor(input)
+    input = tensor_arg(input, function.__name__)
     data = input._data
     if dim is None:
         if data.size == 0:
@@ -402,7 +402,10 @@ def argmin(input, dim: int | None = None, keepdim: bool = False, *, axis=None) -
 def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None, axis=None, keepdims=None) -> Tensor:
     """Variance over `dim`, dividing by N - correction (correction=1 unless unbiased=False)."""
-    input = floating(as_tensor(input))
+    input = tensor_arg(input, "var")
+    if not input.is_floating_point():
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
+                           f"{input.dtype.name}")
     dim = dim_alias(dim, axis)
     if isinstance(dim, bool):  # the legacy positional form var(input, unbiased)
         dim, unbiased = None, dim
@@ -434,7 +437,7 @@ def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
     nothing overflows, and log(sum(exp(x - m))) + m is the same value. m is a constant to the
     gradient (its contributions cancel), so it is detached.
     """
-    input = floating(as_tensor(input))
+    input = floating(tensor_arg(input, "logsumexp"))
     axes = _axes(dim_alias(dim, axis), input.ndim)
     if input._data.size == 0:
         return ew.log(sum(ew.exp(input), axes, keepdim))
@@ -450,7 +453,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if isinstance(input, Tensor) and not input.is_floating_point():
         raise RuntimeError(f"norm: expected a floating point tensor as input, got "
                            f"{input.dtype.name}")
-    input = floating(as_tensor(input))
+    input = floating(tensor_arg(input, "norm"))
     if dtype is not None:
         input = to_dtype(input, dtype)
     if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
@@ -490,14 +493,14 @@ def any(input, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def _logical_reduction(function, input, dim, keepdim: bool) -> Tensor:
-    data = as_tensor(input)._data
+    data = tensor_arg(input, function.__name__)._data
     result = np.asarray(function(data, axis=_axes(dim, data.ndim), keepdims=keepdim))
     return constant(result.astype(np.uint8) if data.dtype == np.uint8 else result)
 
 
 def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     """Running sum along `dim`; integer inputs sum as int64."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "cumsum")
     _check_result_dtype(input, dtype, "cumsum")
     if dtype is not None:
         input = to_dtype(input, dtype)
@@ -510,7 +513,7 @@ def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
 
 def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
     """Running product along `dim`; integer inputs multiply as int64."""
-    input = as_tensor(input)
+    input = tensor_arg(input, "cumprod")
     _check_result_dtype(input, dtype, "cumprod")
     if dtype is not None:
         input = to_dtype(input, dtype)
@@ -523,7 +526,7 @@ def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
 
 def count_nonzero(input, dim=None) -> Tensor:
     """The number of nonzero elements over `dim`."""
-    data = as_tensor(input)._data
+    data = tensor_arg(input, "count_nonzero")._data
     return constant(np.asarray(np.count_nonzero(data, axis=_axes(dim, data.ndim)), np.int64))
 
 
