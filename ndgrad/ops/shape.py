@@ -257,7 +257,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input._data.shape
-    return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+    # The merged size itself, not -1, which is ambiguous when another dim is 0.
+    merged = math.prod(shape[start:end + 1])
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
 
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
@@ -330,7 +332,10 @@ class Cat(ArrayFunction):
         ndim = max(a.ndim for a in arrays)
         ctx.dim = dim
         ctx.sizes = [None if _skipped(a.shape, ndim) else a.shape[dim] for a in arrays]
-        return np.concatenate([a for a in arrays if not _skipped(a.shape, ndim)], axis=dim)
+        result = np.concatenate([a for a in arrays if not _skipped(a.shape, ndim)], axis=dim)
+        # NumPy lays the result out like transposed inputs; PyTorch's is always contiguous,
+        # so that .view() works on it.
+        return result if result.flags.c_contiguous else np.ascontiguousarray(result)
 
     @staticmethod
     def backward(ctx, grad):

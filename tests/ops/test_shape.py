@@ -118,6 +118,18 @@ SPECS = [
     Spec("slice_step", lambda x: x[1:, ::2]),
     Spec("contiguous", lambda x: x.contiguous().view(-1)),
     Spec("contiguous_transposed", lambda x: x.t().contiguous()),
+    # size-0 dims: no -1 to infer from zero elements
+    Spec("flatten_empty_batch", lambda x: x.flatten(1), shapes=[(0, 2, 2)]),
+    Spec("flatten_empty_middle", lambda x: x.flatten(1, 2), shapes=[(2, 0, 3, 4)]),
+    Spec("flatten_module_empty", lambda x: module_of(x).nn.Flatten()(x), shapes=[(0, 2, 3)]),
+    Spec("unflatten_empty", lambda x: x.unflatten(1, (-1, 3)), shapes=[(0, 6)]),
+    Spec("unflatten_into_empty", lambda x: x.unflatten(1, (0, 5)), shapes=[(2, 0)]),
+    Spec("view_empty_infer", lambda x: x.view(-1, 6), shapes=[(2, 0, 3)]),
+    # results of cat and stack are contiguous, whatever their inputs' layout
+    Spec("cat_transposed_then_view", lambda a, b: module_of(a).cat([a.t(), b.t()]).view(-1),
+         shapes=[(2, 3), (2, 3)]),
+    Spec("stack_transposed_then_view",
+         lambda a, b: module_of(a).stack([a.t(), b.t()], 1).view(-1), shapes=[(2, 3), (2, 3)]),
 ]
 
 
