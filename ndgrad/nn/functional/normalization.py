@@ -11,13 +11,31 @@ from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
 
 
-def _normalized_dims(input: Tensor, normalized_shape, name: str) -> tuple:
+def _normalized_dims(input: Tensor, normalized_shape, **affine) -> tuple:
+    """The trailing dims that normalized_shape names; the affine tensors must have its shape."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size "
                            f"{list(input.shape)}")
+    for name, t in affine.items():
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t.shape)} and normalized_shape = "
+                               f"{list(shape)}")
     return tuple(range(input.ndim - len(shape), input.ndim))
+
+
+def _check_per_channel(input: Tensor, op: str, **per_channel) -> None:
+    """Per-channel tensors (running statistics, weight, bias) have one entry per channel of
+    an (N, C, ...) input."""
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: expected an input of shape (N, C, ...), but got input of "
+                           f"size {list(input.shape)}")
+    channels = input.shape[1]
+    for name, t in per_channel.items():
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
 
 
 def _standardize(input: Tensor, dims: tuple, eps: float) -> Tensor:
@@ -36,7 +54,7 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Standardises over the last len(normalized_shape) dims, then applies weight and bias."""
-    dims = _normalized_dims(input, normalized_shape, "layer_norm")
+    dims = _normalized_dims(input, normalized_shape, weight=weight, bias=bias)
     return _affine(_standardize(input, dims, eps), weight, bias)
 
 
@@ -44,7 +62,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) over the last dims, times weight; eps defaults to the dtype's
     machine epsilon, as in PyTorch."""
-    dims = _normalized_dims(input, normalized_shape, "rms_norm")
+    dims = _normalized_dims(input, normalized_shape, weight=weight)
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     result = input * ew.rsqrt(reduction.mean(input * input, dims, keepdim=True) + eps)
@@ -63,6 +81,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != input.shape[1]):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} "
+                               f"and input of shape {list(input.shape)}")
     batch = input.shape[0]
     grouped = input.reshape(batch, num_groups, -1)
     normalized = _standardize(grouped, (2,), eps).reshape(input.shape)
@@ -80,6 +103,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance.
     Otherwise the running statistics are used.
     """
+    _check_per_channel(input, "batch_norm", running_mean=running_mean, running_var=running_var,
+                       weight=weight, bias=bias)
     dims = (0,) + tuple(range(2, input.ndim))
     channel = _channel_shape(input)
     if training or running_mean is None:
@@ -113,13 +138,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     running statistics are updated with the per-sample statistics averaged over the batch
     (unbiased variance), as PyTorch does.
     """
+    count = math.prod(input.shape[2:])
+    if use_input_stats and count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{list(input.shape)}")
+    _check_per_channel(input, "instance_norm", running_mean=running_mean,
+                       running_var=running_var, weight=weight, bias=bias)
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, 0.0, eps)
     dims = tuple(range(2, input.ndim))
-    count = math.prod(input.shape[2:])
-    if count <= 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
-                         f"{list(input.shape)}")
     if running_mean is not None and running_var is not None:
         with no_grad():
             data = input.detach()

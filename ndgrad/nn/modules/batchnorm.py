@@ -41,12 +41,11 @@ class _NormBase(Module):
                 self.num_batches_tracked.zero_()
 
     def _check_input(self, input: Tensor) -> None:
+        """The input's rank; F.batch_norm and F.instance_norm check its channels against the
+        running statistics and affine parameters."""
         if input.ndim not in self._ranks:
             expected = " or ".join(f"{r}D" for r in self._ranks)
             raise ValueError(f"expected {expected} input (got {input.ndim}D input)")
-        if input.shape[1] != self.num_features:
-            raise ValueError(f"expected input with {self.num_features} channels (dim 1), got "
-                             f"input of shape {list(input.shape)}")
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -60,15 +59,17 @@ class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # a cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.item())
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:  # a cumulative moving average
+            momentum = 1.0 / (float(self.num_batches_tracked.item()) + 1)
         # Without running statistics, batch statistics are used in eval mode too.
         use_batch_stats = self.training or not self.track_running_stats
-        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch_stats, momentum, self.eps)
+        output = F.batch_norm(input, self.running_mean, self.running_var, self.weight,
+                              self.bias, use_batch_stats, momentum, self.eps)
+        if counting:  # only once the batch was accepted: a failed call changes nothing
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+        return output
 
 
 class BatchNorm1d(_BatchNorm):
@@ -100,6 +101,9 @@ class _InstanceNorm(_NormBase):
         if input.ndim == self._ranks[0]:  # one sample, without the batch dim
             return self.forward(input.unsqueeze(0)).squeeze(0)
         self._check_input(input)
+        if self.affine and input.shape[1] != self.num_features:
+            raise ValueError(f"expected input's size at dim=1 to match num_features "
+                             f"({self.num_features}), but got: {input.shape[1]}.")
         use_input_stats = self.training or not self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight,
