@@ -23,7 +23,7 @@ class ViewInfo:
 
 def mark_view(output: Tensor, input: Tensor, function, *args) -> Tensor:
     """Records that `output` = function(input, *args) shares input's storage; returns output."""
-    if output is input or not np.may_share_memory(output._data, input._data):
+    if output is input or not _shares_storage(output._data, input._data):
         return output
     if input._view is not None:
         base, steps = input._view.base, input._view.steps + ((function, args),)
@@ -32,6 +32,20 @@ def mark_view(output: Tensor, input: Tensor, function, *args) -> Tensor:
     output._vc = base._vc
     output._view = ViewInfo(base, steps, base._vc[0])
     return output
+
+
+def _shares_storage(output, input) -> bool:
+    if output.size and input.size:
+        return np.may_share_memory(output, input)
+    # An empty array overlaps nothing, but an empty slice is still a view (an in-place op
+    # on it joins the base's graph, as in PyTorch): it keeps the base's buffer as its root.
+    return _root(output) is _root(input)
+
+
+def _root(array):
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 def replay(base: Tensor, steps: tuple) -> Tensor:

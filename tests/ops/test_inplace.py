@@ -384,6 +384,24 @@ def test_augmented_assignment_is_inplace(torch, op, dtype):
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("empty_view", [lambda b: b[:, 3:], lambda b: b[2:], lambda b: b.narrow(1, 1, 0),
+                                        lambda b: b[:, 3:].t()],
+                         ids=["slice_cols", "slice_rows", "narrow", "slice_then_t"])
+def test_in_place_op_on_an_empty_view_joins_the_graph(empty_view, torch):
+    """The other operand gets a zero gradient, not None: the empty view is still a view."""
+    grads = []
+    for lib in (ndgrad, torch):
+        x = lib.zeros(2, 3, requires_grad=True)
+        u = lib.ones(1, requires_grad=True)
+        b = x.clone()
+        empty_view(b).mul_(u)
+        assert b._version == 1
+        b.sum().backward()
+        grads.append((_numpy(x.grad), _numpy(u.grad)))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_writing_into_expanded_tensor_raises(torch):
     for lib in (ndgrad, torch):
         with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
