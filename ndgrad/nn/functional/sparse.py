@@ -7,13 +7,18 @@ from ndgrad._tensor import Tensor
 from ndgrad.autograd.grad_mode import no_grad
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
-from ndgrad.ops._common import as_tensor, constant
+from ndgrad.ops._common import as_tensor, constant, tensor_arg
 from ndgrad.ops.hooks import tap
 from ndgrad.ops.indexing import getitem, index_add
 
 
-def _indices(input, num_embeddings: int) -> np.ndarray:
-    data = as_tensor(input)._data
+def _indices(input, weight, op: str) -> np.ndarray:
+    """`input`'s integer indices as an array, each a row of the 2-D `weight`."""
+    data = tensor_arg(input, op)._data
+    if tensor_arg(weight, op, "weight", 2).ndim != 2:
+        raise RuntimeError(f"{op}: 'weight' must be 2-D, got weight of shape "
+                           f"{list(weight.shape)}")
+    num_embeddings = weight.shape[0]
     if data.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {data.dtype} instead")
@@ -53,7 +58,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     scale_grad_by_freq divides each row's gradient by its index's count in `input`; `sparse`
     is accepted, but the gradient is always dense.
     """
-    indices = _indices(input, weight.shape[0])
+    indices = _indices(input, weight, "embedding")
     if max_norm is not None:
         _renorm_(weight, indices, max_norm, norm_type)
     output = getitem(weight, indices)
@@ -86,7 +91,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                                   f"mode='{mode}')")
     if scale_grad_by_freq and mode == "max":
         raise ValueError("max mode does not support scaling the gradient by the frequency")
-    indices = _indices(input, weight.shape[0])
+    weight = tensor_arg(weight, "embedding_bag", "weight", 2)
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.ndim}")
+    indices = _indices(input, weight, "embedding_bag")
     if indices.ndim == 2 and offsets is not None:
         raise ValueError("if input is 2D, then offsets has to be None, as input is treated is "
                          "a mini-batch of fixed length sequences")
@@ -97,6 +106,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
         starts = as_tensor(offsets)._data
+        _check_offsets(starts, len(indices))
         count = len(starts) - 1 if include_last_offset else len(starts)
         bags = np.searchsorted(starts, np.arange(len(indices)), side="right") - 1
     if max_norm is not None:
@@ -117,6 +127,19 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         return total
     sizes = np.bincount(bags, minlength=count).astype(weight._data.dtype)
     return total / constant(np.maximum(sizes, 1)[:, None])
+
+
+def _check_offsets(starts: np.ndarray, length: int) -> None:
+    """Bags start at 0 and within the input, as PyTorch requires."""
+    if starts.ndim != 1:
+        raise ValueError(f"offsets has to be a 1D Tensor, but got Tensor of dimension "
+                         f"{starts.ndim}")
+    if len(starts) and starts[0] != 0:
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
+                           f"has to start from position 0. However, got {starts[0]}")
+    if len(starts) and starts[-1] > length:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {length} but "
+                           f"got offsets[-1] of {starts[-1]}")
 
 
 def _bag_max(rows: Tensor, bags: np.ndarray, count: int, weight: Tensor) -> Tensor:

@@ -14,7 +14,9 @@ def _check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | No
     if padding_idx is None:
         return None
     if not -num_embeddings <= padding_idx < num_embeddings:
-        raise ValueError("Padding_idx must be within num_embeddings")
+        # PyTorch asserts these, so its AssertionError is what callers catch.
+        raise AssertionError(f"Padding_idx must be within num_embeddings, got {padding_idx} "
+                             f"for {num_embeddings} embeddings")
     return padding_idx % num_embeddings
 
 
@@ -38,8 +40,9 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError("Shape of weight does not match num_embeddings and "
-                                 "embedding_dim")
+                raise AssertionError(f"Shape of weight does not match num_embeddings and "
+                                     f"embedding_dim: {list(_weight.shape)} for "
+                                     f"({num_embeddings}, {embedding_dim})")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
@@ -59,7 +62,8 @@ class Embedding(Module):
                         sparse: bool = False) -> Embedding:
         """An Embedding whose table is `embeddings` (frozen unless freeze=False)."""
         if embeddings.ndim != 2:
-            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+            raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got "
+                                 f"shape {list(embeddings.shape)}")
         rows, columns = embeddings.shape
         return cls(rows, columns, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=embeddings, _freeze=freeze)
