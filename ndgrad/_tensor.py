@@ -849,8 +849,8 @@ class Tensor(TensorBase):
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         return _reduction.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None):
-        return _reduction.prod(self, dim, keepdim, dtype=dtype, axis=axis)
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _reduction.prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return _reduction.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
@@ -858,17 +858,17 @@ class Tensor(TensorBase):
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return _reduction.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amax(self, dim=(), keepdim=False, *, axis=None):
-        return _reduction.amax(self, dim, keepdim, axis=axis)
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amin(self, dim=(), keepdim=False, *, axis=None):
-        return _reduction.amin(self, dim, keepdim, axis=axis)
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, dim=None, keepdim=False, *, axis=None):
-        return _reduction.argmax(self, dim, keepdim, axis=axis)
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False, *, axis=None):
-        return _reduction.argmin(self, dim, keepdim, axis=axis)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
             keepdims=None):
@@ -880,8 +880,8 @@ class Tensor(TensorBase):
         return _reduction.std(self, dim, unbiased, keepdim, correction=correction, axis=axis,
                               keepdims=keepdims)
 
-    def logsumexp(self, dim=None, keepdim=False, *, axis=None):
-        return _reduction.logsumexp(self, dim, keepdim, axis=axis)
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def softmax(self, dim=None, dtype=None):
         return _fused.softmax(self, dim, dtype)
@@ -958,11 +958,11 @@ class Tensor(TensorBase):
     def matrix_power(self, n):
         return _linalg.matrix_power(self, n)
 
-    def all(self, dim=None, keepdim=False):
-        return _reduction.all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.all(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def any(self, dim=None, keepdim=False):
-        return _reduction.any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _reduction.any(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def cumsum(self, dim=None, *, dtype=None, axis=None):
         return _reduction.cumsum(self, dim, dtype=dtype, axis=axis)
@@ -970,8 +970,8 @@ class Tensor(TensorBase):
     def cumprod(self, dim=None, *, dtype=None, axis=None):
         return _reduction.cumprod(self, dim, dtype=dtype, axis=axis)
 
-    def count_nonzero(self, dim=None):
-        return _reduction.count_nonzero(self, dim)
+    def count_nonzero(self, dim=None, *, axis=None):
+        return _reduction.count_nonzero(self, dim, axis=axis)
 
     def reshape(self, *shape):
         return _shape.reshape(self, *shape)

@@ -24,6 +24,11 @@ def _axes(dim, ndim: int):
     return None if ndim == 0 else axes
 
 
+def _aliases(dim, keepdim: bool, axis, keepdims) -> tuple:
+    """`dim` and `keepdim`, also given by NumPy's names `axis` and `keepdims`."""
+    return dim_alias(dim, axis), keepdim if keepdims is None else keepdims
+
+
 def _kept_shape(shape: tuple, axes) -> tuple:
     """The shape of a reduction over `axes` with keepdim=True."""
     if axes is None:
@@ -272,7 +277,8 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
     return Mean.apply(input, _axes(dim_alias(dim, axis), input.ndim), keepdim)
 
 
-def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+         keepdims=None) -> Tensor:
     """Product over one dim (all elements when None); integer inputs multiply as int64."""
     input = tensor_arg(input, "prod")
     _check_result_dtype(input, dtype, "prod")
@@ -280,7 +286,7 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Te
         input = to_dtype(input, dtype)
     elif input._data.dtype.kind in "bui":
         input = to_dtype(input, _dtype.int64)
-    dim = dim_alias(dim, axis)
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     axis = None if dim is None else normalize_dim(dim, input.ndim)
     return Prod.apply(input, None if input.ndim == 0 else axis, keepdim)
 
@@ -294,18 +300,20 @@ def _check_result_dtype(input: Tensor, dtype, name: str) -> None:
                            f"{_dtype.to_dtype(dtype).name} for an input that requires grad")
 
 
-def amax(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
-    """The maximum over `dim` (all dims when empty); ties share the gradient evenly."""
+def amax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+    """The maximum over `dim` (all dims when None or empty); ties share the gradient evenly."""
     input = tensor_arg(input, "amax")
-    axes = _axes(dim_alias(dim, axis), input.ndim)
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    axes = _axes(dim, input.ndim)
     _check_not_empty(input, axes, "amax")
     return Amax.apply(input, axes, keepdim)
 
 
-def amin(input, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
-    """The minimum over `dim` (all dims when empty); ties share the gradient evenly."""
+def amin(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+    """The minimum over `dim` (all dims when None or empty); ties share the gradient evenly."""
     input = tensor_arg(input, "amin")
-    axes = _axes(dim_alias(dim, axis), input.ndim)
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    axes = _axes(dim, input.ndim)
     _check_not_empty(input, axes, "amin")
     return Amin.apply(input, axes, keepdim)
 
@@ -387,16 +395,18 @@ def _refuse_bool(input, name: str) -> None:
         raise RuntimeError(f"{name}(): does not support bool input")
 
 
-def argmax(input, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+def argmax(input, dim: int | None = None, keepdim: bool = False, *, axis=None,
+           keepdims=None) -> Tensor:
     """The index of the maximum (the first one on ties), over the flattened tensor if no dim."""
     _refuse_bool(input, "argmax")
-    return _arg_extreme(np.argmax, input, dim_alias(dim, axis), keepdim)
+    return _arg_extreme(np.argmax, input, *_aliases(dim, keepdim, axis, keepdims))
 
 
-def argmin(input, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+def argmin(input, dim: int | None = None, keepdim: bool = False, *, axis=None,
+           keepdims=None) -> Tensor:
     """The index of the minimum (the first one on ties), over the flattened tensor if no dim."""
     _refuse_bool(input, "argmin")
-    return _arg_extreme(np.argmin, input, dim_alias(dim, axis), keepdim)
+    return _arg_extreme(np.argmin, input, *_aliases(dim, keepdim, axis, keepdims))
 
 
 def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -430,7 +440,7 @@ def std(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
     return ew.where(zero, 0.0, ew.sqrt(ew.where(zero, 1.0, variance)))
 
 
-def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """log(sum(exp(input))) over `dim`, stable for large inputs.
 
     Note [stable logsumexp]: subtracting the maximum m first keeps every exp() in (0, 1], so
@@ -438,7 +448,8 @@ def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
     gradient (its contributions cancel), so it is detached.
     """
     input = floating(tensor_arg(input, "logsumexp"))
-    axes = _axes(dim_alias(dim, axis), input.ndim)
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    axes = _axes(dim, input.ndim)
     if input._data.size == 0:
         return ew.log(sum(ew.exp(input), axes, keepdim))
     shift = amax(input.detach(), axes if axes is not None else (), keepdim=True)
@@ -482,14 +493,14 @@ def _check_norm_identity(input: Tensor, p: float, axes) -> None:
                                "operation does not have an identity")
 
 
-def all(input, dim=None, keepdim: bool = False) -> Tensor:
+def all(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """True where every element over `dim` is nonzero (uint8 for uint8 input, as in torch)."""
-    return _logical_reduction(np.all, input, dim, keepdim)
+    return _logical_reduction(np.all, input, *_aliases(dim, keepdim, axis, keepdims))
 
 
-def any(input, dim=None, keepdim: bool = False) -> Tensor:
+def any(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """True where some element over `dim` is nonzero (uint8 for uint8 input, as in torch)."""
-    return _logical_reduction(np.any, input, dim, keepdim)
+    return _logical_reduction(np.any, input, *_aliases(dim, keepdim, axis, keepdims))
 
 
 def _logical_reduction(function, input, dim, keepdim: bool) -> Tensor:
@@ -498,34 +509,39 @@ def _logical_reduction(function, input, dim, keepdim: bool) -> Tensor:
     return constant(result.astype(np.uint8) if data.dtype == np.uint8 else result)
 
 
-def cumsum(input, dim: int, *, dtype=None, axis=None) -> Tensor:
+def cumsum(input, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
     """Running sum along `dim`; integer inputs sum as int64."""
     input = tensor_arg(input, "cumsum")
     _check_result_dtype(input, dtype, "cumsum")
     if dtype is not None:
         input = to_dtype(input, dtype)
     dim = dim_alias(dim, axis)
+    if dim is None:
+        raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
     dim = normalize_dim(dim, input.ndim)
     if input.ndim == 0:
         return Cumsum.apply(reshape(input, (1,)), 0).reshape(())
     return Cumsum.apply(input, dim)
 
 
-def cumprod(input, dim: int, *, dtype=None, axis=None) -> Tensor:
+def cumprod(input, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
     """Running product along `dim`; integer inputs multiply as int64."""
     input = tensor_arg(input, "cumprod")
     _check_result_dtype(input, dtype, "cumprod")
     if dtype is not None:
         input = to_dtype(input, dtype)
     dim = dim_alias(dim, axis)
+    if dim is None:
+        raise TypeError("cumprod() missing 1 required positional argument: 'dim'")
     dim = normalize_dim(dim, input.ndim)
     if input.ndim == 0:
         return Cumprod.apply(reshape(input, (1,)), 0).reshape(())
     return Cumprod.apply(input, dim)
 
 
-def count_nonzero(input, dim=None) -> Tensor:
+def count_nonzero(input, dim=None, *, axis=None) -> Tensor:
     """The number of nonzero elements over `dim`."""
+    dim = dim_alias(dim, axis)
     data = tensor_arg(input, "count_nonzero")._data
     return constant(np.asarray(np.count_nonzero(data, axis=_axes(dim, data.ndim)), np.int64))
 

@@ -283,6 +283,34 @@ def test_numpy_aliases_axis_and_keepdims():
     np.testing.assert_array_equal(x.cumsum(axis=2).numpy(), data.cumsum(axis=2))
 
 
+ALIASED = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+           "logsumexp", "all", "any"]
+ALIAS_SPELLINGS = [dict(axis=1), dict(axis=1, keepdims=True), dict(dim=1, keepdims=True),
+                   dict(axis=-1, keepdim=True)]
+
+
+@pytest.mark.parametrize("kwargs", ALIAS_SPELLINGS, ids=lambda k: ",".join(k))
+@pytest.mark.parametrize("name", ALIASED)
+def test_every_reduction_takes_axis_and_keepdims_as_torch(name, kwargs, torch):
+    """As function and as method: the method's own defaults must not clash with `axis`."""
+    data = np.arange(12.0).reshape(3, 4) % 5
+    for call in (lambda m, t: getattr(m, name)(t, **kwargs),
+                 lambda m, t: getattr(t, name)(**kwargs)):
+        ours, theirs = (call(m, m.tensor(data)) for m in (ndgrad, torch))
+        ours = ours[0] if isinstance(ours, tuple) else ours
+        theirs = theirs[0] if isinstance(theirs, tuple) else theirs
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "count_nonzero"])
+def test_axis_alias_of_cumulative_reductions_and_count_nonzero(name, torch):
+    data = np.arange(12.0).reshape(3, 4) % 5
+    for call in (lambda m, t: getattr(m, name)(t, axis=1), lambda m, t: getattr(t, name)(axis=0)):
+        ours, theirs = (call(m, m.tensor(data)) for m in (ndgrad, torch))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 # ---- found by tests/properties/test_reductions.py
 
 REFUSED_REDUCTIONS = [
