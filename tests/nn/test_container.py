@@ -52,6 +52,34 @@ def test_module_list_and_dict_register_and_index(torch):
     assert list(table.state_dict()) == ["b.weight", "b.bias"]
 
 
+CONTAINER_LAYOUTS = [
+    ("list_of_two_equal", lambda nn: nn.ModuleList([nn.Linear(8, 8), nn.Linear(8, 8)])),
+    ("list_runs", lambda nn: nn.ModuleList([nn.ReLU(), nn.Linear(2, 3), nn.Linear(2, 3),
+                                            nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2),
+                                            nn.Linear(2, 3), nn.Linear(2, 3)])),
+    ("list_of_different", lambda nn: nn.ModuleList([nn.Linear(2, 3), nn.Linear(3, 2)])),
+    ("list_of_one", lambda nn: nn.ModuleList([nn.Tanh()])),
+    ("empty_list", lambda nn: nn.ModuleList()),
+    ("list_of_equal_blocks", lambda nn: nn.ModuleList(
+        [nn.Sequential(nn.Linear(2, 2), nn.ReLU()) for _ in range(3)])),
+    ("nested_lists", lambda nn: nn.ModuleList([nn.ModuleList([nn.ReLU(), nn.ReLU()]),
+                                               nn.ModuleList([nn.ReLU(), nn.ReLU()])])),
+    ("sequential_of_equal", lambda nn: nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 8),
+                                                     nn.ReLU(), nn.ReLU())),
+    ("sequential_holding_a_list", lambda nn: nn.Sequential(
+        nn.ModuleList([nn.Linear(4, 4)] * 3), nn.Sequential())),
+    ("named_sequential", lambda nn: nn.Sequential(OrderedDict(a=nn.ReLU(), b=nn.ReLU()))),
+    ("dict_of_equal", lambda nn: nn.ModuleDict({"a": nn.ReLU(), "b": nn.ReLU()})),
+]
+
+
+@pytest.mark.parametrize("build", [b for _, b in CONTAINER_LAYOUTS],
+                         ids=[name for name, _ in CONTAINER_LAYOUTS])
+def test_container_reprs_match_torch(build, torch):
+    """ModuleList folds runs of equal children ("(0-1): 2 x Linear(...)"); the others do not."""
+    assert repr(build(ndgrad.nn)) == repr(build(torch.nn))
+
+
 def test_parameter_list_and_dict_register_parameters():
     plist = ndgrad.nn.ParameterList([ndgrad.ones(2), ndgrad.nn.Parameter(ndgrad.zeros(3))])
     plist.append(ndgrad.randn(4))

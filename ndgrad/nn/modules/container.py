@@ -90,6 +90,19 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
+    def _child_reprs(self) -> list:
+        """A run of consecutive children with equal reprs is one line, "(2-4): 3 x Linear(...)",
+        as PyTorch prints a ModuleList."""
+        runs = []  # [first index, last index, repr]
+        for index, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        return [(str(first), text) if first == last else
+                (f"{first}-{last}", f"{last - first + 1} x {text}") for first, last, text in runs]
+
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return ModuleList(list(self._modules.values())[idx])

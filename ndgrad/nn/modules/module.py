@@ -511,14 +511,19 @@ class Module:
         extra = self.extra_repr()
         if extra:
             lines.extend(extra.split("\n"))
-        for name, module in self._modules.items():
-            body = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
+        for label, body in self._child_reprs():
+            body = body.replace("\n", "\n  ")
+            lines.append(f"({label}): {body}")
         if not lines:
             return f"{type(self).__name__}()"
         if len(lines) == 1 and not self._modules:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+    def _child_reprs(self) -> list:
+        """(label, repr) for each line of children in this module's repr."""
+        return [(name, repr(module)) for name, module in self._modules.items()]
 
 
 def _check_name(name: str, module: Module, kind: str, registry: OrderedDict) -> None:
