@@ -16,6 +16,7 @@ from ndgrad.nn.functional.activation import log_softmax
 from ndgrad.nn.functional.distance import pairwise_distance
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import fused, indexing
+from ndgrad.ops._common import tensor_arg
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -46,6 +47,12 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
     return loss.sum() if reduction == "sum" else loss
+
+
+def _check_tensors(op: str, input, target) -> None:
+    """input and target are Tensors: a list or array is a mistake PyTorch refuses too."""
+    tensor_arg(input, op)
+    tensor_arg(target, op, "target", 2)
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
@@ -96,6 +103,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """|input - target|, optionally weighted elementwise."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("l1_loss", input, target)
     _warn_size(input, target)
     return _weighted(ew.abs(input - target), weight, input, reduction)
 
@@ -104,6 +112,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """(input - target)^2, optionally weighted elementwise."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("mse_loss", input, target)
     _warn_size(input, target)
     return _weighted(ew.square(input - target), weight, input, reduction)
 
@@ -156,6 +165,9 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
                            f"{target.dtype.name} of shape {list(target.shape)}; a target of "
                            f"class probabilities must have the input's shape "
                            f"{list(input.shape)}")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{name}: expected target dtype to be int64 or uint8 (Long or Byte), "
+                           f"but got {target.dtype.name}")
     have, shape = target._data.shape, input._data.shape
     if len(shape) == 1:
         if len(have) > 1 or target.numel() != 1:
@@ -290,6 +302,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     -logp[0, 2] (divided by weight[2] if weighted).
     """
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("nll_loss", input, target)
     _check_has_dims(input)
     if tuple(target.shape) == tuple(input.shape):
         return _soft_target_loss(input, target, weight, ignore_index, reduction, 0.0)
@@ -307,6 +320,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _reduction_mode(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _check_tensors("cross_entropy", input, target)
     _check_has_dims(input)
     log_probs = log_softmax(input, 0 if input.ndim == 1 else 1)
     if target.shape == input.shape:
@@ -320,10 +334,14 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p = input, logs floored at -100."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("binary_cross_entropy", input, target)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype.name} for target "
+                           f"but expected {input.dtype.name}, the input's")
     if ((input < 0) | (input > 1)).any().item():
         raise RuntimeError(f"all elements of input should be between 0 and 1 (binary_cross_entropy"
                            f" takes probabilities; got values in [{input.min().item()}, "
@@ -340,9 +358,13 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """binary_cross_entropy(sigmoid(input), target), computed from the logits without overflow;
     `pos_weight` scales the positive term (broadcast along the last, class dim)."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("binary_cross_entropy_with_logits", input, target)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
+    if not target.is_floating_point():
+        raise RuntimeError(f"binary_cross_entropy_with_logits: expected a floating point "
+                           f"target, got {target.dtype.name}")
     # -log(sigmoid(x)) = softplus(-x) and -log(1 - sigmoid(x)) = x + softplus(-x).
     negative_log_sigmoid = _softplus(-input)
     if pos_weight is not None:
