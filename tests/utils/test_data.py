@@ -116,7 +116,7 @@ def test_tensor_dataset():
     assert len(ds) == 5
     x, y = ds[3]
     assert (x.item(), y.item()) == (3, 30)
-    with pytest.raises(ValueError, match="Size mismatch"):
+    with pytest.raises(AssertionError, match="Size mismatch"):
         TensorDataset(ndgrad.zeros(3), ndgrad.zeros(4))
 
 

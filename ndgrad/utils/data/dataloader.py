@@ -50,6 +50,8 @@ class DataLoader:
                              "prefetch_factor to None.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset, self.num_workers = dataset, num_workers
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
         self.batch_size, self.drop_last, self.generator = batch_size, drop_last, generator

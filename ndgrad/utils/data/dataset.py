@@ -40,7 +40,8 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors: Tensor) -> None:
         if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
             sizes = [t.shape[0] for t in tensors]
-            raise ValueError(f"Size mismatch between tensors: first dimensions {sizes}")
+            # PyTorch asserts this, so its AssertionError is what callers catch.
+            raise AssertionError(f"Size mismatch between tensors: first dimensions {sizes}")
         self.tensors = tensors
 
     def __getitem__(self, index):

@@ -20,7 +20,16 @@ class Sampler:
 
 
 def _generator(generator):
+    if generator is not None and not isinstance(generator, _random.Generator):
+        raise TypeError(f"generator must be an ndgrad.Generator or None, got "
+                        f"{type(generator).__name__}")
     return (generator or _random.default_generator)._rng
+
+
+def _check_bool(name: str, value, error: type = ValueError) -> None:
+    """PyTorch refuses truthy non-bools (1, "no") for its flags rather than guessing."""
+    if not isinstance(value, bool):
+        raise error(f"{name} should be a boolean value, but got {name}={value}")
 
 
 class SequentialSampler(Sampler):
@@ -41,6 +50,7 @@ class RandomSampler(Sampler):
 
     def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
                  generator=None) -> None:
+        _check_bool("replacement", replacement, TypeError)
         self.data_source, self.replacement, self.generator = data_source, replacement, generator
         self._num_samples = num_samples
         if num_samples is not None and (not isinstance(num_samples, int) or num_samples <= 0):
@@ -85,6 +95,7 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got "
                              f"num_samples={num_samples}")
+        _check_bool("replacement", replacement)
         weights = np.asarray(as_tensor(weights, dtype="float64"))
         if weights.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
@@ -112,6 +123,7 @@ class BatchSampler(Sampler):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
+        _check_bool("drop_last", drop_last)
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self) -> Iterator[list[int]]:
