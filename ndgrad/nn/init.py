@@ -47,19 +47,29 @@ def _rng(generator):
     return (generator or _random.default_generator)._rng
 
 
+def _check_range(op: str, a: float, b: float) -> None:
+    if a > b:
+        raise RuntimeError(f"{op} expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fills with samples from U(a, b)."""
+    _check_range("uniform_", a, b)
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fills with samples from N(mean, std^2)."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
     """Fills with N(mean, std^2) samples redrawn until they fall in [a, b]."""
+    _check_range("trunc_normal_", a, b)  # an empty [a, b] would redraw forever
     rng = _rng(generator)
     values = rng.normal(mean, std, tensor.shape)
     outside = (values < a) | (values > b)
