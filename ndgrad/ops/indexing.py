@@ -305,7 +305,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     op = "take_along_dim"
     if dim is None:
         index = _checked_index(indices, input.numel(), 0, op, 2)
-        return Gather.apply(input.reshape(-1), index, 0)
+        return Gather.apply(input.reshape(-1), index.reshape(-1), 0)
     dim = normalize_dim(dim, input.ndim)
     index = _checked_index(indices, input.shape[dim], dim, op, 2)
     if index.ndim != input.ndim:
@@ -338,9 +338,21 @@ def _checked_index(index, size: int, dim: int, op: str, position: int, *, error=
     return data
 
 
+def _has_scalar(*tensors) -> bool:
+    return any(isinstance(t, Tensor) and t.ndim == 0 for t in tensors)
+
+
+def _vector(t):
+    """A 0-d tensor as 1-D, anything else as it is: PyTorch's gather and scatter ops take a 0-d
+    input, index or source as a vector of one element."""
+    return t.reshape(1) if _has_scalar(t) else t
+
+
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j][k] = input[i][index[i][j][k]][k] for dim=1; index may be smaller than input in
     the other dims."""
+    if _has_scalar(input, index):
+        return gather(_vector(input), dim, _vector(index)).reshape(tuple(index.shape))
     dim = normalize_dim(dim, input.ndim)
     data = _checked_index(index, input.shape[dim], dim, "gather", 3, error=RuntimeError,
                           negative=False)
@@ -375,6 +387,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> 
     """A copy of `input` with `src` (or a scalar `value`) written along `dim` at `index`."""
     if src is None:
         src = value
+    if _has_scalar(input, index, src):
+        return scatter(_vector(input), dim, _vector(index), _vector(src)).reshape(input.shape)
     dim = normalize_dim(dim, input.ndim)
     data = _checked_index(index, input.shape[dim], dim, "scatter", 3, error=RuntimeError,
                           negative=False)
@@ -389,6 +403,9 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of `input` with `src` added along `dim` at `index` (repeats accumulate)."""
+    if _has_scalar(input, index, src):
+        added = scatter_add(_vector(input), dim, _vector(index), _vector(src))
+        return added.reshape(input.shape)
     dim = normalize_dim(dim, input.ndim)
     data = _checked_index(index, input.shape[dim], dim, "scatter_add", 3, error=RuntimeError,
                           negative=False)
@@ -399,7 +416,13 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The slices of `input` along `dim` at the 1-D `index`."""
+    """The slices of `input` along `dim` at the 1-D `index` (a 0-d input takes one index)."""
+    if input.ndim == 0:
+        picked = index_select(input.reshape(1), dim, index)
+        if picked.numel() != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{picked.numel()} value(s)")
+        return picked.reshape(())
     dim = normalize_dim(dim, input.ndim)
     data = _checked_index(index, input.shape[dim], dim, "index_select", 3, negative=False)
     if data.ndim > 1:
@@ -409,6 +432,12 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """A copy of `input` with alpha * source's slices added at `index` along `dim`."""
+    if input.ndim == 0:
+        if _has_scalar(source):
+            return index_add(input.reshape(1), dim, index, source.reshape(1),
+                             alpha=alpha).reshape(())
+        raise RuntimeError(f"index_add_(): the source of a 0-d self must be 0-d, got shape "
+                           f"{list(getattr(source, 'shape', []))}")
     dim = normalize_dim(dim, input.ndim)
     data = _checked_index(index, input.shape[dim], dim, "index_add", 3, negative=False)
     if data.ndim > 1:

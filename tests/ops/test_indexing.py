@@ -154,6 +154,15 @@ OPS = [
          lambda x: module_of(x).take_along_dim(x, index(x, [[[0, 4, 4]]]), dim=2), shapes=[CUBE]),
     Spec("take_along_dim_flat", lambda x: x.take_along_dim(index(x, [5, 0, 59, 5])),
          shapes=[CUBE]),
+    Spec("take_along_dim_flat_2d_index", lambda x: x.take_along_dim(index(x, [[5, 0], [59, 5]])),
+         shapes=[CUBE]),
+    # A 0-d input, index or source counts as 1-D.
+    Spec("gather_0d", lambda x: x.gather(0, index(x, [0, 0])), shapes=[()]),
+    Spec("gather_0d_index", lambda x: x.gather(0, index(x, 2)), shapes=[(3,)]),
+    Spec("scatter_0d", lambda x, s: x.scatter(-1, index(x, 0), s), shapes=[(), ()]),
+    Spec("scatter_add_0d", lambda x, s: x.scatter_add(0, index(x, [0, 0]), s), shapes=[(), (2,)]),
+    Spec("index_select_0d_input", lambda x: x.index_select(0, index(x, [0])), shapes=[()]),
+    Spec("index_add_0d", lambda x, s: x.index_add(0, index(x, [0]), s, alpha=2), shapes=[(), ()]),
 ]
 # Integer results: no gradient.
 NONDIFF = [

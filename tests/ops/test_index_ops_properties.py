@@ -1,0 +1,255 @@
+"""Property tests: gather, scatter, scatter_add, index_select, index_add, take, take_along_dim,
+masked_fill and masked_select against torch.
+
+Hypothesis draws an input shape (0-3 dims, sizes 0-4), a dim (negative too) and indices or masks
+that fit it; ops with an in-place twin run either way (in place on y = x * 1). Compared: the
+value, its dtype and shape, and the gradient of every float input (float64) from the backward
+of a random weighted sum. Where a scatter writes different values, the indices along `dim` are
+distinct: torch leaves which write wins undefined.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ndgrad
+
+PROPERTY_SETTINGS = settings(max_examples=400, deadline=None, derandomize=True,
+                             suppress_health_check=[HealthCheck.function_scoped_fixture])
+SIZES = st.sampled_from((1, 2, 3, 4) * 3 + (0,))
+EXACT = {"rtol": 1e-12, "atol": 1e-12}
+
+
+class OpCase:
+    """One call `call(module, **inputs)`: float64 inputs of `shapes` (differentiated) and the
+    integer or bool arrays in `constants`, described by `text`."""
+
+    def __init__(self, text: str, call, shapes: dict, constants: dict, seed: int) -> None:
+        self.text, self.call, self.shapes, self.constants = text, call, shapes, constants
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v.tolist()}" for k, v in self.constants.items())
+        return f"{self.text} with {self.shapes}, {shown}, seed {self.seed}"
+
+    def run(self, module) -> list:
+        rng = np.random.default_rng(self.seed)
+        inputs = {name: module.tensor(rng.standard_normal(shape), requires_grad=True)
+                  for name, shape in self.shapes.items()}
+        out = self.call(module, **inputs, **{k: module.tensor(v)
+                                             for k, v in self.constants.items()})
+        weight = rng.standard_normal(tuple(out.shape))
+        (out * module.tensor(weight)).sum().backward()
+        return [out] + [inputs[name].grad for name in self.shapes]
+
+
+def _shape(draw, min_dims: int = 0) -> tuple:
+    ndim = draw(st.sampled_from(tuple(n for n in (0, 1, 2, 2, 3, 3) if n >= min_dims)))
+    return tuple(draw(st.lists(SIZES, min_size=ndim, max_size=ndim)))
+
+
+def _dim(draw, ndim: int) -> tuple:
+    """A dim as the caller writes it (maybe negative) and as an index into the shape."""
+    bound = max(ndim, 1)
+    dim = draw(st.integers(-bound, bound - 1))
+    return dim, dim % bound
+
+
+def _integers(draw, shape: tuple, low: int, high: int) -> np.ndarray:
+    """An int64 array of `shape` with values in [low, high) (an empty range: no values)."""
+    assert high > low or 0 in shape, "no values to draw from"
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return rng.integers(low, max(high, low + 1), size=shape, dtype=np.int64)
+
+
+def _count(draw, size: int, most: int = 4) -> int:
+    """How many indices into a dim of `size` (none into an empty dim)."""
+    return draw(st.integers(0, most)) if size else 0
+
+
+def _flat_index_shape(draw, size: int) -> tuple:
+    """The index shape of take and flattened take_along_dim: any, empty for an empty input."""
+    return _shape(draw) if size else (0,)
+
+
+def _index_like(draw, shape: tuple, d: int, along: int) -> tuple:
+    """gather/scatter's index shape: `along` at d, at most the input's size elsewhere; for a
+    0-d input, () or (along,)."""
+    if not shape:
+        return draw(st.sampled_from(((), (along,))))
+    if len(shape) == 1 and along == 1 and draw(st.booleans()):
+        return ()  # a 0-d index into a 1-D input
+    return tuple(along if i == d else draw(st.integers(0, n)) for i, n in enumerate(shape))
+
+
+def _distinct(draw, shape: tuple, d: int, size: int) -> np.ndarray:
+    """An index of `shape` whose entries along dim d are distinct values in [0, size)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if not shape or 0 in shape:
+        return np.zeros(shape, dtype=np.int64)
+    lines = np.moveaxis(np.zeros(shape, dtype=np.int64), d, -1)
+    flat = lines.reshape(-1, shape[d])
+    for row in flat:
+        row[:] = rng.permutation(size)[:shape[d]]
+    return np.moveaxis(flat.reshape(lines.shape), -1, d)
+
+
+def _in_place(draw) -> bool:
+    return draw(st.booleans())
+
+
+@st.composite
+def gathers(draw) -> OpCase:
+    shape = _shape(draw)
+    dim, d = _dim(draw, len(shape))
+    size = shape[d] if shape else 1
+    index_shape = _index_like(draw, shape, d, _count(draw, size))
+    index = _integers(draw, index_shape, 0, size)
+    return OpCase(f"gather(x, {dim}, index)", lambda m, x, index: m.gather(x, dim, index),
+                  {"x": shape}, {"index": index}, draw(st.integers(0, 2**32 - 1)))
+
+
+@st.composite
+def take_along_dims(draw) -> OpCase:
+    shape = _shape(draw, min_dims=1)
+    if draw(st.booleans()):
+        size = math.prod(shape)
+        # torch refuses negative indices here (not with a dim)
+        index = _integers(draw, _flat_index_shape(draw, size), 0, size)
+        return OpCase("take_along_dim(x, index)", lambda m, x, index: m.take_along_dim(x, index),
+                      {"x": shape}, {"index": index}, draw(st.integers(0, 2**32 - 1)))
+    dim, d = _dim(draw, len(shape))
+    # The other dims broadcast: the index takes x's size or 1, or any size where x has 1.
+    index_shape = tuple(_count(draw, n) if i == d else
+                        draw(st.integers(0, 4)) if n == 1 else draw(st.sampled_from((n, 1)))
+                        for i, n in enumerate(shape))
+    index = _integers(draw, index_shape, -shape[d], shape[d])
+    return OpCase(f"take_along_dim(x, index, {dim})",
+                  lambda m, x, index: m.take_along_dim(x, index, dim),
+                  {"x": shape}, {"index": index}, draw(st.integers(0, 2**32 - 1)))
+
+
+def _vector_index(draw, size: int, scalar_input: bool) -> np.ndarray:
+    """index_select/index_add's index: 1-D, or 0-d; one element for a 0-d input."""
+    count = 1 if scalar_input else _count(draw, size)
+    index = _integers(draw, (count,), 0, size)
+    return index.reshape(()) if index.size == 1 and draw(st.booleans()) else index
+
+
+@st.composite
+def index_selects(draw) -> OpCase:
+    shape = _shape(draw)
+    dim, d = _dim(draw, len(shape))
+    index = _vector_index(draw, shape[d] if shape else 1, not shape)
+    return OpCase(f"index_select(x, {dim}, index)",
+                  lambda m, x, index: m.index_select(x, dim, index),
+                  {"x": shape}, {"index": index}, draw(st.integers(0, 2**32 - 1)))
+
+
+@st.composite
+def index_adds(draw) -> OpCase:
+    shape = _shape(draw)
+    dim, d = _dim(draw, len(shape))
+    index = _vector_index(draw, shape[d] if shape else 1, not shape)
+    source = shape[:d] + (index.size,) + shape[d + 1:] if shape else ()
+    alpha = draw(st.sampled_from((1, 1, -2.5)))
+    if _in_place(draw):
+        def call(m, x, source, index):
+            return (x * 1).index_add_(dim, index, source, alpha=alpha)
+    else:
+        def call(m, x, source, index):
+            return m.index_add(x, dim, index, source, alpha=alpha)
+    return OpCase(f"index_add(x, {dim}, index, source, alpha={alpha})", call,
+                  {"x": shape, "source": source}, {"index": index},
+                  draw(st.integers(0, 2**32 - 1)))
+
+
+@st.composite
+def scatters(draw) -> OpCase:
+    """scatter of a source (distinct indices along dim) or of a scalar value, scatter_add."""
+    shape = _shape(draw)
+    dim, d = _dim(draw, len(shape))
+    size = shape[d] if shape else 1
+    kind = draw(st.sampled_from(("scatter", "scatter_value", "scatter_add")))
+    along = _count(draw, size, size if kind == "scatter" else 4)
+    index_shape = _index_like(draw, shape, d, along)
+    if kind == "scatter":
+        index = _distinct(draw, index_shape, d, size)
+    else:
+        index = _integers(draw, index_shape, 0, size)
+    index_shape = index.shape
+    src = tuple(n + draw(st.sampled_from((0, 0, 0, 1))) for n in index_shape)
+    name = kind.replace("_value", "") + ("_" if _in_place(draw) else "")
+
+    def call(m, x, index, src=None):
+        y = x * 1 if name.endswith("_") else x
+        args = (dim, index) + ((src,) if src is not None else ())
+        kwargs = {"value": -1.5} if kind == "scatter_value" else {}
+        return getattr(y, name)(*args, **kwargs)
+    seed = draw(st.integers(0, 2**32 - 1))
+    if kind == "scatter_value":
+        return OpCase(f"x.{name}({dim}, index, value=-1.5)", call, {"x": shape},
+                      {"index": index}, seed)
+    if src != index_shape:
+        # torch cannot differentiate a source larger than the index (its backward gives the
+        # index's shape), so that source is a constant.
+        source = np.random.default_rng(seed).standard_normal(src)
+        return OpCase(f"x.{name}({dim}, index, src)", call, {"x": shape},
+                      {"index": index, "src": source}, seed)
+    return OpCase(f"x.{name}({dim}, index, src)", call, {"x": shape, "src": src},
+                  {"index": index}, seed)
+
+
+def _broadcasting(draw, shape: tuple) -> tuple:
+    """A shape that broadcasts to `shape`: leading dims dropped, others maybe 1."""
+    kept = shape[draw(st.integers(0, len(shape))):]
+    return tuple(n if draw(st.booleans()) else 1 for n in kept)
+
+
+@st.composite
+def masked(draw) -> OpCase:
+    """masked_fill with a number or a 0-d tensor, or masked_select, with a broadcast mask."""
+    shape = _shape(draw)
+    mask_shape = _broadcasting(draw, shape)
+    mask = _integers(draw, mask_shape, 0, 2).astype(bool) if math.prod(mask_shape) else \
+        np.zeros(mask_shape, dtype=bool)
+    seed = draw(st.integers(0, 2**32 - 1))
+    kind = draw(st.sampled_from(("number", "tensor", "select")))
+    if kind == "select":
+        return OpCase("masked_select(x, mask)", lambda m, x, mask: m.masked_select(x, mask),
+                      {"x": shape}, {"mask": mask}, seed)
+    method = "masked_fill_" if _in_place(draw) else "masked_fill"
+
+    def call(m, x, mask, value=2.5):
+        return getattr(x * 1 if method.endswith("_") else x, method)(mask, value)
+    shapes = {"x": shape, "value": ()} if kind == "tensor" else {"x": shape}
+    return OpCase(f"x.{method}(mask, {kind})", call, shapes, {"mask": mask}, seed)
+
+
+@st.composite
+def takes(draw) -> OpCase:
+    shape = _shape(draw)
+    size = math.prod(shape)
+    index = _integers(draw, _flat_index_shape(draw, size), -size, size)
+    return OpCase("take(x, index)", lambda m, x, index: m.take(x, index), {"x": shape},
+                  {"index": index}, draw(st.integers(0, 2**32 - 1)))
+
+
+def _numpy(t):
+    return None if t is None else np.asarray(t.detach().numpy())
+
+
+@PROPERTY_SETTINGS
+@given(case=st.one_of(gathers(), take_along_dims(), index_selects(), index_adds(), scatters(),
+                      masked(), takes()))
+def test_index_ops_match_torch(torch, case):
+    ours, theirs = case.run(ndgrad), case.run(torch)
+    for name, a, b in zip(["value"] + [f"gradient of {k}" for k in case.shapes], ours, theirs):
+        a, b = _numpy(a), _numpy(b)
+        assert (a is None) == (b is None), f"{name}: {a} vs {b}"
+        if a is not None:
+            assert (a.shape, a.dtype) == (b.shape, b.dtype), name
+            np.testing.assert_allclose(a, b, err_msg=name, **EXACT)
