@@ -275,3 +275,14 @@ def test_integer_division_rounds_exactly_and_empty_division_by_zero_is_empty(tor
         assert big.div(m.tensor([2, 2, 1, -4, -4]), rounding_mode="trunc").tolist() == \
             [3, -3, 2**62 + 1, 2, -2]
         assert m.zeros(0, dtype=m.int64).floor_divide(0).shape == (0,)
+
+
+def test_atan2_gradient_at_the_origin_is_zero(torch):
+    grads = []
+    for lib in (ndgrad, torch):
+        a = lib.tensor([0.0, 0.0, 1.0], requires_grad=True)
+        b = lib.tensor([0.0, 2.0, 0.0], requires_grad=True)
+        lib.atan2(a, b).sum().backward()
+        grads.append((a.grad.numpy(), b.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)

@@ -263,3 +263,34 @@ def test_singular_or_indefinite_matrices_raise_linalg_error(fn):
     with pytest.raises(ndgrad.linalg.LinAlgError):
         fn()
     assert issubclass(ndgrad.linalg.LinAlgError, RuntimeError)
+
+
+# ---- found by tests/properties/test_matmul.py: no bool matrix products, except where PyTorch
+# runs no kernel (an empty matrix operand)
+
+BOOL_PRODUCTS = [
+    ("matmul", lambda m, b: b @ b, True),
+    ("mm", lambda m, b: m.mm(b, b), True),
+    ("dot", lambda m, b: m.dot(b[0], b[0]), True),
+    ("dot_empty", lambda m, b: m.dot(b[0, :0], b[0, :0]), True),
+    ("tensordot", lambda m, b: m.tensordot(b, b, 1), True),
+    ("inner", lambda m, b: m.inner(b, b), True),
+    ("empty_batch", lambda m, b: b.expand(0, 2, 2) @ b, False),
+    ("empty_inner", lambda m, b: m.mm(b[:, :0], b[:0]), False),
+    ("outer", lambda m, b: m.outer(b[0], b[1]), False),
+]
+
+
+@pytest.mark.parametrize("fn, refused", [case[1:] for case in BOOL_PRODUCTS],
+                         ids=[case[0] for case in BOOL_PRODUCTS])
+def test_bool_products_as_in_torch(fn, refused, torch):
+    data = np.array([[True, False], [True, True]])
+    if refused:
+        with pytest.raises(RuntimeError):  # torch: its NotImplementedError
+            fn(torch, torch.tensor(data))
+        with pytest.raises(RuntimeError, match="bool"):
+            fn(ndgrad, ndgrad.tensor(data))
+        return
+    theirs, ours = fn(torch, torch.tensor(data)), fn(ndgrad, ndgrad.tensor(data))
+    assert ours.dtype is ndgrad.bool and tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

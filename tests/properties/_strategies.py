@@ -15,9 +15,10 @@ DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float3
 FLOAT_DTYPES = ("float16", "float32", "float64")
 INTEGER_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
 
-# Relative and absolute tolerance by result dtype: float16 results may round differently when
-# the two libraries order the work differently; integers and bools must match exactly.
-TOLERANCES = {"float16": (2e-3, 2e-3), "float32": (2e-6, 1e-6), "float64": (1e-12, 1e-12)}
+# Relative and absolute tolerance by result dtype; integers and bools must match exactly.
+# float16 is loosest: NumPy rounds every partial sum or product to float16 where PyTorch's CPU
+# kernels accumulate in float32 (README, deviations).
+TOLERANCES = {"float16": (1e-2, 1e-2), "float32": (2e-6, 1e-6), "float64": (1e-12, 1e-12)}
 
 
 def property_settings(max_examples: int) -> settings:

@@ -153,13 +153,6 @@ def cases(draw):
     return Case(op, *operands, condition, int(rng.integers(2**31)))
 
 
-def _known_bug(case: Case) -> bool:
-    """Differences another change is fixing; drawn cases that hit them are skipped for now."""
-    # int8/int16/int32/uint8 tensor ** Python int gives int64
-    return (case.op.name == "pow" and case.left.is_tensor and not case.right.is_tensor
-            and case.left.kind in ("uint8", "int8", "int16", "int32"))
-
-
 def _forward(module, case: Case):
     try:
         return case.forward(module), None
@@ -184,8 +177,6 @@ def _check_same_error(case: Case, ours, theirs) -> None:
 @property_settings(400)
 @given(case=cases())
 def test_binary_op_promotes_computes_and_differentiates_as_torch(torch, case):
-    if _known_bug(case):
-        return
     theirs, their_error = _forward(torch, case)
     ours, our_error = _forward(ndgrad, case)
     if their_error is not None:

@@ -172,6 +172,8 @@ class Atan2(ArrayFunction):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         denominator = a * a + b * b
+        # PyTorch's gradient at the origin is 0: a and b are 0 there, so dividing by 1 gives it.
+        denominator = denominator + (denominator == 0)
         return (sum_to(grad * b / denominator, a.shape) if need_a else None,
                 sum_to(-grad * a / denominator, b.shape) if need_b else None)
 

@@ -60,6 +60,14 @@ def _mm(a: Tensor, b: Tensor) -> Tensor:
     return MatMul.apply(a, b)
 
 
+def _refuse_bool(a: Tensor, b: Tensor, name: str) -> None:
+    """PyTorch has no bool kernel for matrix products (outer, a broadcast product, has one);
+    with an empty matrix operand no kernel runs, and it returns the empty or all-False result."""
+    if a._data.dtype == np.bool_ and ((a.ndim == 1 and b.ndim == 1)
+                                      or (a._data.size and b._data.size)):
+        raise NotImplementedError(f"{name} is not implemented for bool tensors")
+
+
 # ---------------------------------------------------------------- products
 
 
@@ -73,6 +81,7 @@ def matmul(input, other) -> Tensor:
     a, b = (as_tensor(x) if isinstance(x, np.ndarray) else tensor_arg(x, "matmul", name, k)
             for k, (x, name) in enumerate(((input, "input"), (other, "other")), 1))
     _same_dtype(a, b, "matmul")
+    _refuse_bool(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
@@ -183,6 +192,7 @@ def tensordot(a, b, dims=2) -> Tensor:
     """Contracts `dims` (the last n of a with the first n of b, or two lists of dims)."""
     a, b = tensor_arg(a, "tensordot", "a", 1), tensor_arg(b, "tensordot", "b", 2)
     _same_dtype(a, b, "tensordot")
+    _refuse_bool(a, b, "tensordot")
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, int):
