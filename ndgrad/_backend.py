@@ -1,12 +1,38 @@
 """The one place that knows NumPy from CuPy: array modules and devices."""
 from __future__ import annotations
 
+import functools
+
 import numpy
 
 try:  # CuPy is optional; without it every array lives on the CPU.
     import cupy as _cupy
 except ImportError:
     _cupy = None
+
+
+# NumPy's floating point warnings (divide by zero, invalid value, overflow) are silenced while
+# ops run: PyTorch gives inf and nan without a word. `token = quiet_numpy()` turns them off and
+# `restore_numpy(token)` restores the state from before. NumPy 2 keeps its error state in a
+# context variable; setting a ready-made state there costs 0.2 us, where np.errstate builds a
+# new one on each entry (1.2 us, half of the 2.5 us of `a + a`; measured).
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _numpy_errors
+except ImportError:  # a NumPy without it: the public, slower way
+    _numpy_errors = None
+
+if _numpy_errors is not None:
+    with numpy.errstate(all="ignore"):
+        quiet_numpy = functools.partial(_numpy_errors.set, _numpy_errors.get())
+    restore_numpy = _numpy_errors.reset
+else:
+    def quiet_numpy():
+        state = numpy.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def restore_numpy(token) -> None:
+        token.__exit__(None, None, None)
 
 
 def array_module(*arrays):

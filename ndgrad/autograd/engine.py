@@ -12,6 +12,7 @@ import heapq
 
 import numpy as np
 
+from ndgrad._backend import quiet_numpy, restore_numpy
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.grad_mode import _state
 
@@ -28,6 +29,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     previous, _state.grad_enabled = _state.grad_enabled, create_graph
     on_arrays = not create_graph
     values = [g._data for g in root_grads] if on_arrays else root_grads
+    quiet = quiet_numpy()  # backward formulas on arrays warn as ops would (see _backend.py)
     try:
         buffers, leaf_grads = _seed(roots, values)
         captured = _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays)
@@ -43,6 +45,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                 _accumulate(t, grad, shared)
         return None
     finally:
+        restore_numpy(quiet)
         _state.grad_enabled = previous
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import traceback
 
+from ndgrad._backend import quiet_numpy, restore_numpy
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.grad_mode import _state, no_grad
 
@@ -79,7 +80,11 @@ class Function:
                     return cls._apply_recording(args, kwargs)
         if cls._array_forward:
             arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-            result = cls.forward(_NULL_CONTEXT, *arrays, **kwargs)
+            quiet = quiet_numpy()
+            try:
+                result = cls.forward(_NULL_CONTEXT, *arrays, **kwargs)
+            finally:
+                restore_numpy(quiet)
             if isinstance(result, tuple):
                 return tuple(Tensor._make(r) for r in result)
             return Tensor._make(result)
@@ -115,7 +120,12 @@ class Function:
         if not cls._array_forward:
             outputs = ctx._record_user_forward(args, kwargs)
         else:
-            result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
+            quiet = quiet_numpy()
+            try:
+                result = cls.forward(ctx, *arrays, **kwargs) if kwargs else \
+                    cls.forward(ctx, *arrays)
+            finally:
+                restore_numpy(quiet)
             if type(result) is tuple or ctx._non_differentiable:
                 outputs = ctx._record_outputs(result, result, arrays, args)
             else:

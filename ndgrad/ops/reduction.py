@@ -64,7 +64,10 @@ class Mean(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        result = np.asarray(x.mean(axis=axes, keepdims=keepdim))
+        if x.size:
+            result = np.asarray(x.mean(axis=axes, keepdims=keepdim))
+        else:  # np.mean would warn "Mean of empty slice"; 0/0 gives PyTorch's nan quietly
+            result = np.asarray(x.sum(axis=axes, keepdims=keepdim) / 0)
         ctx.input_shape, ctx.axes = x.shape, axes
         ctx.count = x.size // builtins.max(result.size, 1)
         return result

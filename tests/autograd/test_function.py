@@ -308,3 +308,44 @@ def test_torch_script_runs_with_import_ndgrad_as_torch(torch):
     (value, grad), (value_torch, grad_torch) = results
     assert_close(value, value_torch, "float32", "softplus value")
     assert_close(grad, grad_torch, "float32", "softplus gradient")
+
+
+# ---- ops run with NumPy's floating point warnings off: PyTorch gives inf and nan silently
+
+INF, NAN = float("inf"), float("nan")
+SILENT = [
+    ("mean_empty", lambda m, x: m.zeros(0).mean() + x.sum()),
+    ("mean_empty_dim", lambda m, x: m.zeros(0, 3).mean(0) * x[0]),
+    ("std_empty", lambda m, x: m.zeros(0, 3).std(0) + x[0]),
+    ("log_outside_domain", lambda m, x: (x - 1).log()),
+    ("log2_log10_log1p", lambda m, x: (x - 1).log2() + (x - 1).log10() + (x - 3).log1p()),
+    ("sqrt_rsqrt", lambda m, x: (x - 1).sqrt() + (x - 1).rsqrt()),
+    ("reciprocal_of_zero", lambda m, x: (x * 0).reciprocal()),
+    ("zero_by_zero", lambda m, x: (x * 0) / (x * 0)),
+    ("pow", lambda m, x: (x - 1) ** 0.5 + (x * 0) ** -1.0),
+    ("exp_overflow", lambda m, x: (x * 1000).exp()),
+    ("inf_minus_inf", lambda m, x: (x * INF) - (x * INF)),
+    ("asin_acos", lambda m, x: (x + 1).asin() + (x + 1).acos()),
+    ("float_remainder_by_zero", lambda m, x: x % 0.0 + m.fmod(x, 0.0) + (x // 0.0).detach()),
+    ("cast_overflow", lambda m, x: (x * 1e6).to(m.float16).to(x.dtype)),
+    ("cross_entropy_empty", lambda m, x: m.nn.functional.cross_entropy(
+        m.zeros(0, 3), m.zeros(0, dtype=m.int64)) + x.sum()),
+    ("normalize_zero", lambda m, x: m.nn.functional.normalize((x * 0)[None], dim=1)),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in SILENT], ids=[name for name, _ in SILENT])
+def test_ops_and_their_gradients_raise_no_numpy_warning(fn, torch):
+    """Under warnings-as-errors, forward and backward give torch's inf and nan, no warning."""
+    import warnings
+    results = []
+    for m in (ndgrad, torch):
+        x = m.tensor([0.0, 0.5, 2.0], requires_grad=True)
+        with warnings.catch_warnings():
+            # torch itself warns about std's degrees of freedom
+            warnings.simplefilter("error" if m is ndgrad else "ignore")
+            out = fn(m, x)
+            out.sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, equal_nan=True)
