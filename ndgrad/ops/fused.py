@@ -116,9 +116,7 @@ class NllLoss(ArrayFunction):
         ctx.entries, ctx.shape, ctx.dtype = entries, log_probs.shape, log_probs.dtype
         # d loss / d log_probs at the picked entries (before the incoming gradient).
         slope = -1 if weights is None else -weights
-        if reduction == "mean":  # NumPy's division: an empty batch's 0/0 is nan, as in PyTorch
-            slope = np.divide(slope, total, dtype=log_probs.dtype)
-        ctx.reduction, ctx.slope = reduction, slope
+        ctx.reduction, ctx.slope = reduction, slope / total if reduction == "mean" else slope
         if reduction == "none":
             return loss
         total_loss = loss.sum()
@@ -144,6 +142,13 @@ def _class_entries(target: np.ndarray) -> tuple:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias as one fused op."""
+    # As matmul, no promotion: a float64 batch into a float32 layer is a mistake to report.
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got "
+                           f"{input.dtype.name} and {weight.dtype.name}")
+    if bias is not None and bias._data.dtype != input._data.dtype:
+        raise RuntimeError(f"linear: bias must have the dtype of input and weight, but got "
+                           f"{bias.dtype.name} and {input.dtype.name}")
     return Linear.apply(input, weight, bias)
 
 
@@ -151,6 +156,10 @@ def _softmax_input(input, dim: int | None, dtype, name: str) -> tuple[Tensor, in
     input = tensor_arg(input, name)
     if dtype is not None:
         input = to_dtype(input, dtype)
+    if not input.is_floating_point():
+        # PyTorch has no integer kernel and raises NotImplementedError, a RuntimeError.
+        raise RuntimeError(f"{name}(): expected a floating point input (or a floating `dtype` "
+                           f"argument), got {input.dtype.name}")
     if dim is None:
         # PyTorch's legacy rule for an implicit dim: 0 for 0-, 1- and 3-D inputs, else 1.
         dim = 0 if input.ndim in (0, 1, 3) else 1
@@ -158,18 +167,14 @@ def _softmax_input(input, dim: int | None, dtype, name: str) -> tuple[Tensor, in
 
 
 def log_softmax(input, dim: int | None = None, dtype=None) -> Tensor:
-    if not input.is_floating_point():
-        # PyTorch has no integer kernel and raises NotImplementedError, a RuntimeError.
-        raise RuntimeError(f"{name}(): expected a floating point input (or a floating `dtype` "
-                           f"argument), got {input.dtype.name}")
     """Log-probabilities along `dim`, stable for large logits (see LogSoftmax)."""
-    input, dim = _softmax_input(input, dim, dtype, "softmax")
+    input, dim = _softmax_input(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, dim)
 
 
 def softmax(input, dim: int | None = None, dtype=None) -> Tensor:
     """Probabilities along `dim`, stable for large logits (see Softmax)."""
-    input, dim = _softmax_input(input, dim, dtype, "log_softmax")
+    input, dim = _softmax_input(input, dim, dtype, "softmax")
     return Softmax.apply(input, dim)
 
 

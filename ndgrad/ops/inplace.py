@@ -203,10 +203,13 @@ def fill_(self: Tensor, value) -> Tensor:
 def copy_(self: Tensor, src) -> Tensor:
     src = tensor_arg(src, "copy_", "src")
     try:
-        np.broadcast_shapes(src._data.shape, self._data.shape)
+        shape = np.broadcast_shapes(src._data.shape, self._data.shape)
     except ValueError:
         raise RuntimeError(f"copy_: the source of shape {list(src.shape)} does not broadcast to "
                            f"the destination's shape {list(self.shape)}") from None
+    if shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
     return apply_inplace(self, "copy_", lambda t: _filled(t, ew.to_dtype(
         broadcast_to(src, t._data.shape), t.dtype)), src)
 
