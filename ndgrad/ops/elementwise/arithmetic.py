@@ -289,19 +289,19 @@ def _binary(function, input, other):
                 return function.apply(input, other)
         elif type(other) is float and data.dtype.kind == "f":
             return function.apply(input, other)
-    a, b, _ = binary_operands(input, other)
+    a, b, _ = binary_operands(input, other, function.__name__.lower())
     check_broadcast(a, b)
     return function.apply(a, b)
 
 
-def _float_operands(input, other, dtype: _dtype.dtype | None = None):
+def _float_operands(input, other, dtype: _dtype.dtype | None = None, op: str | None = None):
     """The two operands of an op with a floating result (true division, atan2), in `dtype` or
     else their promoted dtype, or the default float when that is integral or bool.
 
     Each operand converts from its own dtype: promoting to the common integer dtype first would
     wrap a 0-d int64 tensor into e.g. uint8.
     """
-    a, b, common = binary_operands(input, other)
+    a, b, common = binary_operands(input, other, op)
     if dtype is None and common.is_floating_point:
         return a, b
     dtype = dtype or _dtype.get_default_dtype()
@@ -347,7 +347,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
                            "operator instead.")
     if alpha != 1 or alpha is True:
         input, other = _times_alpha(input, other, alpha)
-    a, b, _ = binary_operands(input, other)
+    a, b, _ = binary_operands(input, other, "sub")
     check_broadcast(a, b)
     return Sub.apply(a, b)
 
@@ -366,10 +366,10 @@ multiply = mul
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """input / other; integer inputs give a float result unless `rounding_mode` is given."""
     if rounding_mode is None:
-        a, b = _float_operands(input, other)
+        a, b = _float_operands(input, other, op="div")
         check_broadcast(a, b)
         return Div.apply(a, b)
-    a, b, dtype = binary_operands(input, other)
+    a, b, dtype = binary_operands(input, other, "div")
     _refuse_bool(f"div(rounding_mode={rounding_mode!r})", dtype)
     check_broadcast(a, b)
     if rounding_mode == "floor":
@@ -397,7 +397,7 @@ def _refuse_bool(name: str, dtype: _dtype.dtype) -> None:
 
 def remainder(input, other) -> Tensor:
     """input mod other with the sign of other (Python's %)."""
-    a, b, dtype = binary_operands(input, other)
+    a, b, dtype = binary_operands(input, other, "remainder")
     _refuse_bool("remainder", dtype)
     check_broadcast(a, b)
     return Remainder.apply(a, b)
@@ -405,14 +405,14 @@ def remainder(input, other) -> Tensor:
 
 def fmod(input, other) -> Tensor:
     """input mod other with the sign of input (C's fmod)."""
-    a, b, dtype = binary_operands(input, other)
+    a, b, dtype = binary_operands(input, other, "fmod")
     _refuse_bool("fmod", dtype)
     return sub(a, mul(div(a, b, rounding_mode="trunc"), b))
 
 
 def pow(input, exponent) -> Tensor:
     """input ** exponent; either may be a Python scalar."""
-    a, b, dtype = binary_operands(input, exponent)
+    a, b, dtype = binary_operands(input, exponent, "pow")
     if isinstance(b, Tensor):  # PyTorch takes a bool tensor to a Python bool's power
         _refuse_bool("pow", dtype)
     check_broadcast(a, b)
@@ -423,12 +423,12 @@ def pow(input, exponent) -> Tensor:
 
 def float_power(input, exponent) -> Tensor:
     """input ** exponent computed in float64."""
-    return pow(*_float_operands(input, exponent, _dtype.float64))
+    return pow(*_float_operands(input, exponent, _dtype.float64, "float_power"))
 
 
 def atan2(input, other) -> Tensor:
     """The angle of the point (other, input), in (-pi, pi]."""
-    a, b = _float_operands(input, other)
+    a, b = _float_operands(input, other, op="atan2")
     check_broadcast(a, b)
     return Atan2.apply(a, b)
 
