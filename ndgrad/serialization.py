@@ -149,6 +149,9 @@ def save(obj: Any, f, **unused) -> None:
         return
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        # PyTorch's error: naming the temporary file would mislead.
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
     temporary = os.path.join(folder, f".ndgrad-{uuid.uuid4().hex}.tmp")
     # os.open with mode 0o666 honours the umask as open() does; tempfile.mkstemp would leave
     # the checkpoint readable by its owner only.

@@ -335,3 +335,10 @@ def test_missing_safetensors_is_explained(old_file, monkeypatch):
         with pytest.raises(ImportError, match="pip install safetensors"):
             call()
     _assert_untouched(old_file)
+
+
+def test_save_into_missing_folder_names_it(tmp_path, torch):
+    for module in (ndgrad, torch):
+        with pytest.raises(RuntimeError, match="Parent directory .*missing does not exist"):
+            module.save({"a": module.ones(2)}, tmp_path / "missing" / "x.pt")
+    assert not (tmp_path / "missing").exists()

@@ -100,11 +100,20 @@ class LRScheduler:
                           "`get_last_lr()`.", UserWarning, stacklevel=3)
 
     def step(self, epoch: int | None = None) -> None:
-        """Advances one epoch (or jumps to `epoch`, deprecated) and updates the rates."""
+        """Advances one epoch (or jumps to `epoch`, deprecated) and updates the rates.
+
+        A step the schedule refuses (OneCycleLR past total_steps) leaves the counters as they
+        were (PyTorch counts it anyway).
+        """
+        counters = self._step_count, self.last_epoch
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION, UserWarning, stacklevel=2)
-        self._update_lr(epoch)
+        try:
+            self._update_lr(epoch)
+        except Exception:
+            self._step_count, self.last_epoch = counters
+            raise
 
     def _update_lr(self, epoch: int | None = None) -> None:
         with flag(self, "_get_lr_called_within_step"):
