@@ -116,7 +116,9 @@ class NllLoss(ArrayFunction):
         ctx.entries, ctx.shape, ctx.dtype = entries, log_probs.shape, log_probs.dtype
         # d loss / d log_probs at the picked entries (before the incoming gradient).
         slope = -1 if weights is None else -weights
-        ctx.reduction, ctx.slope = reduction, slope / total if reduction == "mean" else slope
+        if reduction == "mean":  # NumPy's division: an empty batch's 0/0 is nan, as in PyTorch
+            slope = np.divide(slope, total, dtype=log_probs.dtype)
+        ctx.reduction, ctx.slope = reduction, slope
         if reduction == "none":
             return loss
         total_loss = loss.sum()
