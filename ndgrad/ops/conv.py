@@ -27,6 +27,7 @@ import numpy as np
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops._common import tensor_arg
 
 
 class Geometry(NamedTuple):
@@ -246,13 +247,16 @@ def expand_param(value, n: int, name: str) -> tuple:
 
 def check_rank(input: Tensor, n: int, name: str) -> bool:
     """Whether input is batched (n + 2 dims) rather than unbatched (n + 1 dims)."""
-    if input.ndim not in (n + 1, n + 2):
+    if tensor_arg(input, name).ndim not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
     return input.ndim == n + 2
 
 
 def check_floating(name: str, **tensors) -> None:
+    for position, (key, t) in enumerate(tensors.items(), 1):
+        if t is not None:
+            tensor_arg(t, name, key, position)
     dtypes = {key: t._data.dtype for key, t in tensors.items() if t is not None}
     if any(dtype.kind != "f" for dtype in dtypes.values()):
         listed = ", ".join(f"{key} {dtype}" for key, dtype in dtypes.items())
