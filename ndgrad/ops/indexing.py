@@ -13,6 +13,7 @@ from ndgrad.ops.casting import to_dtype
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 _VALID = _BASIC + (np.bool_,)  # and bool, an int
+_PLAIN_WIDTHS = {int: 1, slice: 1, type(None): 0, type(Ellipsis): 0}  # dims a part consumes
 
 
 class GetItem(ArrayFunction):
@@ -224,27 +225,40 @@ def check_key(parts: tuple, shape: tuple) -> None:
     """Raises PyTorch's IndexError when `parts` (from normalize_key) do not fit an array of
     `shape`, before NumPy raises its own, which speaks of arrays and axes."""
     ndim = len(shape)
-    if sum(_width(p) for p in parts) > ndim:
+    widths = [_PLAIN_WIDTHS[type(p)] if type(p) in _PLAIN_WIDTHS else _width(p) for p in parts]
+    spare = ndim - sum(widths)  # the dims the Ellipsis stands for
+    if spare < 0:
         if ndim == 0 and len(parts) == 2 and _is_int(parts[0]):
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if sum(p is Ellipsis for p in parts) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
     dim, index_shapes = 0, []
-    for part in _expand_ellipsis(parts, ndim):
-        if _is_int(part) and not -shape[dim] <= part < shape[dim]:
+    for part, width in zip(parts, widths):
+        if type(part) is slice or part is None:
+            pass
+        elif part is Ellipsis:
+            dim += spare
+        elif _is_int(part) and not -shape[dim] <= part < shape[dim]:
             raise IndexError(f"index {part} is out of bounds for dimension {dim} with size "
                              f"{shape[dim]}")
-        if _is_array(part) and part.dtype == np.bool_:
+        elif _is_array(part) and part.dtype == np.bool_:
             _check_mask(part, shape, dim)
             index_shapes.append((int(np.count_nonzero(part)),))
         elif _is_array(part):
             _check_range(part, shape[dim], dim)
             index_shapes.append(part.shape)
-        dim += _width(part)
+        dim += width
+    if len(index_shapes) > 1:
+        _check_index_shapes(index_shapes)
+
+
+def _check_index_shapes(shapes: list) -> None:
     try:
-        np.broadcast_shapes(*index_shapes)
+        np.broadcast_shapes(*shapes)
     except ValueError:
-        listed = ", ".join(str(list(s)) for s in index_shapes)
+        listed = ", ".join(str(list(s)) for s in shapes)
         raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
                          f"with shapes {listed}") from None
 
