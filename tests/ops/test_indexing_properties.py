@@ -75,6 +75,8 @@ def _build_part(module, kind, payload, form):
         return module.tensor(payload)
     if form == "int32":
         return payload.astype(np.int32)
+    if form == "uint8":
+        return module.tensor(payload.astype(np.uint8))  # a byte mask (deprecated in torch)
     if form == "numpy":
         return np.asarray(payload)
     return payload
@@ -89,7 +91,7 @@ def _show_part(kind, payload, form) -> str:
         return f"tensor-bounded {payload!r}"
     text = np.array2string(np.asarray(payload), separator=", ")
     return {"numpy": f"np.array({text})", "int32": f"np.array({text}, dtype=np.int32)",
-            "tensor": f"tensor({text})"}[form]
+            "tensor": f"tensor({text})", "uint8": f"tensor({text}, dtype=uint8)"}[form]
 
 
 class Case:
@@ -153,11 +155,11 @@ def _part(draw, kind: str, covered: tuple, advanced: tuple, has_ellipsis: bool) 
     mask = np.zeros(capacity, dtype=bool)
     mask[list(draw(st.permutations(range(capacity)))[:count])] = True
     # An empty list reads as an empty integer index, covering one dim only.
-    form = draw(st.sampled_from(("numpy", "tensor", "list")[:3 if capacity else 2]))
+    form = draw(st.sampled_from(("tensor", "uint8", "numpy", "list")[:4 if capacity else 3]))
     if len(covered) > 1 and has_ellipsis:
         # torch 2.13 counts a NumPy or list mask as one dim when it spells out an Ellipsis
         # (x[..., np_mask_2d] fails); ndgrad counts the mask's dims, as NumPy does.
-        form = "tensor"
+        form = form if form in ("tensor", "uint8") else "tensor"
     return "mask", mask.reshape(covered), form
 
 
@@ -232,6 +234,27 @@ def test_getitem_matches_torch(torch, data):
     _compare(_getitem(ndgrad, case, x, w), _getitem(torch, case, x, w), ("value", "gradient"))
 
 
+def _second_derivative(module, case: Case, arrays: list):
+    """The gradient of sum(x[key]**2 * w) with its graph, and the gradient of sum(g * u)."""
+    x, w, u = (module.tensor(a, requires_grad=i == 0) for i, a in enumerate(arrays))
+    (g,) = module.autograd.grad((x[case.key.build(module)] ** 2 * w).sum(), x,
+                                create_graph=True)
+    (g * u).sum().backward()
+    return _numpy(g), _numpy(x.grad)
+
+
+@_settings(150)
+@given(data=st.data())
+def test_second_derivative_of_getitem_matches_torch(torch, data):
+    """Indexing's backward (an index-add) is differentiable again, repeated indices too."""
+    case = data.draw(cases())
+    rng = np.random.default_rng(case.seed)
+    shapes = (case.shape, _indexed_shape(torch, case), case.shape)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    _compare(_second_derivative(ndgrad, case, arrays), _second_derivative(torch, case, arrays),
+             ("gradient", "second derivative"))
+
+
 def _write_through(module, case: Case, arrays: list):
     """y = x * 1, then y[key] *= s in place: the product reaches y where y[key] is a view."""
     x, s, w = (module.tensor(a, requires_grad=i < 2) for i, a in enumerate(arrays))
@@ -262,9 +285,10 @@ class Value:
         self.kind, self.shape, self.dtype = kind, shape, dtype
         self.array = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
-    def build(self, module):
+    def build(self, module, differentiable: bool = True):
         if self.kind == "tensor":
-            return module.tensor(self.array, requires_grad=self.dtype.startswith("float"))
+            grad = differentiable and self.dtype.startswith("float")
+            return module.tensor(self.array, requires_grad=grad)
         return {"float": -2.5, "int": 7, "bool": True}[self.kind]
 
     def __repr__(self) -> str:
@@ -283,13 +307,31 @@ def values(draw, indexed: tuple) -> Value:
     return Value(kind, shape, dtype, draw(st.integers(0, 2**32 - 1)))
 
 
-def _setitem(module, case: Case, value: Value, arrays: list):
-    x, w = (module.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays)
-    v = value.build(module)
-    y = x * 1
+# What is assigned into: a tensor outside the graph, x * 1 for a leaf x, or a transposed view
+# of x * 1 (the write goes to its base).
+TARGETS = st.sampled_from(("product",) * 3 + ("plain", "view"))
+
+
+def _target(module, kind: str, array: np.ndarray) -> tuple:
+    """(x, y): the leaf and the tensor of array's values to assign into."""
+    if kind == "plain":
+        x = module.tensor(array)
+        return x, x
+    if kind == "product":
+        x = module.tensor(array, requires_grad=array.dtype.kind == "f")
+        return x, x * 1
+    x = module.tensor(array.T.copy(), requires_grad=array.dtype.kind == "f")
+    return x, (x * 1).permute(tuple(reversed(range(array.ndim))))
+
+
+def _setitem(module, case: Case, value: Value, target: str, arrays: list):
+    x, y = _target(module, target, arrays[0])
+    # A value into an integer target gets no gradient (torch then says an empty write through
+    # an advanced index makes the integer target require grad).
+    v = value.build(module, arrays[0].dtype.kind == "f")
     y[case.key.build(module)] = v
-    if x.requires_grad:
-        (y * w).sum().backward()
+    if y.requires_grad:
+        (y * module.tensor(arrays[1])).sum().backward()
     return _numpy(y), _numpy(x.grad), _numpy(getattr(v, "grad", None))
 
 
@@ -303,15 +345,17 @@ def test_setitem_matches_torch(torch, data):
     # value written to repeated positions is well defined.
     assume(math.prod(value.shape) == 1 or positions.unique().numel() == positions.numel())
     dtype = data.draw(st.sampled_from(("float64",) * 5 + ("float32", "int64")))
+    target = data.draw(TARGETS)
     rng = np.random.default_rng(case.seed)
     arrays = [rng.standard_normal(case.shape).astype(dtype) for _ in range(2)]
     try:
-        theirs = _setitem(torch, case, value, arrays)
+        theirs = _setitem(torch, case, value, target, arrays)
     except RuntimeError as error:
-        # torch's index_put_ refuses a value of another dtype (README: ndgrad casts it).
-        assume("dtypes match" not in str(error))
+        # torch's index_put_ refuses a value of another dtype, and assignment a byte mask
+        # (README: ndgrad casts the value, and takes the mask as in reading).
+        assume("dtypes match" not in str(error) and "boolean masks" not in str(error))
         raise
     # A gradient is summed and cast (torch casts first): float32 rounding shows in float64.
     tolerance = TOLERANCES["float32"] if "float32" in (dtype, value.dtype) else None
-    _compare(_setitem(ndgrad, case, value, arrays), theirs,
+    _compare(_setitem(ndgrad, case, value, target, arrays), theirs,
              ("y", "gradient of x", "gradient of value"), tolerance)
