@@ -1,6 +1,7 @@
 """class Tensor: an n-dimensional array with dtype, device and an autograd history."""
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -508,9 +509,13 @@ class Tensor(TensorBase):
         return _ew.bitwise_xor(other, self)
 
     def __eq__(self, other):
+        if not _comparable(other):
+            return NotImplemented  # so x == [1, 2] is False and x != None True, as in PyTorch
         return _ew.eq(self, other)
 
     def __ne__(self, other):
+        if not _comparable(other):
+            return NotImplemented
         return _ew.ne(self, other)
 
     def __lt__(self, other):
@@ -1140,6 +1145,11 @@ _TYPE_NAMES = {_dtype.float16: "HalfTensor", _dtype.float32: "FloatTensor",
                _dtype.float64: "DoubleTensor", _dtype.int8: "CharTensor",
                _dtype.int16: "ShortTensor", _dtype.int32: "IntTensor", _dtype.int64: "LongTensor",
                _dtype.uint8: "ByteTensor", _dtype.bool: "BoolTensor"}
+
+
+def _comparable(other) -> bool:
+    """Whether == and != compare elementwise with `other`; else Python compares identities."""
+    return isinstance(other, (Tensor, numbers.Number, np.ndarray, np.bool_))
 
 
 def _parse_to(args: tuple, kwargs: dict):

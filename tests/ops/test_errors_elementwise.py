@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import ndgrad
 from tests.ops._mistakes import Mistake, check_ndgrad, check_torch
 
 
@@ -74,3 +75,14 @@ def test_raises_clear_error_and_changes_nothing(mistake):
 @pytest.mark.parametrize("mistake", MISTAKES, ids=str)
 def test_torch_raises_the_same_type(mistake, torch):
     check_torch(mistake, torch)
+
+
+@pytest.mark.parametrize("other", [[1.0, 2.0], None, "a"], ids=["list", "none", "str"])
+def test_equality_with_a_non_operand_is_python_identity(other, torch):
+    # Not a mistake: == and != fall back to identity (False, True), as PyTorch's do, while
+    # eq()/ne() and the other operators refuse the operand.
+    for module in (ndgrad, torch):
+        x = module.tensor([1.0, 2.0])
+        assert (x == other) is False and (x != other) is True
+        with pytest.raises(TypeError):
+            module.eq(x, other)
