@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from ndgrad._creation import zeros
 from ndgrad._tensor import Tensor
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import fused
+from ndgrad.ops._common import normalize_dim
 from ndgrad.ops.elementwise.piecewise import piecewise_linear
 from ndgrad.ops.shape import chunk
 
@@ -19,6 +21,15 @@ def _inplace(input: Tensor, function, *args) -> Tensor:
     """Writes function(input, *args) into input. The function runs on a copy, so the tensors
     its backward saves are not the ones overwritten (PyTorch saves the original self likewise)."""
     return input.copy_(function(input.clone(), *args))
+
+
+def _numbers(op: str, **options) -> None:
+    """Scalar options (slopes, alphas, thresholds) are numbers; PyTorch refuses strings too.
+    Positions count from 2: the input comes first."""
+    for position, (name, value) in enumerate(options.items(), 2):
+        if not isinstance(value, (numbers.Number, Tensor)):
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Number, "
+                            f"not {type(value).__name__}")
 
 
 def _clip(input: Tensor, low: float, high: float, scale: float = 1.0,
@@ -42,6 +53,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]."""
+    _numbers("hardtanh", min_val=min_val, max_val=max_val)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _inplace(input, _clip, min_val, max_val) if inplace else _clip(input, min_val, max_val)
@@ -49,6 +61,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
+    _numbers("leaky_relu", negative_slope=negative_slope)
     if inplace:
         return _inplace(input, leaky_relu, negative_slope)
     return piecewise_linear(input, [(0, False)], (negative_slope, 1), (0, 0))
@@ -56,6 +69,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope per channel (dim 1) or one shared slope."""
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
     if weight.numel() != 1:
         channels = input.shape[1] if input.ndim > 1 else input.shape[0]
         if weight.numel() != channels:
@@ -69,6 +85,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^x - 1) otherwise."""
+    _numbers("elu", alpha=alpha)
     if inplace:
         return _inplace(input, elu, alpha)
     # clamp(x, max=0) keeps expm1 finite in the branch where() discards, so no inf * 0 = nan
@@ -85,6 +102,9 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^(x / alpha) - 1) otherwise."""
+    _numbers("celu", alpha=alpha)
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     if inplace:
         return _inplace(input, celu, alpha)
     negative = ew.expm1(ew.clamp(input, max=0.0) / alpha) * alpha
@@ -134,6 +154,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold."""
+    _numbers("softplus", beta=beta, threshold=threshold)
     scaled = input * beta
     # log1p(e^-|z|) + max(z, 0) equals log(1 + e^z) and never overflows. -|z| is written
     # z - 2 max(z, 0) so that its gradient at 0 is -1 (abs's is 0), which makes the gradient
@@ -155,6 +176,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value."""
+    _numbers("threshold", threshold=threshold, value=value)
     return _inplace(input, _threshold, threshold, value) if inplace else \
         _threshold(input, threshold, value)
 
@@ -165,11 +187,13 @@ def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
+    _numbers("hardshrink", lambd=lambd)
     return piecewise_linear(input, [(-lambd, True), (lambd, False)], (1, 0, 1), (0, 0, 0))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    _numbers("softshrink", lambd=lambd)
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype "
                            f"{input.dtype.name}, but found {lambd}")
@@ -186,6 +210,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of `input` along `dim`."""
+    dim = normalize_dim(dim, input.ndim)
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size "
                            f"{input.shape[dim]}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Iterable, Iterator
 
 from ndgrad.nn.modules.module import Module
@@ -12,6 +13,32 @@ def _index(idx: int, size: int) -> int:
     if not -size <= idx < size:
         raise IndexError(f"index {idx} is out of range")
     return idx % size
+
+
+@contextmanager
+def _all_or_nothing(registry: OrderedDict, values, what: str):
+    """Runs a block that adds `values` to `registry`, restoring it if any addition raises:
+    a failed extend or update adds nothing (PyTorch keeps what came before the bad entry)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{what} should be called with an iterable, but got "
+                        f"{type(values).__name__}")
+    saved = list(registry.items())
+    try:
+        yield
+    except BaseException:
+        registry.clear()
+        registry.update(saved)
+        raise
+
+
+def _pairs(items) -> Iterator[tuple]:
+    """(key, value) pairs, refusing elements of another length as PyTorch does."""
+    for i, item in enumerate(items):
+        item = tuple(item)
+        if len(item) != 2:
+            raise ValueError(f"update sequence element #{i} has length {len(item)}; 2 is "
+                             f"required")
+        yield item
 
 
 def _renumber(registry: OrderedDict, modules: list) -> None:
@@ -65,11 +92,16 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
-        for module in modules:
-            self.append(module)
+        with _all_or_nothing(self._modules, modules, "Sequential.extend"):
+            for module in modules:
+                self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type Module, got {type(module).__name__}")
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Index out of range: {index}")
         modules = list(self._modules.values())
         modules.insert(index, module)
         _renumber(self._modules, modules)
@@ -131,9 +163,10 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Adds modules at the end."""
-        for module in modules:
-            self.append(module)
+        """Adds modules at the end (none of them if one is not a Module)."""
+        with _all_or_nothing(self._modules, modules, "ModuleList.extend"):
+            for module in modules:
+                self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> None:
@@ -191,10 +224,12 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules) -> None:
-        """Adds modules from a mapping or an iterable of (name, module) pairs."""
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
+        """Adds modules from a mapping or an iterable of (name, module) pairs (none of them
+        if one is refused)."""
+        with _all_or_nothing(self._modules, modules, "ModuleDict.update"):
+            items = modules.items() if hasattr(modules, "items") else _pairs(modules)
+            for key, module in items:
+                self[key] = module
 
 
 class ParameterList(Module):
@@ -225,8 +260,9 @@ class ParameterList(Module):
         return self
 
     def extend(self, values: Iterable) -> ParameterList:
-        for value in values:
-            self.append(value)
+        with _all_or_nothing(self._parameters, values, "ParameterList.extend"):
+            for value in values:
+                self.append(value)
         return self
 
     def extra_repr(self) -> str:
@@ -270,9 +306,10 @@ class ParameterDict(Module):
         return self._parameters.items()
 
     def update(self, parameters) -> None:
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
-            self[key] = value
+        with _all_or_nothing(self._parameters, parameters, "ParameterDict.update"):
+            items = parameters.items() if hasattr(parameters, "items") else _pairs(parameters)
+            for key, value in items:
+                self[key] = value
 
     def extra_repr(self) -> str:
         # As PyTorch: indented lines, and the legacy type name instead of the dtype.

@@ -259,6 +259,9 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Sets requires_grad on every parameter."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {type(requires_grad).__name__}")
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
