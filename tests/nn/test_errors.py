@@ -350,6 +350,11 @@ MODULE_API = [
             inputs=lambda m: (m.nn.ParameterList([m.nn.Parameter(m.ones(2))]),)),
     Mistake("Sequential_insert_index", lambda m, seq: seq.insert(5, m.nn.ReLU()), IndexError,
             "Index out of range: 5", inputs=lambda m: (m.nn.Sequential(m.nn.ReLU()),)),
+    # PyTorch replaces the parameters that fit before it fails.
+    Mistake("vector_to_parameters_short",
+            lambda m, layer: m.nn.utils.vector_to_parameters(m.arange(5.0), layer.parameters()),
+            RuntimeError, "expected a 1-D vec of at least 8 elements .*, got vec of shape \\[5\\]",
+            inputs=lambda m: (linear(m),)),
     Mistake("grad_of_wrong_size", lambda m, layer: setattr(layer.weight, "grad", m.ones(3, 3)),
             RuntimeError, "attempting to assign a gradient of size '\\[3, 3\\]' to a tensor of "
             "size '\\[2, 3\\]'", inputs=lambda m: (linear(m),)),

@@ -31,6 +31,13 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     parameters then share storage with `vec`."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected Tensor, but got: {type(vec).__name__}")
+    parameters = list(parameters)
+    total = sum(param.numel() for param in parameters)
+    if vec.ndim != 1 or vec.numel() < total:
+        # Checked first: PyTorch fails part way, with the earlier parameters already replaced.
+        raise RuntimeError(f"vector_to_parameters: expected a 1-D vec of at least {total} "
+                           f"elements (the parameters' total), got vec of shape "
+                           f"{list(vec.shape)}")
     device = None
     pointer = 0
     for param in parameters:
