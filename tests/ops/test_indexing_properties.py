@@ -33,7 +33,7 @@ def _settings(examples: int):
 SIZES = st.sampled_from((1, 2, 3, 4, 5) * 3 + (0,))  # an empty dim one time in 16
 ADVANCED_SIZES = st.sampled_from((1, 2, 3) * 3 + (0,))
 KINDS = st.sampled_from(("index", "slice", "int", "mask") * 2 + ("index",))
-INT_FORMS = st.sampled_from((None, None, "numpy", "tensor"))
+INT_FORMS = st.sampled_from((None, None, "numpy", "npint", "tensor"))
 # Parts that insert a dim: None, True and False (False leaves the dim empty).
 INSERTED = st.sampled_from((("none", None, None),) * 3 + (
     ("bool", True, None), ("bool", True, "tensor"), ("bool", False, None),
@@ -75,6 +75,10 @@ def _build_part(module, kind, payload, form):
         return module.tensor(payload)
     if form == "int32":
         return payload.astype(np.int32)
+    if form == "tensor32":
+        return module.tensor(payload.astype(np.int32))
+    if form == "npint":
+        return np.int64(payload)
     if form == "uint8":
         return module.tensor(payload.astype(np.uint8))  # a byte mask (deprecated in torch)
     if form == "numpy":
@@ -91,7 +95,8 @@ def _show_part(kind, payload, form) -> str:
         return f"tensor-bounded {payload!r}"
     text = np.array2string(np.asarray(payload), separator=", ")
     return {"numpy": f"np.array({text})", "int32": f"np.array({text}, dtype=np.int32)",
-            "tensor": f"tensor({text})", "uint8": f"tensor({text}, dtype=uint8)"}[form]
+            "tensor": f"tensor({text})", "uint8": f"tensor({text}, dtype=uint8)",
+            "tensor32": f"tensor({text}, dtype=int32)", "npint": f"np.int64({text})"}[form]
 
 
 class Case:
@@ -147,7 +152,7 @@ def _part(draw, kind: str, covered: tuple, advanced: tuple, has_ellipsis: bool) 
         values = draw(st.lists(st.integers(-size, size - 1), min_size=math.prod(shape),
                                max_size=math.prod(shape)))
         # A list of an empty array loses the dims before its first empty one: [] for (0, 3).
-        forms = ("numpy", "int32", "tensor", "list")[:3 if 0 in shape[:-1] else 4]
+        forms = ("numpy", "int32", "tensor", "tensor32", "list")[:4 if 0 in shape[:-1] else 5]
         array = np.array(values, dtype=np.int64).reshape(shape)
         return "index", array, draw(st.sampled_from(forms))
     capacity = math.prod(covered)
@@ -234,6 +239,23 @@ def test_getitem_matches_torch(torch, data):
     _compare(_getitem(ndgrad, case, x, w), _getitem(torch, case, x, w), ("value", "gradient"))
 
 
+# What is written into: a tensor outside the graph, x * 1 for a leaf x, or a transposed view
+# of x * 1 (the write goes to its base).
+TARGETS = st.sampled_from(("product",) * 3 + ("plain", "view"))
+
+
+def _target(module, kind: str, array: np.ndarray) -> tuple:
+    """(x, y): the leaf and the tensor of array's values to assign into."""
+    if kind == "plain":
+        x = module.tensor(array)
+        return x, x
+    if kind == "product":
+        x = module.tensor(array, requires_grad=array.dtype.kind == "f")
+        return x, x * 1
+    x = module.tensor(array.T.copy(), requires_grad=array.dtype.kind == "f")
+    return x, (x * 1).permute(tuple(reversed(range(array.ndim))))
+
+
 def _second_derivative(module, case: Case, arrays: list):
     """The gradient of sum(x[key]**2 * w) with its graph, and the gradient of sum(g * u)."""
     x, w, u = (module.tensor(a, requires_grad=i == 0) for i, a in enumerate(arrays))
@@ -255,10 +277,10 @@ def test_second_derivative_of_getitem_matches_torch(torch, data):
              ("gradient", "second derivative"))
 
 
-def _write_through(module, case: Case, arrays: list):
-    """y = x * 1, then y[key] *= s in place: the product reaches y where y[key] is a view."""
-    x, s, w = (module.tensor(a, requires_grad=i < 2) for i, a in enumerate(arrays))
-    y = x * 1
+def _write_through(module, case: Case, target: str, arrays: list):
+    """y[key] *= s in place: the product reaches y where y[key] is a view."""
+    x, y = _target(module, target, arrays[0])
+    s, w = (module.tensor(a, requires_grad=i == 0) for i, a in enumerate(arrays[1:]))
     part = y[case.key.build(module)]
     part.mul_(s)
     (y * w).sum().backward()
@@ -274,7 +296,9 @@ def test_writing_through_an_index_result_matches_torch(torch, data):
     factor_shape = _broadcast_part(data.draw, _indexed_shape(torch, case))
     rng = np.random.default_rng(case.seed)
     arrays = [rng.standard_normal(s) for s in (case.shape, factor_shape, case.shape)]
-    _compare(_write_through(ndgrad, case, arrays), _write_through(torch, case, arrays),
+    target = data.draw(st.sampled_from(("product", "product", "view")))
+    _compare(_write_through(ndgrad, case, target, arrays),
+             _write_through(torch, case, target, arrays),
              ("y", "y[key]", "gradient of x", "gradient of s"))
 
 
@@ -305,23 +329,6 @@ def values(draw, indexed: tuple) -> Value:
         shape = (1,) + shape  # leading 1-dims past the indexed shape are dropped
     dtype = draw(st.sampled_from(("float64",) * 4 + ("float32", "int64")))
     return Value(kind, shape, dtype, draw(st.integers(0, 2**32 - 1)))
-
-
-# What is assigned into: a tensor outside the graph, x * 1 for a leaf x, or a transposed view
-# of x * 1 (the write goes to its base).
-TARGETS = st.sampled_from(("product",) * 3 + ("plain", "view"))
-
-
-def _target(module, kind: str, array: np.ndarray) -> tuple:
-    """(x, y): the leaf and the tensor of array's values to assign into."""
-    if kind == "plain":
-        x = module.tensor(array)
-        return x, x
-    if kind == "product":
-        x = module.tensor(array, requires_grad=array.dtype.kind == "f")
-        return x, x * 1
-    x = module.tensor(array.T.copy(), requires_grad=array.dtype.kind == "f")
-    return x, (x * 1).permute(tuple(reversed(range(array.ndim))))
 
 
 def _setitem(module, case: Case, value: Value, target: str, arrays: list):
