@@ -195,6 +195,7 @@ BOOL_AND_ALPHA_CASES = [
     ("pow_bool_false", lambda m: m.tensor([True, False]) ** False),
     ("pow_bool_true", lambda m: m.tensor([True, False]) ** True),
     ("fmod_bool_by_int", lambda m: m.fmod(m.tensor([True, False]), m.tensor([2, 3]))),
+    ("clamp_bool_by_bool_tensor", lambda m: m.tensor([True, False]).clamp(min=m.tensor(True))),
 ]
 
 
@@ -217,6 +218,7 @@ REFUSED_BOOL_AND_ALPHA_CASES = [
     ("remainder_bools", lambda m: m.tensor([True]) % True),
     ("fmod_bools", lambda m: m.fmod(m.tensor([True]), True)),
     ("pow_bool_tensors", lambda m: m.tensor([True]) ** m.tensor(True)),
+    ("clamp_bool_by_bool", lambda m: m.tensor([True]).clamp(max=True)),
 ]
 
 

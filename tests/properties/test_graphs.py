@@ -2,8 +2,11 @@
 
 Hypothesis draws 2-3 float64 inputs of mutually broadcastable shapes (scalars and size-1 dims
 included) and a program of 3-8 steps, each an op from a table applied to earlier values, so
-values are reused freely. The same program runs on ndgrad and on torch; every value no later
-step consumes is summed into the loss, so each input gets a gradient.
+values are reused freely; some steps work in place on a clone. The same program runs on ndgrad
+and on torch; every value no later step consumes goes into the loss (a weighted sum), so each
+input gets a gradient. Gradients are compared after one backward, after several accumulating
+in .grad (retain_graph, a second forward pass, retain_grad on an intermediate), and to second
+order.
 """
 from __future__ import annotations
 
@@ -40,6 +43,23 @@ def _swap_dims(draw, shape):
     dim0, dim1 = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=2, max_size=2,
                                unique_by=lambda d: d % len(shape)))
     return {"dim0": dim0, "dim1": dim1}
+
+
+def _into_first(draw, shape, other):
+    """In place into a clone of the first operand: the second must broadcast to its shape."""
+    return {} if np.broadcast_shapes(shape, other) == shape else None
+
+
+def _in_place(method: str, scale=None):
+    """`a.clone().<method>(b)`, or through an unsqueezed view of the clone when `view`; the
+    clone is then returned, so the graph continues from the modified tensor."""
+    def fn(m, a, b, view=False):
+        c = a.clone()
+        target, operand = (c.unsqueeze(0), b.unsqueeze(0)) if view else (c, b)
+        operand = operand if scale is None else scale(operand)
+        getattr(target, method)(operand)
+        return c
+    return fn
 
 
 def _new_shape(draw, shape):
@@ -85,12 +105,20 @@ OPS = [
     Op("mean_dim", 1, lambda m, a, dim, keepdim: m.mean(a, dim, keepdim=keepdim), _reduce_dim),
     Op("transpose", 1, lambda m, a, dim0, dim1: a.transpose(dim0, dim1), _swap_dims),
     Op("reshape", 1, lambda m, a, shape: a.reshape(shape), _new_shape),
+    Op("add_", 2, _in_place("add_"), _into_first),
+    Op("sub_", 2, _in_place("sub_"), _into_first),
+    Op("mul_", 2, _in_place("mul_"), _into_first),
+    Op("div_", 2, _in_place("div_", lambda b: 1 + b * b), _into_first),
+    Op("copy_", 2, _in_place("copy_"), _into_first),
+    Op("mul_view", 2, lambda m, a, b: _in_place("mul_")(m, a, b, view=True), _into_first),
+    Op("clamp_", 1, lambda m, a: a.clone().clamp_(-1.0, 1.0)),
+    Op("tanh_", 1, lambda m, a: a.clone().tanh_()),
 ]
 
 # Second derivatives: the smooth ops, plus the shape-only ones that route gradients.
 SECOND_ORDER_OPS = [op for op in OPS if op.name in {
     "add", "mul", "div", "tanh", "sigmoid", "exp_tanh", "sin", "square", "sum", "mean",
-    "transpose"}]
+    "transpose", "add_", "mul_", "mul_view"}]
 
 
 @dataclass(frozen=True)
@@ -136,21 +164,30 @@ class Program:
         used = {i for step in self.steps for i in step.args}
         return [i for i in range(len(self.shapes) + len(self.steps)) if i not in used]
 
-    def run(self, module, inputs: list):
-        """Every value of the program, in order, and the loss, using `module`'s ops."""
+    def values(self, module, inputs: list) -> list:
+        """Every value of the program, in order, using `module`'s ops."""
         values = list(inputs)
         for step in self.steps:
             values.append(step.op.fn(module, *(values[i] for i in step.args), **step.params))
-        sinks = self.sinks()
-        loss = values[sinks[0]].sum()
-        for i in sinks[1:]:
-            loss = loss + values[i].sum()
+        return values
+
+    def run(self, module, inputs: list):
+        """Every value of the program and the loss."""
+        values = self.values(module, inputs)
+        # A weighted sum: each element gets its own upstream gradient, and no two leaves get
+        # views of one gradient buffer (torch would then accumulate a 0-d leaf's .grad into
+        # another's in a second backward).
+        rng = np.random.default_rng(self.seed + 3)
+        loss = 0
+        for i in self.sinks():
+            weights = module.tensor(rng.standard_normal(tuple(values[i].shape)))
+            loss = loss + (values[i] * weights).sum()
         return values, loss
 
     def __repr__(self) -> str:
         lines = [f"v{i}: input of shape {shape}" for i, shape in enumerate(self.shapes)]
         lines += [f"v{len(self.shapes) + k} = {step!r}" for k, step in enumerate(self.steps)]
-        lines.append(f"loss = sum of {['v%d' % i for i in self.sinks()]}; seed {self.seed}")
+        lines.append(f"loss = weighted sum of {['v%d' % i for i in self.sinks()]}; seed {self.seed}")
         return "\n".join(lines)
 
 
@@ -213,6 +250,37 @@ def test_random_graph_matches_torch(torch, data):
         np.testing.assert_allclose(ours, theirs, err_msg=f"value of v{i}", **TOLERANCE)
     for i, (ours, theirs) in enumerate(zip(grads_ours, grads_theirs)):
         np.testing.assert_allclose(ours, theirs, err_msg=f"gradient of v{i}", **TOLERANCE)
+
+
+def _retained_and_accumulated(module, program: Program, pick: int, weights: np.ndarray):
+    """The inputs' .grad after three backward calls accumulate in it: the loss with
+    retain_graph=True, a weighted sum of value `pick` through the same graph, and the loss of a
+    second forward pass; and value `pick`'s own .grad, kept by retain_grad()."""
+    inputs = _leaves(module, program.arrays())
+    values, loss = program.run(module, inputs)
+    kept = values[pick]
+    kept.retain_grad()
+    loss.backward(retain_graph=True)
+    (kept * module.tensor(weights)).sum().backward()
+    program.run(module, inputs)[1].backward()
+    return [_numpy(x.grad) for x in inputs], _numpy(kept.grad)
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_random_graph_retained_and_accumulated_gradients_match_torch(torch, data):
+    program = data.draw(programs(torch, OPS, max_steps=6))
+    pick = data.draw(st.integers(0, len(program.shapes) + len(program.steps) - 1))
+    meta = [torch.empty(shape, dtype=torch.float64, device="meta") for shape in program.shapes]
+    shape = tuple(program.values(torch, meta)[pick].shape)
+    weights = np.random.default_rng(program.seed + 2).standard_normal(shape)
+    grads_ours, kept_ours = _retained_and_accumulated(ndgrad, program, pick, weights)
+    grads_theirs, kept_theirs = _retained_and_accumulated(torch, program, pick, weights)
+    np.testing.assert_allclose(kept_ours, kept_theirs, err_msg=f"gradient kept on v{pick}",
+                               **TOLERANCE)
+    for i, (ours, theirs) in enumerate(zip(grads_ours, grads_theirs)):
+        np.testing.assert_allclose(ours, theirs, err_msg=f"accumulated gradient of v{i}",
+                                   **TOLERANCE)
 
 
 def _second_order(module, program: Program, directions: list):

@@ -10,6 +10,7 @@ class; float results are differentiated for every float tensor operand.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Callable
 
@@ -39,6 +40,14 @@ class Binary:
 
 
 TENSORS_ONLY = (False, False)
+LEFT_TENSOR = (False, True)
+
+
+def _in_place(name: str):
+    """`a.clone() <op>= b`: computed in the promoted dtype, then cast back into a's (torch
+    refuses a result dtype that a's cannot hold)."""
+    return lambda m, a, b: getattr(operator, name)(a.clone(), b)
+
 BINARY_OPS = [
     Binary("add", lambda m, a, b: a + b),
     Binary("sub", lambda m, a, b: a - b),
@@ -47,15 +56,15 @@ BINARY_OPS = [
     Binary("floordiv", lambda m, a, b: a // b, ("any", "nonzero"), grad=False),
     Binary("mod", lambda m, a, b: a % b, ("any", "nonzero")),
     Binary("pow", lambda m, a, b: a ** b, ("positive", "exponent")),
-    Binary("add_alpha", lambda m, a, b: m.add(a, b, alpha=2), scalars=(False, True)),
+    Binary("add_alpha", lambda m, a, b: m.add(a, b, alpha=2), scalars=LEFT_TENSOR),
     Binary("div_trunc", lambda m, a, b: m.div(a, b, rounding_mode="trunc"), ("any", "nonzero"),
-           (False, True), grad=False),
+           LEFT_TENSOR, grad=False),
     Binary("div_floor", lambda m, a, b: m.div(a, b, rounding_mode="floor"), ("any", "nonzero"),
-           (False, True), grad=False),
-    Binary("remainder", lambda m, a, b: m.remainder(a, b), ("any", "nonzero"), (False, True)),
-    Binary("fmod", lambda m, a, b: m.fmod(a, b), ("any", "nonzero"), (False, True)),
+           LEFT_TENSOR, grad=False),
+    Binary("remainder", lambda m, a, b: m.remainder(a, b), ("any", "nonzero"), LEFT_TENSOR),
+    Binary("fmod", lambda m, a, b: m.fmod(a, b), ("any", "nonzero"), LEFT_TENSOR),
     Binary("float_power", lambda m, a, b: m.float_power(a, b), ("positive", "exponent"),
-           (False, True)),
+           LEFT_TENSOR),
     Binary("atan2", lambda m, a, b: m.atan2(a, b), scalars=TENSORS_ONLY),
     Binary("maximum", lambda m, a, b: m.maximum(a, b), scalars=TENSORS_ONLY),
     Binary("minimum", lambda m, a, b: m.minimum(a, b), scalars=TENSORS_ONLY),
@@ -72,6 +81,18 @@ BINARY_OPS = [
     Binary("logical_and", lambda m, a, b: m.logical_and(a, b), scalars=TENSORS_ONLY, grad=False),
     Binary("logical_or", lambda m, a, b: m.logical_or(a, b), scalars=TENSORS_ONLY, grad=False),
     Binary("logical_xor", lambda m, a, b: m.logical_xor(a, b), scalars=TENSORS_ONLY, grad=False),
+    Binary("clamp_min", lambda m, a, b: m.clamp(a, min=b), scalars=LEFT_TENSOR),
+    Binary("clamp_max", lambda m, a, b: a.clamp(max=b), scalars=LEFT_TENSOR),
+    Binary("iadd", _in_place("iadd"), scalars=LEFT_TENSOR),
+    Binary("isub", _in_place("isub"), scalars=LEFT_TENSOR),
+    Binary("imul", _in_place("imul"), scalars=LEFT_TENSOR),
+    Binary("itruediv", _in_place("itruediv"), ("any", "nonzero"), LEFT_TENSOR),
+    Binary("ifloordiv", _in_place("ifloordiv"), ("any", "nonzero"), LEFT_TENSOR, grad=False),
+    Binary("imod", _in_place("imod"), ("any", "nonzero"), LEFT_TENSOR),
+    Binary("ipow", _in_place("ipow"), ("positive", "exponent"), LEFT_TENSOR),
+    Binary("iand", _in_place("iand"), scalars=LEFT_TENSOR, grad=False),
+    Binary("ior", _in_place("ior"), scalars=LEFT_TENSOR, grad=False),
+    Binary("ixor", _in_place("ixor"), scalars=LEFT_TENSOR, grad=False),
 ]
 
 

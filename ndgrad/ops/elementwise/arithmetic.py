@@ -496,6 +496,10 @@ def clamp(input, min=None, max=None) -> Tensor:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
     dtype = _dtype.result_type(input, *bounds)
+    if dtype is _dtype.bool and not any(isinstance(b, Tensor) for b in bounds):
+        # As in PyTorch: bool tensors clamp only against bool tensor bounds.
+        raise NotImplementedError("clamp is not implemented for a bool tensor with Python bool "
+                                  "bounds")
     if any(isinstance(b, Tensor) for b in bounds):
         # Tensor bounds: every operand a tensor of the result dtype, broadcasting together.
         min, max = (None if b is None else cast_operand(as_tensor(b), dtype) for b in (min, max))
