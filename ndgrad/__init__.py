@@ -1,4 +1,5 @@
 """ndgrad: a deep learning framework on NumPy with PyTorch's API."""
+from ndgrad import _args
 from ndgrad._tensor import Size, Tensor
 from ndgrad.serialization import load, save
 from ndgrad import autograd, datasets, linalg, nn, optim, utils
@@ -55,12 +56,12 @@ def is_tensor(obj) -> bool:
 
 def numel(input: Tensor) -> int:
     """The number of elements of `input`."""
-    return input.numel()
+    return _args.tensor_arg(input, "numel").numel()
 
 
 def is_floating_point(input: Tensor) -> bool:
     """True if `input` has a floating point dtype."""
-    return input.is_floating_point()
+    return _args.tensor_arg(input, "is_floating_point").is_floating_point()
 
 __all__ = ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "addmm", "all",
            "allclose", "amax", "amin", "any", "arange", "arccos", "arcsin", "arctan",

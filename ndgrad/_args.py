@@ -15,7 +15,7 @@ import numpy as np
 from ndgrad import _dtype
 
 __all__ = ["TensorBase", "array_from_data", "infer_dtype", "normalize_dim", "parse_shape",
-           "parse_size"]
+           "parse_size", "tensor_arg", "type_name"]
 
 
 class TensorBase:
@@ -26,6 +26,26 @@ class TensorBase:
     """
 
     __slots__ = ()
+
+
+def type_name(x) -> str:
+    """The name of x's type as PyTorch's argument errors spell it: 'list', 'numpy.ndarray'."""
+    kind = type(x)
+    if kind.__module__ == "builtins" or kind.__module__.startswith("ndgrad"):
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def tensor_arg(x, op: str, name: str = "input", position: int = 1):
+    """`x` itself if it is a Tensor; else PyTorch's TypeError naming the op and the argument.
+
+    Ops that take tensors refuse lists, arrays and numbers, as PyTorch does: converting them
+    silently would hide a mistake (and ndarray's float64 would change the result's dtype).
+    """
+    if isinstance(x, TensorBase):
+        return x
+    raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+                    f"{type_name(x)}")
 
 
 def parse_shape(shape: tuple) -> tuple:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._creation import tensor
-from ndgrad._args import normalize_dim
+from ndgrad._args import normalize_dim, tensor_arg, type_name  # noqa: F401 (for the ops)
 from ndgrad._tensor import Tensor
 from ndgrad.ops.casting import to_dtype
 
@@ -23,26 +23,6 @@ def as_tensor(x) -> Tensor:
     if isinstance(x, Tensor):
         return x
     return tensor(x)
-
-
-def type_name(x) -> str:
-    """The name of x's type as PyTorch's argument errors spell it: 'list', 'numpy.ndarray'."""
-    kind = type(x)
-    if kind.__module__ == "builtins" or kind.__module__.startswith("ndgrad"):
-        return kind.__qualname__
-    return f"{kind.__module__}.{kind.__qualname__}"
-
-
-def tensor_arg(x, op: str, name: str = "input", position: int = 1) -> Tensor:
-    """`x` itself if it is a Tensor; else PyTorch's TypeError naming the op and the argument.
-
-    Ops that take tensors refuse lists, arrays and numbers, as PyTorch does: converting them
-    silently would hide a mistake (and ndarray's float64 would change the result's dtype).
-    """
-    if isinstance(x, Tensor):
-        return x
-    raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
-                    f"{type_name(x)}")
 
 
 def tensor_list(tensors, op: str, name: str = "tensors") -> list:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ndgrad import _backend, _dtype
+from ndgrad._args import tensor_arg
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 
@@ -62,4 +63,4 @@ def to_device(input: Tensor, device) -> Tensor:
 
 def clone(input: Tensor) -> Tensor:
     """A differentiable copy with its own storage."""
-    return Clone.apply(input)
+    return Clone.apply(tensor_arg(input, "clone"))

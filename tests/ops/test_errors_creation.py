@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ops._mistakes import Mistake, check_ndgrad, check_torch
+from tests._unchanged import check_ndgrad, check_torch
+from tests.ops._mistakes import Mistake
 
 NEGATIVE = "Trying to create tensor with negative dimension {}: \\[{}\\]"
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import ndgrad
-from tests.ops._mistakes import Mistake, check_ndgrad, check_torch
+from tests._unchanged import check_ndgrad, check_torch
+from tests.ops._mistakes import Mistake
 
 
 def must_be_tensor(op: str, got: str, name: str = "input", position: int = 1) -> str:
@@ -64,6 +65,8 @@ MISTAKES = [
             must_be_tensor("logical_and", "list", "other", 2), inputs=_x),
     Mistake("equal_list", lambda m, x: m.equal([1.0, 2.0], x), TypeError,
             must_be_tensor("equal", "list"), inputs=_x),
+    Mistake("clone_list", lambda m: m.clone([1.0]), TypeError, must_be_tensor("clone", "list")),
+    Mistake("numel_list", lambda m: m.numel([1.0]), TypeError, must_be_tensor("numel", "list")),
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ops._mistakes import LEAF_IN_PLACE, Mistake, check_ndgrad, check_torch, leaf
+from tests._unchanged import check_ndgrad, check_torch
+from tests.ops._mistakes import LEAF_IN_PLACE, Mistake, leaf
 
 BAD_INDEX_TYPE = ("only integers, slices \\(`:`\\), ellipsis \\(`...`\\), None and long or byte "
                   "tensors are valid indices \\(got {}\\)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ops._mistakes import Mistake, check_ndgrad, check_torch
+from tests._unchanged import check_ndgrad, check_torch
+from tests.ops._mistakes import Mistake
 
 SQUARE = "{}: A must be batches of square matrices, but they are 2 by 3 matrices"
 

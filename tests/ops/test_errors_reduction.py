@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ops._mistakes import DIM_RANGE, Mistake, check_ndgrad, check_torch
+from tests._unchanged import check_ndgrad, check_torch
+from tests.ops._mistakes import DIM_RANGE, Mistake
 
 
 def must_be_tensor(op: str, got: str) -> str:
