@@ -25,6 +25,13 @@ class _Required:
 
 required = _Required()
 
+# Hyper-parameters that must not be negative, as PyTorch's errors name them ("Invalid ...").
+_NON_NEGATIVE = {"lr": "learning rate", "eps": "epsilon value",
+                 "weight_decay": "weight_decay value", "momentum": "momentum value",
+                 "alpha": "alpha value", "lr_decay": "lr_decay value",
+                 "initial_accumulator_value": "initial_accumulator_value value",
+                 "momentum_decay": "momentum_decay value"}
+
 
 def array_of(t: Tensor) -> np.ndarray:
     """The array behind a tensor (its storage itself: writing to it changes the tensor)."""
@@ -77,22 +84,21 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _validate(self, group: dict) -> None:
-        """Raises ValueError for hyper-parameters PyTorch refuses; subclasses extend it."""
-        for name, default in self.defaults.items():
-            if name == "lr" or (isinstance(default, numbers.Real) and
-                                not isinstance(default, bool)):
+        """Raises ValueError for hyper-parameters PyTorch refuses, in every group (PyTorch
+        checks only the constructor's); subclasses extend it."""
+        for name in (*_NON_NEGATIVE, "rho"):
+            if name in group:
                 _check_number(name, group[name])
         betas = group.get("betas", (0.0, 0.0))
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair of numbers, got {betas!r}")
         for i, beta in enumerate(betas):
             _check_number(f"betas[{i}]", beta)
-        if group.get("lr", 0) < 0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if group.get("eps", 0) < 0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
-        if group.get("weight_decay", 0) < 0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        for name, label in _NON_NEGATIVE.items():
+            if group.get(name, 0) < 0:
+                raise ValueError(f"Invalid {label}: {group[name]}")
+        if not 0.0 <= group.get("rho", 0.0) <= 1.0:
+            raise ValueError(f"Invalid rho value: {group['rho']}")
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")

@@ -18,13 +18,6 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
-    def _validate(self, group: dict) -> None:
-        super()._validate(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if group["alpha"] < 0:
-            raise ValueError(f"Invalid alpha value: {group['alpha']}")
-
     def _init_state(self, group, param, state) -> None:
         state["step"] = step_state()
         state["square_avg"] = zeros_state(param)

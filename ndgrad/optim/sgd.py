@@ -17,8 +17,6 @@ class SGD(Optimizer):
 
     def _validate(self, group: dict) -> None:
         super()._validate(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"Invalid momentum value: {group['momentum']}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
