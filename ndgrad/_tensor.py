@@ -371,6 +371,8 @@ class Tensor(TensorBase):
             if not matches:
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = matches[0]
+        elif isinstance(dtype, str):
+            raise ValueError(f"invalid type: '{dtype}'")
         return self.to(_dtype.to_dtype(dtype))
 
     def float(self) -> Tensor:

@@ -135,6 +135,8 @@ MISTAKES = [
             inputs=lambda m: (m.ones(2),)),
     Mistake("to_list", lambda m, x: x.to([1]), TypeError, "\\[1\\] is not a supported dtype",
             inputs=lambda m: (m.ones(2),)),
+    Mistake("type_unknown_name", lambda m, x: x.type("foo"), ValueError, "invalid type: 'foo'",
+            inputs=lambda m: (m.ones(2),)),
     Mistake("requires_grad_non_leaf",
             lambda m: (m.ones(3, requires_grad=True) * 2).requires_grad_(False), RuntimeError,
             "you can only change requires_grad flags of leaf variables"),

@@ -56,6 +56,16 @@ MISTAKES = [
     Mistake("view_of_leaf", lambda m, x: x[0:2].mul_(2), RuntimeError,
             "a view of a leaf Variable that requires grad is being used in an in-place "
             "operation", inputs=_leaf),
+    # ---- refused while recording a graph: on a non-leaf, and through a view of one
+    Mistake("mul_broadcast_recorded", lambda m, y: y.mul_(m.ones(2, 3)), RuntimeError,
+            "output with shape \\[3\\] doesn't match the broadcast shape \\[2, 3\\]",
+            inputs=lambda m: (leaf(m, 3) * 2,)),
+    Mistake("add_broadcast_through_view", lambda m, y: y[0:2].add_(m.ones(2, 2)), RuntimeError,
+            "output with shape \\[2\\] doesn't match the broadcast shape \\[2, 2\\]",
+            inputs=lambda m: (leaf(m, 3) * 2,)),
+    Mistake("setitem_recorded", lambda m, y: y.__setitem__(slice(0, 2), m.ones(3)),
+            RuntimeError, "shape mismatch: value tensor of shape \\[3\\] cannot be broadcast to "
+            "indexing result of shape \\[2\\]", inputs=lambda m: (leaf(m, 3) * 2,)),
     # ---- shapes and sources
     Mistake("mul_broadcast_past_shape", lambda m, x: x.mul_(m.ones(2, 3)), RuntimeError,
             "output with shape \\[3\\] doesn't match the broadcast shape \\[2, 3\\]",
