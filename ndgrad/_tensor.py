@@ -1135,8 +1135,8 @@ class Tensor(TensorBase):
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _sorting.topk(self, k, dim, largest, sorted)
 
-    def kthvalue(self, k, dim=-1, keepdim=False):
-        return _sorting.kthvalue(self, k, dim, keepdim)
+    def kthvalue(self, k, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _sorting.kthvalue(self, k, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         return _sorting.unique(self, sorted, return_inverse, return_counts, dim)

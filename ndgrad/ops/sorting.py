@@ -9,7 +9,7 @@ import numpy as np
 
 from ndgrad._tensor import Tensor
 from ndgrad.return_types import ValuesIndices
-from ndgrad.ops._common import constant, normalize_dim, tensor_arg
+from ndgrad.ops._common import constant, dim_alias, normalize_dim, tensor_arg
 from ndgrad.ops.indexing import take_along_dim
 
 
@@ -62,10 +62,14 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return ValuesIndices(take_along_dim(input, indices, dim), indices)
 
 
-def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
-    """(values, indices) of the k-th smallest element (1-based) along `dim`."""
+def kthvalue(input, k: int, dim: int | None = None, keepdim: bool = False, *, axis=None,
+             keepdims=None):
+    """(values, indices) of the k-th smallest element (1-based) along `dim` (the last when
+    None); NumPy's names `axis` and `keepdims` are accepted too."""
     input = tensor_arg(input, "kthvalue")
-    dim = normalize_dim(dim, input.ndim)
+    dim = dim_alias(dim, axis)
+    keepdim = keepdim if keepdims is None else keepdims
+    dim = normalize_dim(-1 if dim is None else dim, input.ndim)
     size = input.shape[dim] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}: "

@@ -39,6 +39,8 @@ SPECS = [
     Spec("kthvalue_dim0_keepdim", lambda x: x.kthvalue(3, dim=0, keepdim=True), shapes=[CUBE]),
     Spec("kthvalue_fn_last", lambda x: module_of(x).kthvalue(x, 5, -1), shapes=[(2, 5)]),
     Spec("kthvalue_scalar", lambda x: x.kthvalue(1), shapes=[()]),
+    Spec("kthvalue_numpy_names", lambda x: x.kthvalue(2, axis=1, keepdims=True), shapes=[CUBE]),
+    Spec("kthvalue_fn_numpy_names", lambda x: module_of(x).kthvalue(x, 1, axis=0), shapes=[CUBE]),
     Spec("sort_then_mul", lambda x: x.sort(dim=-1).values * x, shapes=[(3, 4)]),
 ]
 
