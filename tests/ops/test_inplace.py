@@ -384,8 +384,8 @@ def test_augmented_assignment_is_inplace(torch, op, dtype):
         np.testing.assert_array_equal(ours, theirs)
 
 
-@pytest.mark.parametrize("empty_view", [lambda b: b[:, 3:], lambda b: b[2:], lambda b: b.narrow(1, 1, 0),
-                                        lambda b: b[:, 3:].t()],
+@pytest.mark.parametrize("empty_view", [lambda b: b[:, 3:], lambda b: b[2:],
+                                        lambda b: b.narrow(1, 1, 0), lambda b: b[:, 3:].t()],
                          ids=["slice_cols", "slice_rows", "narrow", "slice_then_t"])
 def test_in_place_op_on_an_empty_view_joins_the_graph(empty_view, torch):
     """The other operand gets a zero gradient, not None: the empty view is still a view."""
