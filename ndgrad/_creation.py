@@ -90,6 +90,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not a "
                         f"Tensor of shape {list(fill_value.shape)}")
     fill_value = _number(fill_value)
+    if not isinstance(fill_value, (numbers.Number, np.bool_)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
     dtype = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.to_dtype(dtype)
     shape = parse_size((size,) if isinstance(size, numbers.Integral) else tuple(size))
     return _finish(np.full(shape, fill_value, dtype=dtype.numpy), requires_grad, device)

@@ -132,7 +132,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None,
     if np.any(np.asarray(std_data) < 0):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std_data}")
     if size is None:
-        shape = np.broadcast_shapes(np.shape(mean_data), np.shape(std_data))
+        try:
+            shape = np.broadcast_shapes(np.shape(mean_data), np.shape(std_data))
+        except ValueError:
+            raise RuntimeError(f"normal: mean of shape {list(np.shape(mean_data))} and std of "
+                               f"shape {list(np.shape(std_data))} do not broadcast") from None
     else:
         shape = parse_size((size,))
     if dtype is None:

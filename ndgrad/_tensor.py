@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ndgrad import _backend, _dtype
-from ndgrad._args import TensorBase, array_from_data, normalize_dim, parse_size
+from ndgrad._args import TensorBase, array_from_data, normalize_dim, parse_size, tensor_arg
 from ndgrad._tensor_str import tensor_repr
 
 
@@ -989,10 +989,10 @@ class Tensor(TensorBase):
         return _shape.view(self, *shape)
 
     def view_as(self, other):
-        return _shape.view(self, other.shape)
+        return _shape.view(self, tensor_arg(other, "view_as", "other").shape)
 
     def reshape_as(self, other):
-        return _shape.reshape(self, other.shape)
+        return _shape.reshape(self, tensor_arg(other, "reshape_as", "other").shape)
 
     def expand(self, *sizes):
         return _shape.expand(self, *sizes)

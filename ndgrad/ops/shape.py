@@ -131,7 +131,7 @@ def expand(input: Tensor, *sizes) -> Tensor:
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """Broadcasts `input` to the shape of `other`."""
-    return broadcast_to(input, other._data.shape)
+    return broadcast_to(input, tensor_arg(other, "expand_as", "other", 2)._data.shape)
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:

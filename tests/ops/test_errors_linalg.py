@@ -48,6 +48,8 @@ MISTAKES = [
             "outer: Expected 1-D argument self, but got 2-D", inputs=_a),
     Mistake("addmm_input_shape", lambda m, a: m.addmm(m.ones(3), a, a.t()), RuntimeError,
             "The size of tensor a \\(2\\) must match the size of tensor b \\(3\\)", inputs=_a),
+    Mistake("vector_norm_str_ord", lambda m, a: m.linalg.vector_norm(a, ord="fro"), TypeError,
+            "linalg.vector_norm\\(\\): argument 'ord' must be a number, not str", inputs=_a),
     Mistake("inv_not_square", lambda m, a: m.linalg.inv(a), RuntimeError,
             SQUARE.format("linalg.inv"), inputs=_a),
     Mistake("inv_vector", lambda m: m.linalg.inv(m.ones(3)), RuntimeError,

@@ -38,6 +38,10 @@ MISTAKES = [
             "permute\\(\\): duplicate dims are not allowed", inputs=_x),
     Mistake("transpose_list", lambda m: m.transpose([[1.0]], 0, 1), TypeError,
             "transpose\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"),
+    Mistake("view_as_list", lambda m, x: x.view_as([1, 2]), TypeError,
+            "view_as\\(\\): argument 'other' \\(position 1\\) must be Tensor, not list", inputs=_x),
+    Mistake("expand_as_list", lambda m, x: x.expand_as([1, 2]), TypeError,
+            "expand_as\\(\\): argument 'other' .* must be Tensor, not list", inputs=_x),
     # ---- cat / stack
     Mistake("cat_tensor", lambda m, x: m.cat(x), TypeError,
             "cat\\(\\): argument 'tensors' \\(position 1\\) must be tuple of Tensors, not Tensor",
