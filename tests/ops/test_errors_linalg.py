@@ -78,6 +78,8 @@ MISTAKES = [
             inputs=_a),
     Mistake("tensordot_sizes", lambda m, a: m.tensordot(a, m.ones(4, 2), dims=1), RuntimeError,
             "contracted dimensions need to match, but first has size 3", inputs=_a),
+    Mistake("cross_shapes", lambda m: m.cross(m.ones(2, 3), m.ones(4, 3), dim=1), RuntimeError,
+            "linalg.cross: inputs of shapes \\[2, 3\\] and \\[4, 3\\] cannot be broadcast"),
     Mistake("cross_sizes", lambda m: m.linalg.cross(m.ones(2), m.ones(2)), RuntimeError,
             "linalg.cross: inputs dimension -1 must have length 3. Got 2 and 2"),
 ]

@@ -46,8 +46,11 @@ def cross_legacy(input, other, dim: int | None = None) -> Tensor:
     if dim is None:
         warnings.warn("Using cross without specifying the dim arg is deprecated; the first dim "
                       "of size 3 is used.", UserWarning, stacklevel=2)
-        shape = np.broadcast_shapes(tensor_arg(input, "cross").shape,
-                                    tensor_arg(other, "cross", "other", 2).shape)
+        shapes = (tensor_arg(input, "cross").shape, tensor_arg(other, "cross", "other", 2).shape)
+        try:
+            shape = np.broadcast_shapes(*shapes)
+        except ValueError:
+            shape = ()  # cross() below names the shapes that do not broadcast
         dim = next((d for d, size in enumerate(shape) if size == 3), -1)
     return cross(input, other, dim=dim)
 
