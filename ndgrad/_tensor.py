@@ -511,12 +511,14 @@ class Tensor(TensorBase):
         return _ew.bitwise_xor(other, self)
 
     def __eq__(self, other):
-        if not _comparable(other):
-            return NotImplemented  # so x == [1, 2] is False and x != None True, as in PyTorch
+        other = _equality_operand(other)
+        if other is None:
+            return NotImplemented  # so x == "a" is False and x != None True, as in PyTorch
         return _ew.eq(self, other)
 
     def __ne__(self, other):
-        if not _comparable(other):
+        other = _equality_operand(other)
+        if other is None:
             return NotImplemented
         return _ew.ne(self, other)
 
@@ -1149,9 +1151,17 @@ _TYPE_NAMES = {_dtype.float16: "HalfTensor", _dtype.float32: "FloatTensor",
                _dtype.uint8: "ByteTensor", _dtype.bool: "BoolTensor"}
 
 
-def _comparable(other) -> bool:
-    """Whether == and != compare elementwise with `other`; else Python compares identities."""
-    return isinstance(other, (Tensor, numbers.Number, np.ndarray, np.bool_))
+def _equality_operand(other):
+    """What == and != compare `other` as elementwise, or None where Python compares identities.
+
+    Lists and tuples become tensors, as in the seed articles (`z.data == [9]`); PyTorch
+    compares them by identity.
+    """
+    if isinstance(other, (list, tuple)):
+        return _creation.tensor(other)
+    if isinstance(other, (Tensor, numbers.Number, np.ndarray, np.bool_)):
+        return other
+    return None
 
 
 def _parse_to(args: tuple, kwargs: dict):
