@@ -23,7 +23,12 @@ class GetItem(ArrayFunction):
     def forward(ctx, x, key):
         ctx.key = key
         ctx.input_shape = x.shape
-        return x[key]
+        result = x[key]
+        if not result.flags.c_contiguous and not all(isinstance(k, _BASIC) for k in key):
+            # PyTorch's advanced indexing makes a row-major tensor (so .view works on it);
+            # NumPy may lay the advanced dims out in another order.
+            result = result.copy()
+        return result
 
     @staticmethod
     def backward(ctx, grad):

@@ -257,6 +257,7 @@ def _numpy(t):
 def test_index_ops_match_torch(torch, case, dtype):
     assume(dtype.startswith("float") or not case.float_only)  # torch: no float alpha for ints
     ours, theirs = case.run(ndgrad, dtype), case.run(torch, dtype)
+    assert ours[0].is_contiguous() == theirs[0].is_contiguous(), "is_contiguous()"
     for name, a, b in zip(["value"] + [f"gradient of {k}" for k in case.shapes], ours, theirs):
         a, b = _numpy(a), _numpy(b)
         assert (a is None) == (b is None), f"{name}: {a} vs {b}"

@@ -248,6 +248,14 @@ def test_setitem_false_records_as_torch(key, torch):
     assert grads[0] == grads[1]
 
 
+def test_advanced_index_result_is_contiguous(torch):
+    """x[..., index] is row-major, as in PyTorch, so .view works on it (NumPy lays the indexed
+    dim out first)."""
+    results = [m.arange(24.0).reshape(2, 3, 4)[..., m.tensor([0, 3])] for m in (ndgrad, torch)]
+    assert results[0].is_contiguous()
+    assert results[0].view(-1).tolist() == results[1].view(-1).tolist()
+
+
 def test_scatter_src_larger_than_index():
     """torch's backward fails here (its src gradient takes index's shape); ndgrad's src gradient
     is zero outside index's shape."""

@@ -226,7 +226,7 @@ def _getitem(module, case: Case, x: np.ndarray, w: np.ndarray):
     out = leaf[case.key.build(module)]
     if differentiable:
         (out * module.tensor(w)).sum().backward()
-    return _numpy(out), _numpy(leaf.grad)
+    return _numpy(out), _numpy(leaf.grad), out.is_contiguous()
 
 
 @_settings(500)
@@ -236,7 +236,10 @@ def test_getitem_matches_torch(torch, data):
     rng = np.random.default_rng(case.seed)
     x = (rng.standard_normal(case.shape) * 4).astype(dtype)
     w = rng.standard_normal(_indexed_shape(torch, case)).astype(dtype)
-    _compare(_getitem(ndgrad, case, x, w), _getitem(torch, case, x, w), ("value", "gradient"))
+    *ours, contiguous = _getitem(ndgrad, case, x, w)
+    *theirs, torch_contiguous = _getitem(torch, case, x, w)
+    _compare(ours, theirs, ("value", "gradient"))
+    assert contiguous == torch_contiguous, "is_contiguous()"
 
 
 # What is written into: a tensor outside the graph, x * 1 for a leaf x, or a transposed view
