@@ -91,8 +91,16 @@ def array_from_data(data: Any, dtype=None) -> np.ndarray:
         # Python data goes straight to the requested dtype: via float32 it would lose digits.
         return _array_from_python(data, None if dtype is None else _dtype.to_dtype(dtype))
     if dtype is not None:
-        array = array.astype(_dtype.to_dtype(dtype).numpy, copy=False)
+        array = _convert(array, _dtype.to_dtype(dtype))
     return array
+
+
+def _convert(array: np.ndarray, dtype: _dtype.dtype) -> np.ndarray:
+    """`array` as `dtype`; a float too large for it becomes inf silently, as in PyTorch."""
+    if array.dtype == dtype.numpy:
+        return array
+    with np.errstate(over="ignore", invalid="ignore"):
+        return array.astype(dtype.numpy)
 
 
 def _array_from_python(data: Any, dtype: _dtype.dtype | None = None) -> np.ndarray:
@@ -104,7 +112,22 @@ def _array_from_python(data: Any, dtype: _dtype.dtype | None = None) -> np.ndarr
         raise ValueError(f"could not build a tensor from {type(data).__name__}: {error}") from None
     if array.dtype.kind in "OUS" or array.dtype == np.uint64:
         _raise_for_leaf(data)
-    return array.astype(dtype.numpy, copy=False)
+    _check_fits(array, dtype)
+    return _convert(array, dtype)
+
+
+def _check_fits(array: np.ndarray, dtype: _dtype.dtype) -> None:
+    """Raises PyTorch's error for Python numbers that an integer dtype cannot hold.
+
+    Floats must be finite and within the dtype's range; uint8 also takes the ints -255..-1 as
+    their two's complement (-1 is 255), as PyTorch does.
+    """
+    if dtype.numpy.kind not in "iu" or array.dtype.kind not in "if" or not array.size:
+        return
+    info = np.iinfo(dtype.numpy)
+    low = -int(info.max) if info.min == 0 and array.dtype.kind == "i" else int(info.min)
+    if not (np.isfinite(array).all() and low <= array.min() and array.max() <= info.max):
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 def _python_scalar_dtype(kind: type) -> _dtype.dtype:

@@ -1,4 +1,6 @@
 """Tensor factories: zeros, ones, full, empty, arange, linspace, eye and their *_like forms."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -181,3 +183,25 @@ def _error_type(call, L):
 ])
 def test_error_types_agree_with_torch(call, torch):
     assert _error_type(call, ndgrad) is _error_type(call, torch) is not None
+
+
+# Python numbers into a dtype: integers out of range raise, floats overflow to inf silently.
+OVERFLOW_CASES = [("uint8", [-255, -1, 255]), ("uint8", [-256]), ("uint8", [256]),
+                  ("uint8", [-1.0]), ("uint8", [255.5]), ("int8", [-129]), ("int8", [128.0]),
+                  ("int8", [1.5, -128]), ("int16", [float("nan")]), ("int32", [2 ** 40]),
+                  ("int8", [[1, 300]]), ("float16", [70000.0]), ("float32", [1e40, -1e40]),
+                  ("float64", [1e300])]
+
+
+@pytest.mark.parametrize("dtype, data", OVERFLOW_CASES, ids=str)
+def test_python_numbers_out_of_a_dtypes_range(dtype, data, torch):
+    try:
+        expected = torch.tensor(data, dtype=getattr(torch, dtype)).tolist()
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=f"cannot be converted to type {dtype} without "
+                                               "overflow"):
+            ndgrad.tensor(data, dtype=getattr(ndgrad, dtype))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's cast warnings stay inside
+        assert ndgrad.tensor(data, dtype=getattr(ndgrad, dtype)).tolist() == expected
