@@ -41,8 +41,21 @@ def _expands_to(shape: tuple, target: tuple) -> bool:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """y_k = x1 @ weight[k] @ x2 + bias_k, over the last dims (weight: out x in1 x in2)."""
+    input1 = tensor_arg(input1, "bilinear", "input1", 1)
+    input2 = tensor_arg(input2, "bilinear", "input2", 2)
+    weight = tensor_arg(weight, "bilinear", "weight", 3)
+    if weight.ndim != 3 or input1.ndim == 0 or input2.ndim == 0:
+        raise RuntimeError(f"bilinear(): expected inputs of at least 1 dim and a 3-D weight "
+                           f"(out, in1, in2), got input1 {list(input1.shape)}, input2 "
+                           f"{list(input2.shape)} and weight {list(weight.shape)}")
     if input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
         raise RuntimeError(f"bilinear: input sizes {input1.shape[-1]} and {input2.shape[-1]} do "
                            f"not match weight of shape {list(weight.shape)}")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{list(bias.shape)} but expected [{weight.shape[0]}]")
     output = linalg.einsum("...i,oij,...j->...o", input1, weight, input2)
     return output if bias is None else output + bias

@@ -478,6 +478,10 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     """Binary cross entropy of sigmoid(input) against 0/1 `target`, averaged over the last
     (class) dim."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("multilabel_soft_margin_loss", input, target)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions "
+                         "(multilabel_soft_margin_loss needs a class dim)")
     loss = target * _softplus(-input) + (1 - target) * _softplus(input)
     if weight is not None:
         loss = loss * weight

@@ -63,6 +63,10 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     """x / sqrt(mean(x^2) + eps) over the last dims, times weight; eps defaults to the dtype's
     machine epsilon, as in PyTorch."""
     dims = _normalized_dims(input, normalized_shape, weight=weight)
+    if not input.is_floating_point():
+        # PyTorch's NotImplementedError is a RuntimeError; finfo below would raise NumPy's.
+        raise RuntimeError(f"rms_norm: not implemented for {input.dtype.name} input; it takes "
+                           f"floating point tensors")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     result = input * ew.rsqrt(reduction.mean(input * input, dims, keepdim=True) + eps)
