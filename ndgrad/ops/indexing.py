@@ -6,8 +6,8 @@ import numpy as np
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
-from ndgrad.ops._common import (as_tensor, check_broadcast, constant, is_scalar, normalize_dim,
-                                tensor_arg, type_name)
+from ndgrad.ops._common import (check_broadcast, constant, is_scalar, normalize_dim, tensor_arg,
+                                type_name)
 from ndgrad.ops._views import mark_view
 from ndgrad.ops.casting import to_dtype
 
@@ -331,8 +331,13 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         raise RuntimeError(f"take_along_dim(): input and indices should have the same number of "
                            f"dimensions, but got {input.ndim} dimensions for input, and "
                            f"{index.ndim} dimensions for indices")
-    shape = list(np.broadcast_shapes(tuple(np.delete(input.shape, dim)),
-                                     tuple(np.delete(index.shape, dim))))
+    try:
+        shape = list(np.broadcast_shapes(tuple(np.delete(input.shape, dim)),
+                                         tuple(np.delete(index.shape, dim))))
+    except ValueError:
+        raise RuntimeError(f"take_along_dim(): input of shape {list(input.shape)} and indices "
+                           f"of shape {list(index.shape)} do not broadcast outside dim "
+                           f"{dim}") from None
     target = tuple(shape[:dim]) + (index.shape[dim],) + tuple(shape[dim:])
     source = tuple(shape[:dim]) + (input.shape[dim],) + tuple(shape[dim:])
     input = input if tuple(input.shape) == source else input.expand(*source)
@@ -511,7 +516,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     """The indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones.
 
     A 0-d input counts as 1-D for `as_tuple`, as in PyTorch."""
-    data = as_tensor(input)._data
+    data = tensor_arg(input, "nonzero")._data
     if data.ndim == 0:
         found = np.nonzero(data.reshape(1))[0].astype(np.int64)
         if as_tuple:

@@ -129,6 +129,12 @@ MISTAKES = [
     Mistake("index_add_source_shape", lambda m, x: x.index_add_(0, m.tensor([0]), m.ones(1, 4)),
             RuntimeError, "index_add_\\(\\): source of shape \\[1, 4\\] does not match self of "
             "shape \\[2, 3\\]", inputs=_x),
+    Mistake("take_along_dim_shapes",
+            lambda m, x: x.take_along_dim(m.zeros(3, 1, dtype=m.int64), 1), RuntimeError,
+            "take_along_dim\\(\\): input of shape \\[2, 3\\] and indices of shape \\[3, 1\\] do "
+            "not broadcast outside dim 1", inputs=_x),
+    Mistake("nonzero_list", lambda m: m.nonzero([1, 0]), TypeError,
+            "nonzero\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"),
     Mistake("take_along_dim_rank", lambda m, x: x.take_along_dim(m.tensor([0]), 0),
             RuntimeError, "take_along_dim\\(\\): input and indices should have the same number "
             "of dimensions, but got 2 dimensions for input, and 1 dimensions for indices",
