@@ -242,3 +242,43 @@ def test_gelu_rejects_unknown_approximation():
         ndgrad.nn.functional.gelu(ndgrad.ones(2), approximate="fast")
     with pytest.raises(RuntimeError, match="even"):
         ndgrad.nn.functional.glu(ndgrad.ones(3))
+
+
+# ---- found by tests/properties/test_unary.py: 0-d inputs of the piecewise-linear ops, and the
+# integer and bool inputs PyTorch has no kernel for
+
+@pytest.mark.parametrize("name", ["leaky_relu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
+                                  "hardshrink", "softshrink"])
+def test_piecewise_linear_activation_of_a_0d_tensor_matches_torch(name, torch):
+    results = []
+    for lib in (ndgrad, torch):
+        x = lib.tensor(-0.75, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x)
+        y.backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7)
+
+
+REFUSED_ACTIVATION_INPUTS = [(name, "int32") for name in (
+    "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "leaky_relu", "hardsigmoid",
+    "hardswish", "logsigmoid", "hardshrink", "softshrink")]
+REFUSED_ACTIVATION_INPUTS += [("relu6", "bool"), ("hardtanh", "uint8"), ("hardtanh", "bool"),
+                              ("softsign", "bool"), ("tanhshrink", "bool")]
+
+
+@pytest.mark.parametrize("name, dtype", REFUSED_ACTIVATION_INPUTS)
+def test_activation_refuses_input_dtypes_torch_has_no_kernel_for(name, dtype, torch):
+    for lib in (torch, ndgrad):
+        x = lib.tensor([1, 0, 2], dtype=getattr(lib, dtype))
+        with pytest.raises(RuntimeError):  # torch: its NotImplementedError
+            getattr(lib.nn.functional, name)(x)
+
+
+@pytest.mark.parametrize("name, dtype", [("relu6", "uint8"), ("hardtanh", "int8"),
+                                         ("softsign", "int64"), ("tanhshrink", "uint8")])
+def test_activation_of_integers_matches_torch(name, dtype, torch):
+    ours, theirs = (getattr(lib.nn.functional, name)(lib.tensor([7, 0, 2], dtype=getattr(
+        lib, dtype))) for lib in (ndgrad, torch))
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

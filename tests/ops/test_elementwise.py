@@ -288,3 +288,34 @@ def test_atan2_gradient_at_the_origin_is_zero(torch):
         grads.append((a.grad.numpy(), b.grad.numpy()))
     for ours, theirs in zip(*grads):
         np.testing.assert_array_equal(ours, theirs)
+
+
+# ---- found by tests/properties/test_unary.py: no bool kernels for abs, relu and rounding, no
+# integer ones for frac or for rounding to decimals
+
+REFUSED_UNARY = [
+    ("abs_bool", lambda m: m.abs(m.tensor([True, False]))),
+    ("relu_bool", lambda m: m.relu(m.tensor([True, False]))),
+    ("floor_bool", lambda m: m.floor(m.tensor([True]))),
+    ("ceil_bool", lambda m: m.tensor([True]).ceil()),
+    ("trunc_bool", lambda m: m.trunc(m.tensor([True]))),
+    ("round_bool", lambda m: m.round(m.tensor([False]))),
+    ("frac_int", lambda m: m.frac(m.tensor([1, 2]))),
+    ("round_decimals_int", lambda m: m.round(m.tensor([15, 2]), decimals=1)),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in REFUSED_UNARY],
+                         ids=[name for name, _ in REFUSED_UNARY])
+def test_unary_ops_refuse_dtypes_torch_has_no_kernel_for(fn, torch):
+    with pytest.raises(RuntimeError):  # torch: its NotImplementedError
+        fn(torch)
+    with pytest.raises(RuntimeError):
+        fn(ndgrad)
+
+
+def test_rounding_integers_to_whole_numbers_keeps_them(torch):
+    for fn in (lambda m: m.round(m.tensor([15, -2])), lambda m: m.floor(m.tensor([3, -1]))):
+        ours, theirs = fn(ndgrad), fn(torch)
+        assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -32,6 +32,21 @@ def _numbers(op: str, **options) -> None:
                             f"not {type(value).__name__}")
 
 
+def _floating(input, op: str) -> None:
+    """PyTorch has kernels for most activations in floating point only: an integer or bool
+    input is refused with its NotImplementedError (a RuntimeError)."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise NotImplementedError(f"{op}: not implemented for {input.dtype.name} input; it "
+                                  f"takes floating point tensors")
+
+
+def _no_bool(input, op: str, unsigned: bool = True) -> None:
+    """Refuses a bool input (and a uint8 one unless `unsigned`), as PyTorch's kernels do."""
+    if isinstance(input, Tensor) and (input.dtype.name == "bool"
+                                      or (not unsigned and input.dtype.name == "uint8")):
+        raise NotImplementedError(f"{op}: not implemented for {input.dtype.name} input")
+
+
 def _clip(input: Tensor, low: float, high: float, scale: float = 1.0,
           shift: float = 0.0) -> Tensor:
     """scale * input + shift limited to [low, high] (where it is not, the input lies on a bound
@@ -47,13 +62,15 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6)."""
-    return hardtanh(input, 0.0, 6.0, inplace)
+    _no_bool(input, "relu6")
+    return _inplace(input, _clip, 0.0, 6.0) if inplace else _clip(input, 0.0, 6.0)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]."""
     _numbers("hardtanh", min_val=min_val, max_val=max_val)
+    _no_bool(input, "hardtanh", unsigned=False)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _inplace(input, _clip, min_val, max_val) if inplace else _clip(input, min_val, max_val)
@@ -62,6 +79,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
     _numbers("leaky_relu", negative_slope=negative_slope)
+    _floating(input, "leaky_relu")
     if inplace:
         return _inplace(input, leaky_relu, negative_slope)
     return piecewise_linear(input, [(0, False)], (negative_slope, 1), (0, 0))
@@ -86,6 +104,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^x - 1) otherwise."""
     _numbers("elu", alpha=alpha)
+    _floating(input, "elu")
     if inplace:
         return _inplace(input, elu, alpha)
     # clamp(x, max=0) keeps expm1 finite in the branch where() discards, so no inf * 0 = nan
@@ -103,6 +122,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^(x / alpha) - 1) otherwise."""
     _numbers("celu", alpha=alpha)
+    _floating(input, "celu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     if inplace:
@@ -113,6 +133,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses the tanh formula."""
+    _floating(input, "gelu")
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * 0.5 * (ew.tanh(inner) + 1)
@@ -124,11 +145,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
+    _floating(input, "silu")
     return _inplace(input, silu) if inplace else input * ew.sigmoid(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
+    _floating(input, "mish")
     return _inplace(input, mish) if inplace else input * ew.tanh(softplus(input))
 
 
@@ -144,17 +167,20 @@ def tanh(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """clamp(x / 6 + 1/2, 0, 1)."""
+    _floating(input, "hardsigmoid")
     return _inplace(input, hardsigmoid) if inplace else _clip(input, 0.0, 1.0, 1 / 6, 0.5)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x)."""
+    _floating(input, "hardswish")
     return _inplace(input, hardswish) if inplace else input * hardsigmoid(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold."""
     _numbers("softplus", beta=beta, threshold=threshold)
+    _floating(input, "softplus")
     scaled = input * beta
     # log1p(e^-|z|) + max(z, 0) equals log(1 + e^z) and never overflows. -|z| is written
     # z - 2 max(z, 0) so that its gradient at 0 is -1 (abs's is 0), which makes the gradient
@@ -177,6 +203,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value."""
     _numbers("threshold", threshold=threshold, value=value)
+    _no_bool(input, "threshold", unsigned=False)
     return _inplace(input, _threshold, threshold, value) if inplace else \
         _threshold(input, threshold, value)
 
@@ -188,12 +215,14 @@ def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
     _numbers("hardshrink", lambd=lambd)
+    _floating(input, "hardshrink")
     return piecewise_linear(input, [(-lambd, True), (lambd, False)], (1, 0, 1), (0, 0, 0))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     _numbers("softshrink", lambd=lambd)
+    _floating(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype "
                            f"{input.dtype.name}, but found {lambd}")
@@ -203,6 +232,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), computed as min(x, 0) - log(1 + e^-|x|), which never overflows."""
+    _floating(input, "logsigmoid")
     # minimum splits the gradient at 0 and abs's is 0 there: 1/2 in all, as PyTorch's.
     zero = zeros((), dtype=input.dtype)
     return ew.minimum(input, zero) - ew.log1p(ew.exp(-ew.abs(input)))

@@ -484,6 +484,9 @@ def square(input) -> Tensor:
 def frac(input) -> Tensor:
     """The fractional part: input - trunc(input)."""
     input = tensor_arg(input, "frac")
+    if not input.is_floating_point():  # as in PyTorch, which has no integer kernel for frac
+        raise NotImplementedError(f"frac is only implemented for floating point tensors, got "
+                                  f"{input.dtype.name}")
     return sub(input, trunc(input))
 
 

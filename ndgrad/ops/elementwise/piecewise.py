@@ -23,7 +23,8 @@ class PiecewiseLinear(ArrayFunction):
         for point, inclusive in breakpoints:
             segment += (x >= point) if inclusive else (x > point)
         slope = np.asarray(slopes, dtype=x.dtype)[segment]
-        result = np.asarray(offsets, dtype=x.dtype)[segment]
+        # asarray: indexing with a 0-d segment gives a NumPy scalar, which cannot be written.
+        result = np.asarray(np.asarray(offsets, dtype=x.dtype)[segment])
         # Only where the slope is nonzero, so that an infinite x on a flat segment gives the
         # offset rather than 0 * inf = nan.
         result += np.multiply(slope, x, out=np.zeros_like(result), where=slope != 0)

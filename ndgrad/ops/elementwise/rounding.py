@@ -102,11 +102,18 @@ def check_integer_divisor(a, b) -> bool:
 # ---------------------------------------------------------------- wrappers
 
 
+def _refuse_bool(input: Tensor, name: str) -> None:
+    """PyTorch has no bool kernel for rounding (integers come back unchanged)."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f"{name} is not implemented for bool tensors")
+
+
 def _rounding(function):
     """The wrapper for an op that rounds: integer tensors come back unchanged, as copies."""
     def wrapper(input) -> Tensor:
         input = tensor_arg(input, wrapper.__name__)
         if input._data.dtype.kind != "f":
+            _refuse_bool(input, wrapper.__name__)
             return clone(input)
         return function.apply(input)
     wrapper.__name__ = function.__name__.lower()
@@ -123,6 +130,10 @@ def round(input, *, decimals: int = 0) -> Tensor:
     """Rounds half to even, to `decimals` decimal places."""
     input = tensor_arg(input, "round")
     if input._data.dtype.kind != "f":
+        _refuse_bool(input, "round")
+        if decimals:  # as in PyTorch, which rounds integers only to whole numbers
+            raise NotImplementedError(f"round(decimals={decimals}) is not implemented for "
+                                      f"{input.dtype.name} tensors")
         return clone(input)
     return Round.apply(input, decimals=decimals)
 

@@ -476,7 +476,10 @@ negative = neg
 
 def abs(input) -> Tensor:
     """|input|."""
-    return Abs.apply(tensor_arg(input, "abs"))
+    input = tensor_arg(input, "abs")
+    if input._data.dtype == np.bool_:  # PyTorch has no bool kernel for abs
+        raise NotImplementedError("abs is not implemented for bool tensors")
+    return Abs.apply(input)
 
 
 absolute = abs
@@ -518,4 +521,7 @@ erf = _float_unary(Erf)
 
 def relu(input) -> Tensor:
     """max(input, 0)."""
-    return Relu.apply(tensor_arg(input, "relu"))
+    input = tensor_arg(input, "relu")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu.apply(input)
