@@ -376,8 +376,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         return FloorDivide.apply(a, b)
     if rounding_mode == "trunc":
         return TruncDivide.apply(a, b)
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                     f"found '{rounding_mode}'")
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                       f"but found '{rounding_mode}'")
 
 
 divide = true_divide = div
