@@ -116,8 +116,11 @@ class NllLoss(ArrayFunction):
         ctx.entries, ctx.shape, ctx.dtype = entries, log_probs.shape, log_probs.dtype
         # d loss / d log_probs at the picked entries (before the incoming gradient).
         slope = -1 if weights is None else -weights
-        if reduction == "mean":  # NumPy's division: an empty batch's 0/0 is nan, as in PyTorch
-            slope = np.divide(slope, total, dtype=log_probs.dtype)
+        if reduction == "mean":
+            # With nothing counted (every target ignored, or an empty batch) the loss is
+            # 0/0 = nan and the gradient 0, as in PyTorch.
+            slope = (np.divide(slope, total, dtype=log_probs.dtype) if total
+                     else np.zeros_like(slope, dtype=log_probs.dtype))
         ctx.reduction, ctx.slope = reduction, slope
         if reduction == "none":
             return loss

@@ -340,3 +340,18 @@ ERRORS = [
 def test_errors_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_mean_over_only_ignored_targets_is_nan_with_zero_gradient(loss, torch):
+    values = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    results = []
+    for module in (ndgrad, torch):
+        x = module.tensor(values, requires_grad=True)
+        out = getattr(module.nn.functional, loss)(x, module.tensor([2, 2, 2]), ignore_index=2)
+        out.backward()
+        results.append((out.item(), x.grad.numpy()))
+    (ours, grad_ours), (theirs, grad_theirs) = results
+    assert np.isnan(ours) and np.isnan(theirs)
+    np.testing.assert_array_equal(grad_ours, grad_theirs)
+    assert not grad_ours.any()
