@@ -334,12 +334,20 @@ def values(draw, indexed: tuple) -> Value:
     return Value(kind, shape, dtype, draw(st.integers(0, 2**32 - 1)))
 
 
-def _setitem(module, case: Case, value: Value, target: str, arrays: list):
+def _setitem(module, case: Case, value: Value, target: str, operator: str, arrays: list):
+    """y[key] = v, or y[key] += v (y[key] *= v): Python reads y[key], updates that in place
+    (a view or a copy) and assigns it back."""
     x, y = _target(module, target, arrays[0])
     # A value into an integer target gets no gradient (torch then says an empty write through
     # an advanced index makes the integer target require grad).
     v = value.build(module, arrays[0].dtype.kind == "f")
-    y[case.key.build(module)] = v
+    key = case.key.build(module)
+    if operator == "=":
+        y[key] = v
+    elif operator == "+=":
+        y[key] += v
+    else:
+        y[key] *= v
     if y.requires_grad:
         (y * module.tensor(arrays[1])).sum().backward()
     return _numpy(y), _numpy(x.grad), _numpy(getattr(v, "grad", None))
@@ -356,10 +364,14 @@ def test_setitem_matches_torch(torch, data):
     assume(math.prod(value.shape) == 1 or positions.unique().numel() == positions.numel())
     dtype = data.draw(st.sampled_from(("float64",) * 5 + ("float32", "int64")))
     target = data.draw(TARGETS)
+    operator = data.draw(st.sampled_from(("=", "=", "+=", "*=")))
+    if dtype == "int64" or len(value.shape) > positions.ndim:
+        # In place, an integer refuses a float and y[key] keeps its shape, as torch says.
+        operator = "="
     rng = np.random.default_rng(case.seed)
     arrays = [rng.standard_normal(case.shape).astype(dtype) for _ in range(2)]
     try:
-        theirs = _setitem(torch, case, value, target, arrays)
+        theirs = _setitem(torch, case, value, target, operator, arrays)
     except RuntimeError as error:
         # torch's index_put_ refuses a value of another dtype, and assignment a byte mask
         # (README: ndgrad casts the value, and takes the mask as in reading).
@@ -367,5 +379,5 @@ def test_setitem_matches_torch(torch, data):
         raise
     # A gradient is summed and cast (torch casts first): float32 rounding shows in float64.
     tolerance = TOLERANCES["float32"] if "float32" in (dtype, value.dtype) else None
-    _compare(_setitem(ndgrad, case, value, target, arrays), theirs,
+    _compare(_setitem(ndgrad, case, value, target, operator, arrays), theirs,
              ("y", "gradient of x", "gradient of value"), tolerance)
