@@ -235,6 +235,10 @@ def expand_param(value, n: int, name: str) -> tuple:
     """An int or a sequence of n ints as a tuple of n ints."""
     if isinstance(value, (int, np.integer)):
         return (int(value),) * n
+    if not isinstance(value, (tuple, list)) or \
+            not all(isinstance(v, (int, np.integer)) for v in value):
+        raise TypeError(f"argument '{name}' must be an int or a tuple of {n} ints, but got "
+                        f"{value!r}")
     value = tuple(int(v) for v in value)
     if len(value) == 1:
         return value * n

@@ -49,10 +49,12 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss.sum() if reduction == "sum" else loss
 
 
-def _check_tensors(op: str, input, target) -> None:
-    """input and target are Tensors: a list or array is a mistake PyTorch refuses too."""
-    tensor_arg(input, op)
-    tensor_arg(target, op, "target", 2)
+def _check_tensors(op: str, **tensors) -> None:
+    """The loss's leading arguments, named in order, are Tensors (a `weight` may be None): a
+    number, list or array is a mistake PyTorch refuses too."""
+    for position, (name, value) in enumerate(tensors.items(), 1):
+        if value is not None or name != "weight":
+            tensor_arg(value, op, name, position)
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
@@ -103,7 +105,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """|input - target|, optionally weighted elementwise."""
     reduction = _reduction_mode(size_average, reduce, reduction)
-    _check_tensors("l1_loss", input, target)
+    _check_tensors("l1_loss", input=input, target=target)
     _warn_size(input, target)
     return _weighted(ew.abs(input - target), weight, input, reduction)
 
@@ -112,7 +114,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """(input - target)^2, optionally weighted elementwise."""
     reduction = _reduction_mode(size_average, reduce, reduction)
-    _check_tensors("mse_loss", input, target)
+    _check_tensors("mse_loss", input=input, target=target)
     _warn_size(input, target)
     return _weighted(ew.square(input - target), weight, input, reduction)
 
@@ -121,6 +123,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2, for d = input - target."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("smooth_l1_loss", input=input, target=target)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     _warn_size(input, target)
@@ -136,6 +139,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), for d = input - target."""
     reduction = _reduction_mode(None, None, reduction)
+    _check_tensors("huber_loss", input=input, target=target)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got "
                            f"{delta}")
@@ -302,7 +306,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     -logp[0, 2] (divided by weight[2] if weighted).
     """
     reduction = _reduction_mode(size_average, reduce, reduction)
-    _check_tensors("nll_loss", input, target)
+    _check_tensors("nll_loss", input=input, target=target, weight=weight)
     _check_has_dims(input)
     if tuple(target.shape) == tuple(input.shape):
         return _soft_target_loss(input, target, weight, ignore_index, reduction, 0.0)
@@ -320,7 +324,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _reduction_mode(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    _check_tensors("cross_entropy", input, target)
+    _check_tensors("cross_entropy", input=input, target=target, weight=weight)
     _check_has_dims(input)
     log_probs = log_softmax(input, 0 if input.ndim == 1 else 1)
     if target.shape == input.shape:
@@ -334,7 +338,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p = input, logs floored at -100."""
     reduction = _reduction_mode(size_average, reduce, reduction)
-    _check_tensors("binary_cross_entropy", input, target)
+    _check_tensors("binary_cross_entropy", input=input, target=target, weight=weight)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
@@ -358,7 +362,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """binary_cross_entropy(sigmoid(input), target), computed from the logits without overflow;
     `pos_weight` scales the positive term (broadcast along the last, class dim)."""
     reduction = _reduction_mode(size_average, reduce, reduction)
-    _check_tensors("binary_cross_entropy_with_logits", input, target)
+    _check_tensors("binary_cross_entropy_with_logits", input=input, target=target, weight=weight)
+    if pos_weight is not None:
+        tensor_arg(pos_weight, "binary_cross_entropy_with_logits", "pos_weight", 7)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
@@ -383,6 +389,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     the number of elements, as in PyTorch (without its deprecation warning).
     """
     reduction = _reduction_mode(size_average, reduce, reduction, _REDUCTIONS + ("batchmean",))
+    _check_tensors("kl_div", input=input, target=target)
     if log_target:
         loss = ew.exp(target) * (target - input)
     else:
@@ -398,6 +405,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """Negative log-likelihood of `target` under Poisson(rate), rate = e^input if `log_input`
     else input; `full` adds Stirling's approximation of log(target!) where target > 1."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("poisson_nll_loss", input=input, target=target)
     if log_input:
         loss = ew.exp(input) - target * input
     else:
@@ -450,6 +458,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {input1.shape}, input2: {input2.shape}, "
@@ -461,6 +470,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
                          reduce=None, reduction: str = "mean") -> Tensor:
     """input where target is 1, max(0, margin - input) where target is -1."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("hinge_embedding_loss", input=input, target=target)
     below_margin = ew.where(target != 1, ew.clamp(margin - input, min=0.0), 0.0)
     return _reduce(below_margin + ew.where(target != -1, input, 0.0), reduction)
 
@@ -469,6 +479,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
                      reduction: str = "mean") -> Tensor:
     """log(1 + e^(-target * input)), target in {1, -1}."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("soft_margin_loss", input=input, target=target)
     return _reduce(_softplus(-target * input), reduction)
 
 
@@ -478,7 +489,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     """Binary cross entropy of sigmoid(input) against 0/1 `target`, averaged over the last
     (class) dim."""
     reduction = _reduction_mode(size_average, reduce, reduction)
-    _check_tensors("multilabel_soft_margin_loss", input, target)
+    _check_tensors("multilabel_soft_margin_loss", input=input, target=target, weight=weight)
     if input.ndim == 0:
         raise IndexError("Dimension specified as -1 but tensor has no dimensions "
                          "(multilabel_soft_margin_loss needs a class dim)")
@@ -493,6 +504,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
     if target.ndim > 1:
         raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported (got "
                            f"target of shape {list(target.shape)})")
@@ -515,6 +527,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm distance over
     the last dim; `swap` uses min(d(a, n), d(p, n)) as the negative distance."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     if not anchor.ndim == positive.ndim == negative.ndim:
@@ -535,6 +548,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     """Multi-class hinge loss: the mean over classes i != t of max(0, margin - x[t] + x[i])^p,
     scaled by weight[t]; input (N, C) or (C,), target class indices (N) or ()."""
     reduction = _reduction_mode(size_average, reduce, reduction)
+    _check_tensors("multi_margin_loss", input=input, target=target)
+    if weight is not None:
+        tensor_arg(weight, "multi_margin_loss", "weight", 5)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:

@@ -9,17 +9,23 @@ from ndgrad._tensor import Tensor
 from ndgrad.autograd.grad_mode import no_grad
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import reduction
+from ndgrad.ops._common import tensor_arg, type_name
 
 
-def _normalized_dims(input: Tensor, normalized_shape, **affine) -> tuple:
+def _normalized_dims(op: str, input: Tensor, normalized_shape, **affine) -> tuple:
     """The trailing dims that normalized_shape names; the affine tensors must have its shape."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    is_int = isinstance(normalized_shape, (int, np.integer))
+    if not is_int and not (isinstance(normalized_shape, (tuple, list)) and
+                           all(isinstance(n, (int, np.integer)) for n in normalized_shape)):
+        raise TypeError(f"{op}(): argument 'normalized_shape' (position 2) must be tuple of "
+                        f"ints, not {type_name(normalized_shape)}")
+    shape = (int(normalized_shape),) if is_int else tuple(int(n) for n in normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size "
                            f"{list(input.shape)}")
-    for name, t in affine.items():
-        if t is not None and tuple(t.shape) != shape:
+    for position, (name, t) in enumerate(affine.items(), 3):
+        if t is not None and tuple(tensor_arg(t, op, name, position).shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(shape)}")
@@ -33,8 +39,8 @@ def _check_per_channel(input: Tensor, op: str, **per_channel) -> None:
         raise RuntimeError(f"{op}: expected an input of shape (N, C, ...), but got input of "
                            f"size {list(input.shape)}")
     channels = input.shape[1]
-    for name, t in per_channel.items():
-        if t is not None and t.numel() != channels:
+    for position, (name, t) in enumerate(per_channel.items(), 2):
+        if t is not None and tensor_arg(t, op, name, position).numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
 
 
@@ -54,7 +60,7 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Standardises over the last len(normalized_shape) dims, then applies weight and bias."""
-    dims = _normalized_dims(input, normalized_shape, weight=weight, bias=bias)
+    dims = _normalized_dims("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     return _affine(_standardize(input, dims, eps), weight, bias)
 
 
@@ -62,7 +68,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) over the last dims, times weight; eps defaults to the dtype's
     machine epsilon, as in PyTorch."""
-    dims = _normalized_dims(input, normalized_shape, weight=weight)
+    dims = _normalized_dims("rms_norm", input, normalized_shape, weight=weight)
     if not input.is_floating_point():
         # PyTorch's NotImplementedError is a RuntimeError; finfo below would raise NumPy's.
         raise RuntimeError(f"rms_norm: not implemented for {input.dtype.name} input; it takes "
@@ -81,12 +87,17 @@ def _channel_shape(input: Tensor) -> tuple:
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Standardises each group of channels of each sample, then applies per-channel affine."""
+    if not isinstance(num_groups, (int, np.integer)):
+        raise TypeError(f"group_norm(): argument 'num_groups' (position 2) must be int, not "
+                        f"{type_name(num_groups)}")
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (t.ndim != 1 or t.numel() != input.shape[1]):
+    for position, name, t in ((3, "weight", weight), (4, "bias", bias)):
+        if t is None:
+            continue
+        if tuple(tensor_arg(t, "group_norm", name, position).shape) != (input.shape[1],):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape {list(t.shape)} "
                                f"and input of shape {list(input.shape)}")
