@@ -640,8 +640,8 @@ class Tensor(TensorBase):
     def index_add_(self, dim, index, source, *, alpha=1):
         return _inplace.index_add_(self, dim, index, source, alpha=alpha)
 
-    def scatter_(self, dim, index, src=None, *, value=None):
-        return _inplace.scatter_(self, dim, index, src, value=value)
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _inplace.scatter_(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add_(self, dim, index, src):
         return _inplace.scatter_add_(self, dim, index, src)
@@ -1098,11 +1098,11 @@ class Tensor(TensorBase):
     def diag_embed(self, offset=0, dim1=-2, dim2=-1):
         return _rearrange.diag_embed(self, offset, dim1, dim2)
 
-    def gather(self, dim, index):
-        return _indexing.gather(self, dim, index)
+    def gather(self, dim, index, *, sparse_grad=False):
+        return _indexing.gather(self, dim, index, sparse_grad=sparse_grad)
 
-    def scatter(self, dim, index, src=None, *, value=None):
-        return _indexing.scatter(self, dim, index, src, value=value)
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _indexing.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim, index, src):
         return _indexing.scatter_add(self, dim, index, src)

@@ -107,6 +107,28 @@ class Scatter(ArrayFunction):
         return grad_x, grad_src, None, None
 
 
+class ScatterReduce(ArrayFunction):
+    """A copy of `x` with `src` added into it (reduce="add") or multiplied into it
+    ("multiply") along `dim` at `index`, repeats accumulating. PyTorch defines no derivative
+    for it, nor does ndgrad."""
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim, reduce):
+        result = x.copy()
+        if np.ndim(src):
+            src = src[tuple(slice(n) for n in index.shape)]
+        else:
+            src = np.asarray(src).astype(x.dtype)
+        ufunc = getattr(_backend.array_module(x), "add" if reduce == "add" else "multiply")
+        ufunc.at(result, _full_index(index, dim), src)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("the derivative of scatter with reduce is not implemented (nor is "
+                           "it in PyTorch); use scatter_add, or multiply by a scattered factor")
+
+
 def _full_index(index, dim: int) -> tuple:
     """The tuple of index arrays that addresses `index` along `dim` and every other dim as is."""
     grids = list(np.ogrid[tuple(slice(s) for s in index.shape)])
@@ -372,9 +394,9 @@ def _vector(t):
     return t.reshape(1) if _has_scalar(t) else t
 
 
-def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """out[i][j][k] = input[i][index[i][j][k]][k] for dim=1; index may be smaller than input in
-    the other dims."""
+    the other dims. The gradient is dense, even with `sparse_grad` (no sparse tensors)."""
     if _has_scalar(input, index):
         return gather(_vector(input), dim, _vector(index)).reshape(tuple(index.shape))
     dim = normalize_dim(dim, input.ndim)
@@ -407,12 +429,18 @@ def _check_src(src: Tensor, index: np.ndarray, input: Tensor, dim: int, name: st
                            f"larger size than src {list(src.shape)}")
 
 
-def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
-    """A copy of `input` with `src` (or a scalar `value`) written along `dim` at `index`."""
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of `input` with `src` (or a scalar `value`) written along `dim` at `index`, or
+    added into it (reduce="add") or multiplied into it ("multiply")."""
     if src is None:
         src = value
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got "
+                           f"{reduce!r}")
     if _has_scalar(input, index, src):
-        return scatter(_vector(input), dim, _vector(index), _vector(src)).reshape(input.shape)
+        return scatter(_vector(input), dim, _vector(index), _vector(src),
+                       reduce=reduce).reshape(input.shape)
     dim = normalize_dim(dim, input.ndim)
     data = _checked_index(index, input.shape[dim], dim, "scatter", 3, error=RuntimeError,
                           negative=False)
@@ -422,6 +450,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> 
     elif not is_scalar(src):
         raise TypeError(f"scatter(): argument 'src' must be Tensor or a number (or `value` a "
                         f"number), not {type_name(src)}")
+    if reduce is not None:
+        return ScatterReduce.apply(input, src, data, dim, reduce)
     return Scatter.apply(input, src, data, dim)
 
 

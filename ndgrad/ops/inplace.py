@@ -224,9 +224,9 @@ def index_add_(self: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:
                          lambda t: indexing.index_add(t, dim, index, source, alpha=alpha), source)
 
 
-def scatter_(self: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
-    return apply_inplace(self, "scatter_",
-                         lambda t: indexing.scatter(t, dim, index, src, value=value), src)
+def scatter_(self: Tensor, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
+    return apply_inplace(self, "scatter_", lambda t: indexing.scatter(
+        t, dim, index, src, value=value, reduce=reduce), src)
 
 
 def scatter_add_(self: Tensor, dim: int, index, src) -> Tensor:

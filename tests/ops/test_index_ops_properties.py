@@ -31,9 +31,9 @@ class OpCase:
     the arrays in `constants` (indices, masks, a source not differentiated), shown as `text`."""
 
     def __init__(self, text: str, call, shapes: dict, constants: dict, seed: int, *,
-                 float_only: bool = False) -> None:
+                 float_only: bool = False, differentiable: bool = True) -> None:
         self.text, self.call, self.shapes, self.constants = text, call, shapes, constants
-        self.seed, self.float_only = seed, float_only
+        self.seed, self.float_only, self.differentiable = seed, float_only, differentiable
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v.tolist()}" for k, v in self.constants.items())
@@ -42,7 +42,7 @@ class OpCase:
     def run(self, module, dtype: str) -> list:
         """The output and the gradients of the inputs, made in `dtype` (floats differentiated)."""
         rng = np.random.default_rng(self.seed)
-        differentiable = dtype.startswith("float")
+        differentiable = self.differentiable and dtype.startswith("float")
         inputs = {name: module.tensor((rng.standard_normal(shape) * 3).astype(dtype),
                                       requires_grad=differentiable)
                   for name, shape in self.shapes.items()}
@@ -212,6 +212,30 @@ def scatters(draw) -> OpCase:
                   {"index": index}, seed)
 
 
+@st.composite
+def scatter_reduces(draw) -> OpCase:
+    """scatter with reduce="add" or "multiply" of a source or a value: repeats accumulate.
+    torch defines no derivative for it: values only."""
+    shape = _shape(draw)
+    dim, d = _dim(draw, len(shape))
+    size = shape[d] if shape else 1
+    index = _integers(draw, _index_like(draw, shape, d, _count(draw, size)), 0, size)
+    reduce = draw(st.sampled_from(("add", "multiply")))
+    name = "scatter_" if _in_place(draw) else "scatter"
+    seed = draw(st.integers(0, 2**32 - 1))
+    if draw(st.booleans()):
+        def call(m, x, index):
+            return getattr(x.clone(), name)(dim, index, value=-1.5, reduce=reduce)
+        constants = {"index": index}
+    else:
+        def call(m, x, index, src):
+            return getattr(x.clone(), name)(dim, index, src, reduce=reduce)
+        src = tuple(n + draw(st.sampled_from((0, 0, 1))) for n in index.shape)
+        constants = {"index": index, "src": np.random.default_rng(seed).standard_normal(src)}
+    return OpCase(f"x.{name}({dim}, index, ..., reduce={reduce!r})", call, {"x": shape},
+                  constants, seed, differentiable=False)
+
+
 def _broadcasting(draw, shape: tuple) -> tuple:
     """A shape that broadcasts to `shape`: leading dims dropped, others maybe 1."""
     kept = shape[draw(st.integers(0, len(shape))):]
@@ -253,7 +277,7 @@ def _numpy(t):
 
 @PROPERTY_SETTINGS
 @given(case=st.one_of(gathers(), take_along_dims(), index_selects(), index_adds(), scatters(),
-                      masked(), takes()), dtype=DTYPES)
+                      scatter_reduces(), masked(), takes()), dtype=DTYPES)
 def test_index_ops_match_torch(torch, case, dtype):
     assume(dtype.startswith("float") or not case.float_only)  # torch: no float alpha for ints
     ours, theirs = case.run(ndgrad, dtype), case.run(torch, dtype)

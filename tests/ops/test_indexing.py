@@ -124,6 +124,8 @@ def index(x, array):
 OPS = [
     Spec("gather_dim1", lambda x: x.gather(1, index(x, DISTINCT_1)), shapes=[CUBE]),
     Spec("gather_repeats_smaller", lambda x: x.gather(1, index(x, REPEATED_1)), shapes=[CUBE]),
+    Spec("gather_sparse_grad_false", lambda x: x.gather(1, index(x, REPEATED_1), sparse_grad=False),
+         shapes=[CUBE]),
     Spec("gather_fn_neg_dim", lambda x: module_of(x).gather(x, -1, index(x, [[4, 0, 4]])),
          shapes=[(2, 5)]),
     Spec("scatter_src", lambda x, s: x.scatter(1, index(x, DISTINCT_1), s),
@@ -175,6 +177,12 @@ NONDIFF = [
          grad=False),
     Spec("nonzero_empty", lambda x: (x > 0).nonzero(), shapes=[(0, 3)], grad=False),
     Spec("where_condition", lambda x: module_of(x).where(x > 0), shapes=[CUBE], grad=False),
+    # torch defines no derivative for scatter with reduce.
+    Spec("scatter_reduce_add_value", lambda x: x.scatter(1, index(x, REPEATED_1), 2.0,
+                                                         reduce="add"), shapes=[CUBE], grad=False),
+    Spec("scatter_reduce_multiply", lambda x, s: x.scatter(1, index(x, REPEATED_1), s,
+                                                           reduce="multiply"),
+         shapes=[CUBE, REPEATED_1.shape], grad=False),
 ]
 SPECS = GETITEM + SETITEM + OPS + NONDIFF
 
@@ -246,6 +254,14 @@ def test_setitem_false_records_as_torch(key, torch):
         y.sum().backward()
         grads.append(None if v.grad is None else v.grad.tolist())
     assert grads[0] == grads[1]
+
+
+def test_scatter_reduce_has_no_derivative(torch):
+    for module in (ndgrad, torch):
+        x = module.ones(3, requires_grad=True)
+        out = x.scatter(0, module.tensor([1, 1]), 2.0, reduce="add")
+        with pytest.raises(RuntimeError, match="not implemented"):
+            out.sum().backward()
 
 
 def test_advanced_index_result_is_contiguous(torch):
