@@ -8,7 +8,7 @@ from ndgrad._creation import zeros
 from ndgrad._tensor import Tensor
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import fused
-from ndgrad.ops._common import normalize_dim
+from ndgrad.ops._common import normalize_dim, tensor_arg
 from ndgrad.ops.elementwise.piecewise import piecewise_linear
 from ndgrad.ops.shape import chunk
 
@@ -27,7 +27,8 @@ def _numbers(op: str, **options) -> None:
     """Scalar options (slopes, alphas, thresholds) are numbers; PyTorch refuses strings too.
     Positions count from 2: the input comes first."""
     for position, (name, value) in enumerate(options.items(), 2):
-        if not isinstance(value, (numbers.Number, Tensor)):
+        if not isinstance(value, numbers.Number) and \
+                not (isinstance(value, Tensor) and value.ndim == 0):
             raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Number, "
                             f"not {type(value).__name__}")
 
@@ -87,6 +88,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope per channel (dim 1) or one shared slope."""
+    input, weight = tensor_arg(input, "prelu"), tensor_arg(weight, "prelu", "weight", 2)
+    if input.ndim == 0:
+        raise RuntimeError("prelu: Not allow zero-dim input tensor.")
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {weight.ndim}")
@@ -240,6 +244,8 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of `input` along `dim`."""
+    if tensor_arg(input, "glu").ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
     dim = normalize_dim(dim, input.ndim)
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size "
