@@ -141,10 +141,10 @@ def _is_array(part) -> bool:
 
 
 def _index_part(item):
-    """Converts one part of an index (Tensor, list, number, slice) to what NumPy takes."""
+    """Converts one part of an index (Tensor, list, range, number, slice) to what NumPy takes."""
     if isinstance(item, Tensor):
         item = item._data
-    elif isinstance(item, (list, tuple)):
+    elif isinstance(item, (list, tuple, range)):
         item = np.asarray([_index_part(i) for i in item])
         if item.size == 0:
             item = item.astype(np.int64)  # torch reads x[[]] as an empty integer index

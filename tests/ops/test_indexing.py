@@ -52,6 +52,8 @@ KEYS = [
     ("negative_indices", CUBE, lambda m: m.tensor([-1, -3])),
     ("int_tensor_2d", CUBE, lambda m: m.tensor([[0, 1], [2, 0]])),
     ("empty_list", CUBE, lambda m: []),
+    ("range", CUBE, lambda m: (0, range(1, 3))),
+    ("empty_range", CUBE, lambda m: range(0)),
     ("two_adjacent", CUBE, lambda m: (m.tensor([0, 2, 1]), m.tensor([0, 1, 3]))),
     ("issue_example", (5, 3), lambda m: (m.tensor([0, 2, 4]), m.tensor([0, 1, 2]))),
     ("separated_by_slice", CUBE, lambda m: (m.tensor([0, 2]), slice(None), m.tensor([1, 4]))),
