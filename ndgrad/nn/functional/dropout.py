@@ -1,6 +1,7 @@
 """Dropout: random zeroing during training, scaled so the expected value is unchanged."""
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -13,7 +14,10 @@ from ndgrad.ops._common import constant
 _SELU_SATURATION = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
 
 
-def _check_p(p: float) -> None:
+def check_probability(p: float) -> None:
+    """A dropout probability is a number in [0, 1] (shared with nn.modules.dropout)."""
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"dropout probability must be a number, got {type(p).__name__}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
@@ -28,7 +32,7 @@ def _keep_mask(input: Tensor, p: float, shape=None):
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zeros each element with probability p and scales the rest by 1 / (1 - p) (training)."""
-    _check_p(p)
+    check_probability(p)
     if not training or p == 0:
         return input
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
@@ -40,7 +44,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: dropped elements take SELU's saturation value, then an affine
     map keeps the mean and variance."""
-    _check_p(p)
+    check_probability(p)
     if not training or p == 0:
         return input
     if p == 1:
@@ -81,7 +85,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zeros whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by
     1 / (1 - p)."""
-    _check_p(p)
+    check_probability(p)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
                            f"input. Note that dropout1d exists to provide channel-wise dropout "
@@ -95,7 +99,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     """Zeros whole channels of (N, C, H, W) with probability p, scaling the rest by 1 / (1 - p).
 
     A 3-D input is taken as (N, C, L), as in PyTorch (which warns about it)."""
-    _check_p(p)
+    check_probability(p)
     if input.ndim not in (3, 4):
         _warn_unusual_rank("dropout2d", input.ndim)
     elif input.ndim == 3:
@@ -112,7 +116,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
 
     Any rank but 5 is taken as unbatched, channels first, as in PyTorch (which warns about
     ranks other than 4 and 5)."""
-    _check_p(p)
+    check_probability(p)
     if input.ndim not in (4, 5):
         _warn_unusual_rank("dropout3d", input.ndim)
     return _feature_dropout(input, p, training, inplace, 1 if input.ndim == 5 else 0, "dropout3d")

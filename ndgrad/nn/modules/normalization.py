@@ -9,7 +9,13 @@ from ndgrad.nn.parameter import Parameter
 
 
 def _shape(normalized_shape) -> tuple:
-    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    if not isinstance(normalized_shape, (tuple, list)) or \
+            not all(isinstance(n, int) for n in normalized_shape):
+        raise TypeError(f"normalized_shape must be an int or a tuple of ints, got "
+                        f"{normalized_shape!r}")
+    return tuple(normalized_shape)
 
 
 class LayerNorm(Module):
@@ -58,6 +64,9 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
+        if not isinstance(num_groups, int) or not isinstance(num_channels, int):
+            raise TypeError(f"GroupNorm takes int num_groups and num_channels, got "
+                            f"{num_groups!r} and {num_channels!r}")
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
