@@ -70,6 +70,10 @@ def set_rng_state(state: dict) -> None:
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
+    """The NumPy generator behind `generator` (the default one for None)."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be an ndgrad.Generator or None, got "
+                        f"{type(generator).__name__}")
     return (generator or default_generator)._rng
 
 

@@ -38,6 +38,9 @@ class TensorDataset(Dataset):
     """Sample i is (t[i] for t in tensors); all tensors share their first dimension."""
 
     def __init__(self, *tensors: Tensor) -> None:
+        if any(t.ndim == 0 for t in tensors):
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions "
+                             "(TensorDataset indexes its tensors' first dim)")
         if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
             sizes = [t.shape[0] for t in tensors]
             # PyTorch asserts this, so its AssertionError is what callers catch.

@@ -20,10 +20,7 @@ class Sampler:
 
 
 def _generator(generator):
-    if generator is not None and not isinstance(generator, _random.Generator):
-        raise TypeError(f"generator must be an ndgrad.Generator or None, got "
-                        f"{type(generator).__name__}")
-    return (generator or _random.default_generator)._rng
+    return _random._rng(generator)
 
 
 def _check_bool(name: str, value, error: type = ValueError) -> None:
@@ -53,9 +50,9 @@ class RandomSampler(Sampler):
         _check_bool("replacement", replacement, TypeError)
         self.data_source, self.replacement, self.generator = data_source, replacement, generator
         self._num_samples = num_samples
-        if num_samples is not None and (not isinstance(num_samples, int) or num_samples <= 0):
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:  # an empty source too
             raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
+                             f"num_samples={self.num_samples}")
 
     @property
     def num_samples(self) -> int:
@@ -107,6 +104,12 @@ class WeightedRandomSampler(Sampler):
         self.replacement, self.generator = replacement, generator
 
     def __iter__(self) -> Iterator[int]:
+        # Checked when drawing, as PyTorch's multinomial does (NumPy would say "contain NaN").
+        if not np.isfinite(self.weights).all() or (self.weights < 0).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry < 0, inf or nan)")
+        if self.weights.sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         p = self.weights / self.weights.sum()
         chosen = _generator(self.generator).choice(len(p), self.num_samples, self.replacement, p)
         return iter(chosen.tolist())
