@@ -26,6 +26,7 @@ from ndgrad.ops.elementwise import (abs, absolute, acos, add, allclose, arccos, 
                                     square, sub, subtract, tan, tanh, true_divide, trunc, where)
 from ndgrad.ops.indexing import (gather, index_add, index_select, masked_fill, masked_select,
                                  nonzero, scatter, scatter_add, take, take_along_dim)
+from ndgrad.ops.inplace import index_put
 from ndgrad.ops.rearrange import (diag, diag_embed, diagonal, flip, fliplr, flipud, repeat, roll,
                                   tile, tril, triu)
 from ndgrad.ops.linalg import (addmm, bmm, det, dot, einsum, ger, inner, inverse, logdet,
@@ -77,7 +78,7 @@ __all__ = ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "add
            "float64", "float_power", "floor", "floor_divide", "fmod", "frac",
            "from_numpy", "full", "full_like", "gather", "ge", "ger",
            "get_default_dtype", "get_rng_state", "greater", "greater_equal", "gt",
-           "half", "hstack", "index_add", "index_select", "initial_seed", "inner",
+           "half", "hstack", "index_add", "index_put", "index_select", "initial_seed", "inner",
            "int", "int16", "int32", "int64", "int8", "inverse", "is_floating_point",
            "is_grad_enabled", "is_tensor", "isclose", "isfinite", "isinf", "isnan",
            "kthvalue", "le", "lerp", "less", "less_equal", "linalg", "linspace", "load",

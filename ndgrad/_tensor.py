@@ -646,6 +646,12 @@ class Tensor(TensorBase):
     def scatter_add_(self, dim, index, src):
         return _inplace.scatter_add_(self, dim, index, src)
 
+    def index_put_(self, indices, values, accumulate=False):
+        return _inplace.index_put_(self, indices, values, accumulate)
+
+    def index_put(self, indices, values, accumulate=False):
+        return _inplace.index_put(self, indices, values, accumulate)
+
     def exp_(self):
         return _inplace.unary_(self, "exp_", _ew.exp)
 

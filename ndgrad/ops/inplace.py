@@ -301,6 +301,33 @@ class IndexPut(ArrayFunction):
         return grad_x, grad_values, None
 
 
+def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """A copy of `input` with `values` written at input[indices] (a tuple of index tensors for
+    the leading dims), or added there with `accumulate`, where repeated indices add up."""
+    if not isinstance(indices, (tuple, list)) or not all(isinstance(i, Tensor) for i in indices):
+        raise TypeError(f"index_put(): argument 'indices' (position 1) must be tuple of "
+                        f"Tensors, not {type_name(indices)}")
+    values = tensor_arg(values, "index_put", "values", 2)
+    if values._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{input.dtype.name} for the destination and {values.dtype.name} "
+                           f"for the source.")
+    key = normalize_key(tuple(indices))
+    target = indexing.indexed_shape(key, input._data.shape)
+    _check_value_shape(values._data.shape, target)
+    if not accumulate:
+        return IndexPut.apply(input, values, key)
+    # The index tensors cover the leading dims side by side: NumPy indexes them as PyTorch does.
+    lead = next((i for i, n in enumerate(values.shape) if n != 1), values.ndim)
+    spread = broadcast_to(reshape(values, values.shape[lead:]), target)
+    return input + indexing.IndexAccumulate.apply(spread, key, input._data.shape)
+
+
+def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    return apply_inplace(self, "index_put_",
+                         lambda t: index_put(t, indices, values, accumulate), values)
+
+
 def _unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
     """sum_to, also for values with more leading 1-dims than the indexed shape (NumPy and
     PyTorch drop those when assigning)."""

@@ -236,6 +236,28 @@ def scatter_reduces(draw) -> OpCase:
                   constants, seed, differentiable=False)
 
 
+@st.composite
+def index_puts(draw) -> OpCase:
+    """index_put(_) with index tensors for the leading dims; without accumulate, each position
+    is written once (torch leaves repeated writes undefined)."""
+    shape = _shape(draw, min_dims=1)
+    covered = draw(st.integers(1, len(shape)))
+    accumulate = draw(st.booleans())
+    capacity = math.prod(shape[:covered])
+    count = _count(draw, capacity, 4 if accumulate else min(capacity, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    flat = rng.integers(0, capacity, count) if accumulate else rng.permutation(capacity)[:count]
+    positions = np.unravel_index(flat, shape[:covered]) if capacity else [flat] * covered
+    constants = {f"i{k}": p.astype(np.int64) for k, p in enumerate(positions)}
+    values = _broadcasting(draw, (count,) + shape[covered:])
+    method = "index_put_" if _in_place(draw) else "index_put"
+
+    def call(m, x, values, **indices):
+        return getattr(x.clone(), method)(tuple(indices.values()), values, accumulate)
+    return OpCase(f"x.{method}(indices, values, accumulate={accumulate})", call,
+                  {"x": shape, "values": values}, constants, draw(st.integers(0, 2**32 - 1)))
+
+
 def _broadcasting(draw, shape: tuple) -> tuple:
     """A shape that broadcasts to `shape`: leading dims dropped, others maybe 1."""
     kept = shape[draw(st.integers(0, len(shape))):]
@@ -277,7 +299,7 @@ def _numpy(t):
 
 @PROPERTY_SETTINGS
 @given(case=st.one_of(gathers(), take_along_dims(), index_selects(), index_adds(), scatters(),
-                      scatter_reduces(), masked(), takes()), dtype=DTYPES)
+                      scatter_reduces(), index_puts(), masked(), takes()), dtype=DTYPES)
 def test_index_ops_match_torch(torch, case, dtype):
     assume(dtype.startswith("float") or not case.float_only)  # torch: no float alpha for ints
     ours, theirs = case.run(ndgrad, dtype), case.run(torch, dtype)

@@ -160,6 +160,13 @@ OPS = [
          shapes=[CUBE]),
     Spec("take_along_dim_flat_2d_index", lambda x: x.take_along_dim(index(x, [[5, 0], [59, 5]])),
          shapes=[CUBE]),
+    Spec("index_put", lambda x, v: x.index_put((index(x, [0, 2]), index(x, [1, 3])), v),
+         shapes=[CUBE, (5,)]),
+    Spec("index_put_accumulate", lambda x, v: x.index_put((index(x, [0, 0, 2]),), v,
+                                                          accumulate=True), shapes=[CUBE, (4, 5)]),
+    Spec("index_put_mask_fn", lambda x, v: module_of(x).index_put(x, (index(x, MASK_0),), v,
+                                                                  accumulate=True),
+         shapes=[CUBE, (2, 4, 5)]),
     # A 0-d input, index or source counts as 1-D.
     Spec("gather_0d", lambda x: x.gather(0, index(x, [0, 0])), shapes=[()]),
     Spec("gather_0d_index", lambda x: x.gather(0, index(x, 2)), shapes=[(3,)]),
