@@ -2,8 +2,10 @@
 the argument, shapes or dtypes, and leave every input (tensors, modules) as it was."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+import ndgrad
 from tests._unchanged import check_ndgrad, check_torch
 from tests.ops._mistakes import Mistake
 
@@ -435,3 +437,16 @@ def test_raises_clear_error_and_changes_nothing(mistake):
 @pytest.mark.parametrize("mistake", MISTAKES, ids=str)
 def test_torch_raises_the_same_type(mistake, torch):
     check_torch(mistake, torch)
+
+
+@pytest.mark.parametrize("name, options", [
+    ("threshold", (0.5, 0.0)), ("hardtanh", (-1.0, 1.0)), ("hardshrink", (0.5,)),
+    ("softshrink", (0.5,)), ("leaky_relu", (0.1,)), ("softplus", (2.0, 1.0)),
+])
+def test_zero_dim_tensor_options_act_as_numbers(name, options, torch):
+    # Where a number is expected, PyTorch takes a 0-d tensor too (a longer one is the mistake).
+    results = []
+    for module in (ndgrad, torch):
+        x = module.tensor([-2.0, 0.3, 2.0])
+        results.append(getattr(F(module), name)(x, *map(module.tensor, options)).numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)

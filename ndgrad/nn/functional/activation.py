@@ -23,14 +23,19 @@ def _inplace(input: Tensor, function, *args) -> Tensor:
     return input.copy_(function(input.clone(), *args))
 
 
-def _numbers(op: str, **options) -> None:
-    """Scalar options (slopes, alphas, thresholds) are numbers; PyTorch refuses strings too.
-    Positions count from 2: the input comes first."""
+def _numbers(op: str, **options) -> list:
+    """Scalar options (slopes, alphas, thresholds) as Python numbers: a 0-d tensor gives its
+    value, anything else but a number is refused, as by PyTorch. Positions count from 2: the
+    input comes first."""
+    values = []
     for position, (name, value) in enumerate(options.items(), 2):
-        if not isinstance(value, numbers.Number) and \
-                not (isinstance(value, Tensor) and value.ndim == 0):
+        if isinstance(value, Tensor) and value.ndim == 0:
+            value = value.item()
+        if not isinstance(value, numbers.Number):
             raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Number, "
                             f"not {type(value).__name__}")
+        values.append(value)
+    return values
 
 
 def _floating(input, op: str) -> None:
@@ -70,7 +75,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]."""
-    _numbers("hardtanh", min_val=min_val, max_val=max_val)
+    min_val, max_val = _numbers("hardtanh", min_val=min_val, max_val=max_val)
     _no_bool(input, "hardtanh", unsigned=False)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
@@ -79,7 +84,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
-    _numbers("leaky_relu", negative_slope=negative_slope)
+    (negative_slope,) = _numbers("leaky_relu", negative_slope=negative_slope)
     _floating(input, "leaky_relu")
     if inplace:
         return _inplace(input, leaky_relu, negative_slope)
@@ -107,7 +112,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^x - 1) otherwise."""
-    _numbers("elu", alpha=alpha)
+    (alpha,) = _numbers("elu", alpha=alpha)
     _floating(input, "elu")
     if inplace:
         return _inplace(input, elu, alpha)
@@ -125,7 +130,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (e^(x / alpha) - 1) otherwise."""
-    _numbers("celu", alpha=alpha)
+    (alpha,) = _numbers("celu", alpha=alpha)
     _floating(input, "celu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
@@ -183,7 +188,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold."""
-    _numbers("softplus", beta=beta, threshold=threshold)
+    beta, threshold = _numbers("softplus", beta=beta, threshold=threshold)
     _floating(input, "softplus")
     scaled = input * beta
     # log1p(e^-|z|) + max(z, 0) equals log(1 + e^z) and never overflows. -|z| is written
@@ -206,7 +211,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value."""
-    _numbers("threshold", threshold=threshold, value=value)
+    threshold, value = _numbers("threshold", threshold=threshold, value=value)
     _no_bool(input, "threshold", unsigned=False)
     return _inplace(input, _threshold, threshold, value) if inplace else \
         _threshold(input, threshold, value)
@@ -218,14 +223,14 @@ def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
-    _numbers("hardshrink", lambd=lambd)
+    (lambd,) = _numbers("hardshrink", lambd=lambd)
     _floating(input, "hardshrink")
     return piecewise_linear(input, [(-lambd, True), (lambd, False)], (1, 0, 1), (0, 0, 0))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
-    _numbers("softshrink", lambd=lambd)
+    (lambd,) = _numbers("softshrink", lambd=lambd)
     _floating(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype "
