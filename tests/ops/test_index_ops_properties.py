@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import ndgrad
 
-PROPERTY_SETTINGS = settings(max_examples=400, deadline=None, derandomize=True,
+PROPERTY_SETTINGS = settings(max_examples=600, deadline=None, derandomize=True,
                              suppress_health_check=[HealthCheck.function_scoped_fixture])
 SIZES = st.sampled_from((1, 2, 3, 4) * 3 + (0,))
 EXACT = {"rtol": 1e-12, "atol": 1e-12}
@@ -39,8 +39,10 @@ class OpCase:
         shown = ", ".join(f"{k}={v.tolist()}" for k, v in self.constants.items())
         return f"{self.text} with {self.shapes}, {shown}, seed {self.seed}"
 
-    def run(self, module, dtype: str) -> list:
-        """The output and the gradients of the inputs, made in `dtype` (floats differentiated)."""
+    def run(self, module, dtype: str, second: bool = False) -> list:
+        """The output and the gradients of the inputs, made in `dtype` (floats differentiated);
+        with `second`, also the first gradients of sum(out**2 * weight), whose weighted sum is
+        then differentiated again."""
         rng = np.random.default_rng(self.seed)
         differentiable = self.differentiable and dtype.startswith("float")
         inputs = {name: module.tensor((rng.standard_normal(shape) * 3).astype(dtype),
@@ -49,10 +51,19 @@ class OpCase:
         constants = {k: module.tensor(v.astype(dtype) if v.dtype.kind == "f" else v)
                      for k, v in self.constants.items()}  # a float source takes x's dtype
         out = self.call(module, **inputs, **constants)
-        if differentiable:
-            weight = rng.standard_normal(tuple(out.shape)).astype(dtype)
-            (out * module.tensor(weight)).sum().backward()
-        return [out] + [inputs[name].grad for name in self.shapes]
+        if not differentiable:
+            return [out] + [None] * len(inputs)
+        weight = module.tensor(rng.standard_normal(tuple(out.shape)).astype(dtype))
+        if not second:
+            (out * weight).sum().backward()
+            return [out] + [inputs[name].grad for name in self.shapes]
+        firsts = module.autograd.grad((out * out * weight).sum(), list(inputs.values()),
+                                      create_graph=True, allow_unused=True)
+        used = [g for g in firsts if g is not None and g.requires_grad]
+        if used:
+            sum((g * module.tensor(rng.standard_normal(tuple(g.shape)).astype(dtype))).sum()
+                for g in used).backward()
+        return [out, *firsts] + [inputs[name].grad for name in self.shapes]
 
 
 def _shape(draw, min_dims: int = 0) -> tuple:
@@ -299,12 +310,18 @@ def _numpy(t):
 
 @PROPERTY_SETTINGS
 @given(case=st.one_of(gathers(), take_along_dims(), index_selects(), index_adds(), scatters(),
-                      scatter_reduces(), index_puts(), masked(), takes()), dtype=DTYPES)
-def test_index_ops_match_torch(torch, case, dtype):
+                      scatter_reduces(), index_puts(), masked(), takes()), dtype=DTYPES,
+       second=st.sampled_from((False, False, True)))
+def test_index_ops_match_torch(torch, case, dtype, second):
+    """Values and gradients, or (`second`) first gradients kept in the graph and the gradients
+    of their random weighted sum."""
     assume(dtype.startswith("float") or not case.float_only)  # torch: no float alpha for ints
-    ours, theirs = case.run(ndgrad, dtype), case.run(torch, dtype)
+    ours, theirs = case.run(ndgrad, dtype, second), case.run(torch, dtype, second)
     assert ours[0].is_contiguous() == theirs[0].is_contiguous(), "is_contiguous()"
-    for name, a, b in zip(["value"] + [f"gradient of {k}" for k in case.shapes], ours, theirs):
+    names = [f"gradient of {k}" for k in case.shapes]
+    if second:
+        names = [f"first {name}" for name in names] + [f"second {name}" for name in names]
+    for name, a, b in zip(["value"] + names, ours, theirs):
         a, b = _numpy(a), _numpy(b)
         assert (a is None) == (b is None), f"{name}: {a} vs {b}"
         if a is not None:
