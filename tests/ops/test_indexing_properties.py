@@ -381,3 +381,31 @@ def test_setitem_matches_torch(torch, data):
     tolerance = TOLERANCES["float32"] if "float32" in (dtype, value.dtype) else None
     _compare(_setitem(ndgrad, case, value, target, operator, arrays), theirs,
              ("y", "gradient of x", "gradient of value"), tolerance)
+
+
+def _setitem_second_derivative(module, case: Case, arrays: list):
+    """y = x**2 with y[key] = v**2: the gradients of sum(y * w) with their graph, and the
+    gradients of their weighted sum."""
+    x, v, w, u, t = (module.tensor(a, requires_grad=i < 2) for i, a in enumerate(arrays))
+    y = x ** 2
+    y[case.key.build(module)] = v ** 2
+    # A bare False writes nothing: v is then unused.
+    grads = module.autograd.grad((y * w).sum(), (x, v), create_graph=True, allow_unused=True)
+    sum((g * weight).sum() for g, weight in zip(grads, (u, t)) if g is not None).backward()
+    return (*(_numpy(g) for g in grads), _numpy(x.grad), _numpy(v.grad))
+
+
+@_settings(150)
+@given(data=st.data())
+def test_second_derivative_of_setitem_matches_torch(torch, data):
+    case = data.draw(cases())
+    assume(not any(form == "uint8" for _, _, form in case.key.parts))  # torch refuses them
+    positions = torch.arange(math.prod(case.shape)).reshape(case.shape)[case.key.build(torch)]
+    value_shape = _broadcast_part(data.draw, tuple(positions.shape))
+    assume(math.prod(value_shape) == 1 or positions.unique().numel() == positions.numel())
+    rng = np.random.default_rng(case.seed)
+    shapes = (case.shape, value_shape, case.shape, case.shape, value_shape)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    _compare(_setitem_second_derivative(ndgrad, case, arrays),
+             _setitem_second_derivative(torch, case, arrays),
+             ("gradient of x", "gradient of v", "second derivative of x", "second of v"))
