@@ -15,7 +15,8 @@ def _finish(array, requires_grad: bool, device) -> Tensor:
     """Wraps a new array as a leaf, moved to `device` first so the result stays a leaf."""
     if device is not None:
         array = _backend.move_to(array, _backend.device(device))
-    return Tensor._make(array).requires_grad_(requires_grad)
+    # None counts as False, as in PyTorch's factories; other non-bools are refused.
+    return Tensor._make(array).requires_grad_(False if requires_grad is None else requires_grad)
 
 
 def _size(sizes: tuple, size) -> tuple:

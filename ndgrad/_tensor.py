@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from ndgrad import _backend, _dtype
-from ndgrad._args import TensorBase, array_from_data, normalize_dim, parse_size, tensor_arg
+from ndgrad._args import (TensorBase, array_from_data, normalize_dim, parse_size, tensor_arg,
+                          type_name)
 from ndgrad._tensor_str import tensor_repr
 
 
@@ -152,6 +153,8 @@ class Tensor(TensorBase):
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if type(value) is not bool:
+            raise RuntimeError("requires_grad must be a bool")
         self.requires_grad_(value)
 
     @property
@@ -171,6 +174,9 @@ class Tensor(TensorBase):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Sets whether autograd records operations on this leaf tensor; returns self."""
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {type_name(requires_grad)}")
         if self.grad_fn is not None:
             if requires_grad:
                 return self

@@ -137,6 +137,13 @@ MISTAKES = [
             inputs=lambda m: (m.ones(2),)),
     Mistake("type_unknown_name", lambda m, x: x.type("foo"), ValueError, "invalid type: 'foo'",
             inputs=lambda m: (m.ones(2),)),
+    Mistake("requires_grad_str", lambda m: m.ones(2, requires_grad="yes"), TypeError,
+            "argument 'requires_grad' .* must be bool, not str"),
+    Mistake("requires_grad_int", lambda m, x: x.requires_grad_(1), TypeError,
+            "requires_grad_\\(\\): argument 'requires_grad' \\(position 1\\) must be bool, not "
+            "int", inputs=lambda m: (m.ones(2),)),
+    Mistake("requires_grad_set_int", lambda m, x: setattr(x, "requires_grad", 1), RuntimeError,
+            "requires_grad must be a bool", inputs=lambda m: (m.ones(2),)),
     Mistake("requires_grad_non_leaf",
             lambda m: (m.ones(3, requires_grad=True) * 2).requires_grad_(False), RuntimeError,
             "you can only change requires_grad flags of leaf variables"),
