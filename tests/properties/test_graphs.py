@@ -10,21 +10,18 @@ order.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ndgrad
+from tests.properties._strategies import property_settings
 
-TOLERANCE = dict(rtol=1e-6, atol=1e-8)
-# The torch fixture is function-scoped; it only hands over the module, so sharing it across
-# examples is safe.
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
-                             suppress_health_check=[HealthCheck.function_scoped_fixture])
+TOLERANCE = {"rtol": 1e-6, "atol": 1e-8}
 
 
 def _no_params(draw, *shapes):
@@ -113,12 +110,23 @@ OPS = [
     Op("mul_view", 2, lambda m, a, b: _in_place("mul_")(m, a, b, view=True), _into_first),
     Op("clamp_", 1, lambda m, a: a.clone().clamp_(-1.0, 1.0)),
     Op("tanh_", 1, lambda m, a: a.clone().tanh_()),
+    Op("relu", 1, lambda m, a: m.relu(a)),  # kinks at the drawn zeros
+    Op("abs", 1, lambda m, a: a.abs()),
+    Op("clamp", 1, lambda m, a: m.clamp(a, min=-1.0, max=1.0)),  # ties at the bounds
+    Op("amax", 1, lambda m, a, dim, keepdim: a.amax(dim, keepdim), _reduce_dim),  # ties share
+    Op("max_dim", 1, lambda m, a, dim, keepdim: a.max(dim, keepdim)[0], _reduce_dim),
+    Op("cumsum", 1, lambda m, a, dim, keepdim: a.cumsum(dim), _reduce_dim),
+    Op("logsumexp", 1, lambda m, a, dim, keepdim: m.logsumexp(a, dim, keepdim), _reduce_dim),
+    Op("softmax", 1, lambda m, a, dim, keepdim: m.softmax(a, dim), _reduce_dim),
+    Op("flip_t", 1, lambda m, a: a.flip(0).t() if a.ndim <= 2 else a.flip(-1),
+       lambda draw, shape: {} if shape else None),
+    Op("expand", 1, lambda m, a: a.unsqueeze(0).expand(2, *a.shape)),
 ]
 
 # Second derivatives: the smooth ops, plus the shape-only ones that route gradients.
 SECOND_ORDER_OPS = [op for op in OPS if op.name in {
     "add", "mul", "div", "tanh", "sigmoid", "exp_tanh", "sin", "square", "sum", "mean",
-    "transpose", "add_", "mul_", "mul_view"}]
+    "transpose", "add_", "mul_", "mul_view", "logsumexp", "softmax", "cumsum", "expand"}]
 
 
 @dataclass(frozen=True)
@@ -187,7 +195,8 @@ class Program:
     def __repr__(self) -> str:
         lines = [f"v{i}: input of shape {shape}" for i, shape in enumerate(self.shapes)]
         lines += [f"v{len(self.shapes) + k} = {step!r}" for k, step in enumerate(self.steps)]
-        lines.append(f"loss = weighted sum of {['v%d' % i for i in self.sinks()]}; seed {self.seed}")
+        sinks = ", ".join(f"v{i}" for i in self.sinks())
+        lines.append(f"loss = weighted sum of {sinks}; seed {self.seed}")
         return "\n".join(lines)
 
 
@@ -239,7 +248,7 @@ def _first_order(module, program: Program):
     return [_numpy(v) for v in values], [_numpy(x.grad) for x in inputs]
 
 
-@PROPERTY_SETTINGS
+@property_settings(300)
 @given(data=st.data())
 def test_random_graph_matches_torch(torch, data):
     program = data.draw(programs(torch, OPS))
@@ -263,10 +272,13 @@ def _retained_and_accumulated(module, program: Program, pick: int, weights: np.n
     loss.backward(retain_graph=True)
     (kept * module.tensor(weights)).sum().backward()
     program.run(module, inputs)[1].backward()
-    return [_numpy(x.grad) for x in inputs], _numpy(kept.grad)
+    # ndgrad's reshape to the same shape returns its input (README, deviations): then value
+    # `pick` is an earlier value too, whose .grad also has what reached that value directly.
+    aliased = any(value is kept for value in values[:pick])
+    return [_numpy(x.grad) for x in inputs], None if aliased else _numpy(kept.grad)
 
 
-@PROPERTY_SETTINGS
+@property_settings(200)
 @given(data=st.data())
 def test_random_graph_retained_and_accumulated_gradients_match_torch(torch, data):
     program = data.draw(programs(torch, OPS, max_steps=6))
@@ -276,8 +288,9 @@ def test_random_graph_retained_and_accumulated_gradients_match_torch(torch, data
     weights = np.random.default_rng(program.seed + 2).standard_normal(shape)
     grads_ours, kept_ours = _retained_and_accumulated(ndgrad, program, pick, weights)
     grads_theirs, kept_theirs = _retained_and_accumulated(torch, program, pick, weights)
-    np.testing.assert_allclose(kept_ours, kept_theirs, err_msg=f"gradient kept on v{pick}",
-                               **TOLERANCE)
+    if kept_ours is not None:
+        np.testing.assert_allclose(kept_ours, kept_theirs,
+                                   err_msg=f"gradient kept on v{pick}", **TOLERANCE)
     for i, (ours, theirs) in enumerate(zip(grads_ours, grads_theirs)):
         np.testing.assert_allclose(ours, theirs, err_msg=f"accumulated gradient of v{i}",
                                    **TOLERANCE)
@@ -299,7 +312,7 @@ def _second_order(module, program: Program, directions: list):
                                                                               program.shapes)])
 
 
-@PROPERTY_SETTINGS
+@property_settings(150)
 @given(data=st.data())
 def test_random_graph_second_derivative_matches_torch(torch, data):
     program = data.draw(programs(torch, SECOND_ORDER_OPS, max_steps=6))

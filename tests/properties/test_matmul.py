@@ -14,9 +14,15 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ndgrad
-from tests.properties._strategies import (DTYPES, FLOAT_DTYPES, assert_same_grads,
-                                          assert_same_tensor, dtype_name, property_settings,
-                                          sample)
+from tests.properties._strategies import (
+    DTYPES,
+    FLOAT_DTYPES,
+    assert_same_grads,
+    assert_same_tensor,
+    dtype_name,
+    property_settings,
+    sample,
+)
 
 # name -> (fn, the ranks it takes); None takes any ranks.
 SPELLINGS = {
@@ -85,7 +91,7 @@ def _forward(module, case: Case):
         return None, error
 
 
-@property_settings(250)
+@property_settings(800)
 @given(case=cases())
 def test_matmul_matches_torch(torch, case):
     theirs, their_error = _forward(torch, case)

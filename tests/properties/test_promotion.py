@@ -11,17 +11,25 @@ class; float results are differentiated for every float tensor operand.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ndgrad
-from tests.properties._strategies import (DTYPES, FLOAT_DTYPES, assert_same_grads,
-                                          assert_same_tensor, broadcast_shapes, dtype_name,
-                                          property_settings, sample, scalar)
+from tests.properties._strategies import (
+    DTYPES,
+    FLOAT_DTYPES,
+    assert_same_grads,
+    assert_same_tensor,
+    broadcast_shapes,
+    dtype_name,
+    property_settings,
+    sample,
+    scalar,
+)
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,7 @@ def _check_same_error(case: Case, ours, theirs) -> None:
     assert isinstance(ours, expected), f"ndgrad raises {ours!r}, torch {theirs!r}"
 
 
-@property_settings(400)
+@property_settings(2500)
 @given(case=cases())
 def test_binary_op_promotes_computes_and_differentiates_as_torch(torch, case):
     theirs, their_error = _forward(torch, case)

@@ -10,17 +10,24 @@ are differentiated.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ndgrad
-from tests.properties._strategies import (DTYPES, FLOAT_DTYPES, assert_same_grads,
-                                          assert_same_tensor, dtype_name, property_settings,
-                                          sample, shapes)
+from tests.properties._strategies import (
+    DTYPES,
+    FLOAT_DTYPES,
+    assert_same_grads,
+    assert_same_tensor,
+    dtype_name,
+    property_settings,
+    sample,
+    shapes,
+)
 
 
 def _dim(draw, ndim: int) -> int:
@@ -171,7 +178,7 @@ def _forward(module, case: Case):
         return None, error
 
 
-@property_settings(300)
+@property_settings(1500)
 @given(case=cases())
 def test_reduction_matches_torch(torch, case):
     theirs, their_error = _forward(torch, case)

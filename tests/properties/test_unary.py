@@ -17,9 +17,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ndgrad
-from tests.properties._strategies import (DTYPES, FLOAT_DTYPES, assert_same_grads,
-                                          assert_same_tensor, dtype_name, property_settings,
-                                          sample, shapes)
+from tests.properties._strategies import (
+    DTYPES,
+    FLOAT_DTYPES,
+    assert_same_grads,
+    assert_same_tensor,
+    dtype_name,
+    property_settings,
+    sample,
+    shapes,
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def _forward(module, case: Case):
         return None, error
 
 
-@property_settings(400)
+@property_settings(1500)
 @given(case=cases())
 def test_unary_op_matches_torch(torch, case):
     if case.op.name.endswith("softmax") and case.dtype not in FLOAT_DTYPES \
