@@ -463,13 +463,25 @@ def where(condition, input=None, other=None):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = constant(np.asarray(a, dtype=dtype.numpy))
     check_broadcast(a, b)
-    for operand in (a, b):
-        check_broadcast(condition, operand)
+    for value in (a, b):
+        check_broadcast(condition, value)
     return Where.apply(condition, a, b)
 
 
 def lerp(input, end, weight) -> Tensor:
-    """input + weight * (end - input)."""
+    """input + weight * (end - input).
+
+    As in PyTorch, input and end are floating point tensors of one dtype, and so is a weight
+    tensor that has dimensions.
+    """
+    input, end = tensor_arg(input, "lerp"), tensor_arg(end, "lerp", "end", 2)
+    if not input.is_floating_point():
+        raise NotImplementedError(f"lerp is not implemented for {input.dtype.name} tensors")
+    for name, other in (("end", end), ("weight", weight)):
+        if (isinstance(other, Tensor) and other.dtype is not input.dtype
+                and (name == "end" or other.ndim)):
+            raise RuntimeError(f"lerp: expected dtype {input.dtype.name} for `{name}` but got "
+                               f"dtype {other.dtype.name}")
     return add(input, mul(weight, sub(end, input)))
 
 
@@ -499,10 +511,10 @@ def clamp(input, min=None, max=None) -> Tensor:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
     dtype = _dtype.result_type(input, *bounds)
-    if dtype is _dtype.bool and not any(isinstance(b, Tensor) for b in bounds):
-        # As in PyTorch: bool tensors clamp only against bool tensor bounds.
-        raise NotImplementedError("clamp is not implemented for a bool tensor with Python bool "
-                                  "bounds")
+    if dtype is _dtype.bool and not (len(bounds) == 1 and isinstance(bounds[0], Tensor)):
+        # As in PyTorch: a bool tensor clamps only against one bool tensor bound.
+        raise NotImplementedError("clamp of bool tensors is only implemented against one bool "
+                                  "tensor bound")
     if any(isinstance(b, Tensor) for b in bounds):
         # Tensor bounds: every operand a tensor of the result dtype, broadcasting together.
         min, max = (None if b is None else cast_operand(as_tensor(b), dtype) for b in (min, max))
