@@ -26,7 +26,7 @@ from ndgrad.ops.elementwise import (abs, absolute, acos, add, allclose, arccos, 
                                     square, sub, subtract, tan, tanh, true_divide, trunc, where)
 from ndgrad.ops.indexing import (gather, index_add, index_select, masked_fill, masked_select,
                                  nonzero, scatter, scatter_add, take, take_along_dim)
-from ndgrad.ops.inplace import index_put
+from ndgrad.ops.inplace import index_copy, index_fill, index_put, masked_scatter
 from ndgrad.ops.rearrange import (diag, diag_embed, diagonal, flip, fliplr, flipud, repeat, roll,
                                   tile, tril, triu)
 from ndgrad.ops.linalg import (addmm, bmm, det, dot, einsum, ger, inner, inverse, logdet,
@@ -78,13 +78,15 @@ __all__ = ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "add
            "float64", "float_power", "floor", "floor_divide", "fmod", "frac",
            "from_numpy", "full", "full_like", "gather", "ge", "ger",
            "get_default_dtype", "get_rng_state", "greater", "greater_equal", "gt",
-           "half", "hstack", "index_add", "index_put", "index_select", "initial_seed", "inner",
+           "half", "hstack", "index_add", "index_copy", "index_fill", "index_put",
+           "index_select", "initial_seed", "inner",
            "int", "int16", "int32", "int64", "int8", "inverse", "is_floating_point",
            "is_grad_enabled", "is_tensor", "isclose", "isfinite", "isinf", "isnan",
            "kthvalue", "le", "lerp", "less", "less_equal", "linalg", "linspace", "load",
            "log", "log10", "log1p", "log2", "log_softmax", "logdet", "logical_and",
            "logical_not", "logical_or", "logical_xor", "logsumexp", "long", "lt",
-           "manual_seed", "masked_fill", "masked_select", "matmul", "matrix_power",
+           "manual_seed", "masked_fill", "masked_scatter", "masked_select", "matmul",
+           "matrix_power",
            "max", "maximum", "mean", "min", "minimum", "mm", "moveaxis", "movedim",
            "msort", "mul", "multiply", "mv", "narrow", "ne", "neg", "negative", "nn",
            "no_grad", "nonzero", "norm", "normal", "not_equal", "numel", "ones",

@@ -658,6 +658,24 @@ class Tensor(TensorBase):
     def index_put(self, indices, values, accumulate=False):
         return _inplace.index_put(self, indices, values, accumulate)
 
+    def index_fill_(self, dim, index, value):
+        return _inplace.index_fill_(self, dim, index, value)
+
+    def index_fill(self, dim, index, value):
+        return _inplace.index_fill(self, dim, index, value)
+
+    def index_copy_(self, dim, index, source):
+        return _inplace.index_copy_(self, dim, index, source)
+
+    def index_copy(self, dim, index, source):
+        return _inplace.index_copy(self, dim, index, source)
+
+    def masked_scatter_(self, mask, source):
+        return _inplace.masked_scatter_(self, mask, source)
+
+    def masked_scatter(self, mask, source):
+        return _inplace.masked_scatter(self, mask, source)
+
     def exp_(self):
         return _inplace.unary_(self, "exp_", _ew.exp)
 

@@ -17,7 +17,7 @@ from ndgrad.autograd.grad_mode import is_grad_enabled, no_grad
 from ndgrad.ops import _views
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops import indexing
-from ndgrad.ops._common import constant, is_scalar, tensor_arg, type_name
+from ndgrad.ops._common import constant, is_scalar, normalize_dim, tensor_arg, type_name
 from ndgrad.ops.indexing import getitem, normalize_key
 from ndgrad.ops.shape import broadcast_to, reshape, sum_to
 
@@ -326,6 +326,82 @@ def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tenso
 def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     return apply_inplace(self, "index_put_",
                          lambda t: index_put(t, indices, values, accumulate), values)
+
+
+def _along(input: Tensor, dim: int, index, op: str) -> tuple:
+    """The key that picks `index` (1-D or 0-d) along `dim` of a tensor of at least one dim."""
+    dim = normalize_dim(dim, input.ndim)
+    data = indexing._checked_index(index, input.shape[dim], dim, op, 3)
+    if data.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, but got dim: {data.ndim}")
+    return normalize_key((slice(None),) * dim + (data.reshape(-1),))
+
+
+def index_fill(input: Tensor, dim: int, index, value) -> Tensor:
+    """A copy of `input` with `value` (a number or a 0-d tensor) in its slices at `index` along
+    `dim`. A repeated index fills once (value's gradient counts each element once)."""
+    if input.ndim == 0:
+        return index_fill(input.reshape(1), dim, index, value).reshape(())
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
+    if not isinstance(value, Tensor):
+        value = constant(np.asarray(value).astype(input._data.dtype))
+    parts = _along(input, dim, index, "index_fill")
+    parts = parts[:-2] + (np.unique(parts[-2]),) + parts[-1:]
+    return IndexPut.apply(input, ew.to_dtype(value, input.dtype), parts)
+
+
+def index_copy(input: Tensor, dim: int, index, source: Tensor) -> Tensor:
+    """A copy of `input` with the slices of `source` at `index` along `dim` (a repeated index
+    leaves which slice lands undefined, as in PyTorch)."""
+    if input.ndim == 0:
+        return index_copy(input.reshape(1), dim, index, reshape(source, (-1,))).reshape(())
+    source = tensor_arg(source, "index_copy", "source", 4)
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                           f"but got (self) {input.dtype.name} and (source) "
+                           f"{source.dtype.name}")
+    parts = _along(input, dim, index, "index_copy")
+    target = indexing.indexed_shape(parts, input._data.shape)
+    if tuple(source.shape) != target:
+        raise RuntimeError(f"index_copy_(): source of shape {list(source.shape)} does not fit "
+                           f"the {list(target)} slices it replaces")
+    return IndexPut.apply(input, source, parts)
+
+
+def masked_scatter(input: Tensor, mask, source: Tensor) -> Tensor:
+    """A copy of `input` (broadcast with `mask`) whose elements where `mask` is True take the
+    leading elements of `source`, in row-major order."""
+    mask = tensor_arg(mask, "masked_scatter", "mask", 2)
+    source = tensor_arg(source, "masked_scatter", "source", 3)
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {mask.dtype.name}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but "
+                           f"got {input.dtype.name} and {source.dtype.name}")
+    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    flags = np.broadcast_to(mask._data, shape)
+    count = int(flags.sum())
+    if count > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    taken = getitem(reshape(source, (-1,)), slice(count))
+    return IndexPut.apply(broadcast_to(input, shape), taken, normalize_key(flags))
+
+
+def index_fill_(self: Tensor, dim: int, index, value) -> Tensor:
+    return apply_inplace(self, "index_fill_", lambda t: index_fill(t, dim, index, value), value)
+
+
+def index_copy_(self: Tensor, dim: int, index, source) -> Tensor:
+    return apply_inplace(self, "index_copy_", lambda t: index_copy(t, dim, index, source),
+                         source)
+
+
+def masked_scatter_(self: Tensor, mask, source) -> Tensor:
+    return apply_inplace(self, "masked_scatter_", lambda t: masked_scatter(t, mask, source),
+                         source)
 
 
 def _unbroadcast(grad: Tensor, shape: tuple) -> Tensor:

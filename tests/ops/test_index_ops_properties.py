@@ -269,6 +269,50 @@ def index_puts(draw) -> OpCase:
                   {"x": shape, "values": values}, constants, draw(st.integers(0, 2**32 - 1)))
 
 
+@st.composite
+def index_fills_and_copies(draw) -> OpCase:
+    """index_fill(_) with a number or 0-d tensor (repeated indices too), index_copy(_) with
+    distinct indices."""
+    shape = _shape(draw)
+    dim, d = _dim(draw, len(shape))
+    size = shape[d] if shape else 1
+    kind = draw(st.sampled_from(("fill_number", "fill_tensor", "copy")))
+    if kind == "copy":
+        index = _distinct(draw, (_count(draw, size, size) if shape else 1,), 0, size)
+    else:
+        index = _vector_index(draw, size, not shape)
+    method = ("index_copy" if kind == "copy" else "index_fill") + ("_" if _in_place(draw) else "")
+
+    def call(m, x, index, value=2.5):
+        return getattr(x.clone(), method)(dim, index, value)
+    seed = draw(st.integers(0, 2**32 - 1))
+    if kind == "fill_number":
+        return OpCase(f"x.{method}({dim}, index, 2.5)", call, {"x": shape}, {"index": index},
+                      seed)
+    source = () if kind == "fill_tensor" or not shape else \
+        shape[:d] + (index.size,) + shape[d + 1:]
+    return OpCase(f"x.{method}({dim}, index, value)", call, {"x": shape, "value": source},
+                  {"index": index}, seed)
+
+
+@st.composite
+def masked_scatters(draw) -> OpCase:
+    """masked_scatter(_) with a mask that broadcasts to x, a source with at least as many
+    elements as the mask has True."""
+    shape = _shape(draw)
+    mask_shape = _broadcasting(draw, shape)
+    mask = _integers(draw, mask_shape, 0, 2).astype(bool) if math.prod(mask_shape) else \
+        np.zeros(mask_shape, dtype=bool)
+    needed = int(np.broadcast_to(mask, shape).sum())
+    source = draw(st.sampled_from(((needed + draw(st.integers(0, 2)),), (1, needed, 1))))
+    method = "masked_scatter_" if _in_place(draw) else "masked_scatter"
+
+    def call(m, x, source, mask):
+        return getattr(x.clone(), method)(mask, source)
+    return OpCase(f"x.{method}(mask, source)", call, {"x": shape, "source": source},
+                  {"mask": mask}, draw(st.integers(0, 2**32 - 1)))
+
+
 def _broadcasting(draw, shape: tuple) -> tuple:
     """A shape that broadcasts to `shape`: leading dims dropped, others maybe 1."""
     kept = shape[draw(st.integers(0, len(shape))):]
@@ -310,7 +354,8 @@ def _numpy(t):
 
 @PROPERTY_SETTINGS
 @given(case=st.one_of(gathers(), take_along_dims(), index_selects(), index_adds(), scatters(),
-                      scatter_reduces(), index_puts(), masked(), takes()), dtype=DTYPES,
+                      scatter_reduces(), index_puts(), index_fills_and_copies(),
+                      masked_scatters(), masked(), takes()), dtype=DTYPES,
        second=st.sampled_from((False, False, True)))
 def test_index_ops_match_torch(torch, case, dtype, second):
     """Values and gradients, or (`second`) first gradients kept in the graph and the gradients

@@ -167,6 +167,13 @@ OPS = [
     Spec("index_put_mask_fn", lambda x, v: module_of(x).index_put(x, (index(x, MASK_0),), v,
                                                                   accumulate=True),
          shapes=[CUBE, (2, 4, 5)]),
+    Spec("index_fill_tensor_repeats", lambda x, v: x.index_fill(1, index(x, [3, 0, 3]), v),
+         shapes=[CUBE, ()]),
+    Spec("index_fill_number_fn", lambda x: module_of(x).index_fill(x, -1, index(x, -2), 1.5),
+         shapes=[CUBE]),
+    Spec("index_copy", lambda x, s: x.index_copy(1, index(x, [3, 0]), s), shapes=[CUBE, (3, 2, 5)]),
+    Spec("masked_scatter", lambda x, s: x.masked_scatter(index(x, MASK_01)[..., None], s),
+         shapes=[CUBE, (70,)]),
     # A 0-d input, index or source counts as 1-D.
     Spec("gather_0d", lambda x: x.gather(0, index(x, [0, 0])), shapes=[()]),
     Spec("gather_0d_index", lambda x: x.gather(0, index(x, 2)), shapes=[(3,)]),
