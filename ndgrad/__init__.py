@@ -26,7 +26,7 @@ from ndgrad.ops.elementwise import (abs, absolute, acos, add, allclose, arccos, 
                                     square, sub, subtract, tan, tanh, true_divide, trunc, where)
 from ndgrad.ops.indexing import (gather, index_add, index_select, masked_fill, masked_select,
                                  nonzero, scatter, scatter_add, take, take_along_dim)
-from ndgrad.ops.inplace import index_copy, index_fill, index_put, masked_scatter
+from ndgrad.ops.inplace import index_copy, index_fill, index_put, masked_scatter, put
 from ndgrad.ops.rearrange import (diag, diag_embed, diagonal, flip, fliplr, flipud, repeat, roll,
                                   tile, tril, triu)
 from ndgrad.ops.linalg import (addmm, bmm, det, dot, einsum, ger, inner, inverse, logdet,
@@ -90,7 +90,7 @@ __all__ = ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "add
            "max", "maximum", "mean", "min", "minimum", "mm", "moveaxis", "movedim",
            "msort", "mul", "multiply", "mv", "narrow", "ne", "neg", "negative", "nn",
            "no_grad", "nonzero", "norm", "normal", "not_equal", "numel", "ones",
-           "ones_like", "optim", "outer", "permute", "pinverse", "pow", "prod",
+           "ones_like", "optim", "outer", "permute", "pinverse", "pow", "prod", "put",
            "promote_types", "qr", "rand", "rand_like", "randint", "randint_like",
            "randn", "randn_like", "randperm", "reciprocal", "relu", "remainder",
            "repeat", "reshape", "result_type", "roll", "round", "rsqrt", "save",

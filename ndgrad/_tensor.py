@@ -676,6 +676,12 @@ class Tensor(TensorBase):
     def masked_scatter(self, mask, source):
         return _inplace.masked_scatter(self, mask, source)
 
+    def put_(self, index, source, accumulate=False):
+        return _inplace.put_(self, index, source, accumulate)
+
+    def put(self, index, source, accumulate=False):
+        return _inplace.put(self, index, source, accumulate)
+
     def exp_(self):
         return _inplace.unary_(self, "exp_", _ew.exp)
 

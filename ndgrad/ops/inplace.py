@@ -390,6 +390,24 @@ def masked_scatter(input: Tensor, mask, source: Tensor) -> Tensor:
     return IndexPut.apply(broadcast_to(input, shape), taken, normalize_key(flags))
 
 
+def put(input: Tensor, index, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of `input` with `source`'s elements written at the flat positions `index`
+    (negative ones count from the end), or added there with `accumulate`."""
+    data = indexing._checked_index(index, input.numel(), 0, "put", 1)
+    source = tensor_arg(source, "put", "source", 2)
+    if source.numel() != data.size:
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {source.numel()}, "
+                           f"index.numel() = {data.size}")
+    flat = index_put(reshape(input, (-1,)), (constant(data.reshape(-1)),),
+                     reshape(source, (-1,)), accumulate)
+    return reshape(flat, input.shape)
+
+
+def put_(self: Tensor, index, source, accumulate: bool = False) -> Tensor:
+    return apply_inplace(self, "put_", lambda t: put(t, index, source, accumulate), source)
+
+
 def index_fill_(self: Tensor, dim: int, index, value) -> Tensor:
     return apply_inplace(self, "index_fill_", lambda t: index_fill(t, dim, index, value), value)
 

@@ -313,6 +313,26 @@ def masked_scatters(draw) -> OpCase:
                   {"mask": mask}, draw(st.integers(0, 2**32 - 1)))
 
 
+@st.composite
+def puts(draw) -> OpCase:
+    """put(_) at flat positions, negative ones too; without accumulate, each written once."""
+    shape = _shape(draw)
+    size = math.prod(shape)
+    accumulate = draw(st.booleans())
+    count = _count(draw, size, 4 if accumulate else min(size, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    flat = rng.integers(0, size, count) if accumulate else rng.permutation(size)[:count]
+    index = np.where(rng.random(count) < 0.5, flat - size, flat).astype(np.int64)
+    method = "put_" if _in_place(draw) else "put"
+
+    def call(m, x, source, index):
+        return getattr(x.clone(), method)(index, source, accumulate)
+    source = draw(st.sampled_from(((count,), (1, count))))
+    return OpCase(f"x.{method}(index, source, accumulate={accumulate})", call,
+                  {"x": shape, "source": source}, {"index": index},
+                  draw(st.integers(0, 2**32 - 1)))
+
+
 def _broadcasting(draw, shape: tuple) -> tuple:
     """A shape that broadcasts to `shape`: leading dims dropped, others maybe 1."""
     kept = shape[draw(st.integers(0, len(shape))):]
@@ -355,7 +375,7 @@ def _numpy(t):
 @PROPERTY_SETTINGS
 @given(case=st.one_of(gathers(), take_along_dims(), index_selects(), index_adds(), scatters(),
                       scatter_reduces(), index_puts(), index_fills_and_copies(),
-                      masked_scatters(), masked(), takes()), dtype=DTYPES,
+                      masked_scatters(), puts(), masked(), takes()), dtype=DTYPES,
        second=st.sampled_from((False, False, True)))
 def test_index_ops_match_torch(torch, case, dtype, second):
     """Values and gradients, or (`second`) first gradients kept in the graph and the gradients

@@ -174,6 +174,8 @@ OPS = [
     Spec("index_copy", lambda x, s: x.index_copy(1, index(x, [3, 0]), s), shapes=[CUBE, (3, 2, 5)]),
     Spec("masked_scatter", lambda x, s: x.masked_scatter(index(x, MASK_01)[..., None], s),
          shapes=[CUBE, (70,)]),
+    Spec("put_accumulate", lambda x, s: x.put(index(x, [[0, -1], [0, 7]]), s, accumulate=True),
+         shapes=[CUBE, (2, 2)]),
     # A 0-d input, index or source counts as 1-D.
     Spec("gather_0d", lambda x: x.gather(0, index(x, [0, 0])), shapes=[()]),
     Spec("gather_0d_index", lambda x: x.gather(0, index(x, 2)), shapes=[(3,)]),
