@@ -83,6 +83,9 @@ class Optimizer:
         self._validate(group)
         self.param_groups.append(group)
 
+    # Whether every non-scalar state tensor has its parameter's shape (not LBFGS's flat ones).
+    _state_like_params = True
+
     def _validate(self, group: dict) -> None:
         """Raises ValueError for hyper-parameters PyTorch refuses, in every group (PyTorch
         checks only the constructor's); subclasses extend it."""
@@ -184,6 +187,8 @@ class Optimizer:
             param = by_index[int(key)]
             state[param] = {name: _state_value(name, value, param)
                             for name, value in values.items()}
+            if self._state_like_params:
+                _check_state_shapes(state[param], param, key)
         for saved, own in zip(groups, self.param_groups):
             own.update({k: v for k, v in saved.items() if k != "params"})
         self.state = state
@@ -203,6 +208,15 @@ def _check_number(name: str, value) -> None:
             raise ValueError(f"Tensor {name} must be 1-element")
     elif not isinstance(value, numbers.Real):
         raise TypeError(f"optimizer argument {name} must be a number, got {type(value).__name__}")
+
+
+def _check_state_shapes(state: dict, param: Tensor, key) -> None:
+    """Loaded buffers fit their parameter: checked at load, where PyTorch fails at the next
+    step (NumPy's broadcasting message here)."""
+    for name, value in state.items():
+        if isinstance(value, Tensor) and value.ndim and value.shape != param.shape:
+            raise ValueError(f"loaded state dict has '{name}' of shape {list(value.shape)} for "
+                             f"parameter {key} of shape {list(param.shape)}")
 
 
 def _state_value(name: str, value, param: Tensor):

@@ -185,6 +185,25 @@ def test_torch_raises_the_same_type(mistake, torch):
     check_torch(mistake, torch)
 
 
+def test_state_of_another_shape_is_refused_at_load(torch):
+    # A deliberate difference (README): PyTorch loads it and fails at the next step.
+    def other(m):
+        weights = [m.nn.Parameter(m.ones(5)), m.nn.Parameter(m.ones(3))]
+        optimizer = m.optim.Adam(weights)
+        sum(w.sum() for w in weights).backward()
+        optimizer.step()
+        return optimizer
+
+    check_ndgrad(Mistake("load_state_dict_state_shape",
+                         lambda m, opt, state: opt.load_state_dict(state), ValueError,
+                         "loaded state dict has 'exp_avg' of shape \\[5\\] for parameter 0 of "
+                         "shape \\[2\\]", inputs=lambda m: (stepped(m), other(m).state_dict())))
+    optimizer = stepped(torch)
+    optimizer.load_state_dict(other(torch).state_dict())
+    with pytest.raises(RuntimeError, match="must match the size"):
+        optimizer.step()
+
+
 def test_group_hyper_parameters_are_checked_too(torch):
     # A deliberate difference (README): PyTorch checks only the defaults' values.
     group = {"params": [ndgrad.nn.Parameter(ndgrad.ones(1))], "lr": -1.0}
