@@ -1,5 +1,6 @@
-"""Property tests: gather, scatter, scatter_add, index_select, index_add, take, take_along_dim,
-masked_fill and masked_select against torch.
+"""Property tests: gather, scatter (also with reduce), scatter_add, index_select, index_add,
+index_put, index_fill, index_copy, put, take, take_along_dim, masked_fill, masked_scatter and
+masked_select against torch.
 
 Hypothesis draws an input shape (0-3 dims, sizes 0-4), a dim (negative too), indices or masks
 that fit it and a dtype; ops with an in-place twin run either way (in place on y = x.clone()).

@@ -5,9 +5,11 @@ arrays), slices (positive steps: torch refuses negative ones; bounds past the en
 tensors), None, True and False (also as 0-d tensors), at most one Ellipsis, boolean masks and
 integer index arrays. The dims each part consumes are tracked so every key is valid; the index
 arrays, the masks' true counts and the bools' [0] or [] broadcast together. Arrays come as
-NumPy arrays, lists or tensors of the library under test. Compared with torch: `x[key]` in
-value, dtype and gradient; writing in place through `y[key]` (a view or a copy, as torch's);
-`y[key] = v` with broadcast tensors or Python scalars, gradients to both y and v.
+NumPy arrays, lists or tensors (int64, int32, bool, byte) of the library under test.
+Compared with torch: `x[key]` in value, dtype, contiguity, first and second derivatives;
+writing in place through `y[key]` (a view or a copy, as torch's); `y[key] = v`, `+= v` and
+`*= v` with broadcast tensors or Python scalars into plain tensors, non-leaves and transposed
+views, with the gradients of both y and v (and second derivatives).
 """
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ import ndgrad
 # Gradients of broadcast or repeated values are sums, which may round apart in float32.
 TOLERANCES = {"float32": {"rtol": 1e-5, "atol": 1e-6}}
 EXACT = {"rtol": 1e-12, "atol": 1e-12}
-# The torch fixture is function-scoped; it only hands over the module, so sharing it across
-# examples is safe.
+
 
 def _settings(examples: int):
+    # The torch fixture is function-scoped; it only hands over the module, so sharing it
+    # across examples is safe.
     return settings(max_examples=examples, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
