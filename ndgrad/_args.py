@@ -14,8 +14,8 @@ import numpy as np
 
 from ndgrad import _dtype
 
-__all__ = ["TensorBase", "array_from_data", "infer_dtype", "normalize_dim", "parse_shape",
-           "parse_size", "tensor_arg", "type_name"]
+__all__ = ["TensorBase", "array_from_data", "dim_index", "infer_dtype", "normalize_dim",
+           "parse_shape", "parse_size", "tensor_arg", "type_name"]
 
 
 class TensorBase:
@@ -71,8 +71,18 @@ def parse_size(sizes: tuple) -> tuple:
     return shape
 
 
+def dim_index(dim) -> int:
+    """`dim` as an int; a float, bool or str is a TypeError (int() would truncate or parse it)."""
+    if isinstance(dim, (bool, np.bool_)) or not hasattr(dim, "__index__"):
+        raise TypeError(f"dim must be an int or a tuple of ints, but got {type_name(dim)}")
+    return operator.index(dim)
+
+
 def normalize_dim(dim: int, ndim: int) -> int:
-    """Maps a possibly negative dim into [0, ndim), raising IndexError when out of range."""
+    """Maps a possibly negative dim into [0, ndim), raising IndexError when out of range (and
+    TypeError for a dim that is not an integer)."""
+    if type(dim) is not int:
+        dim = dim_index(dim)
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-bound}, "

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import numbers
-import operator
 
 import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._creation import tensor
-from ndgrad._args import normalize_dim, tensor_arg, type_name  # noqa: F401 (for the ops)
+# tensor_arg is imported for the op modules, which take their argument helpers from here.
+from ndgrad._args import dim_index, normalize_dim, tensor_arg, type_name  # noqa: F401
 from ndgrad._tensor import Tensor
 from ndgrad.ops.casting import to_dtype
 
@@ -125,13 +125,6 @@ def floating(x: Tensor) -> Tensor:
     if x._data.dtype.kind == "f":
         return x
     return to_dtype(x, _dtype.get_default_dtype())
-
-
-def dim_index(dim) -> int:
-    """`dim` as an int; a float, bool or str is a TypeError (int() would truncate or parse it)."""
-    if isinstance(dim, (bool, np.bool_)) or not hasattr(dim, "__index__"):
-        raise TypeError(f"dim must be an int or a tuple of ints, but got {type_name(dim)}")
-    return operator.index(dim)
 
 
 def dims(dim, ndim: int):

@@ -36,6 +36,8 @@ MISTAKES = [
             "ordering of dimensions", inputs=_x),
     Mistake("permute_repeated", lambda m, x: x.permute(1, 1), RuntimeError,
             "permute\\(\\): duplicate dims are not allowed", inputs=_x),
+    Mistake("unsqueeze_float_dim", lambda m, x: x.unsqueeze(1.0), TypeError,
+            "dim must be an int or a tuple of ints, but got float", inputs=_x),
     Mistake("transpose_list", lambda m: m.transpose([[1.0]], 0, 1), TypeError,
             "transpose\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"),
     Mistake("view_as_list", lambda m, x: x.view_as([1, 2]), TypeError,
