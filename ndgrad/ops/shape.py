@@ -10,7 +10,7 @@ from ndgrad._args import parse_shape
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
-from ndgrad.ops._common import normalize_dim, tensor_arg, tensor_list
+from ndgrad.ops._common import normalize_dim, tensor_arg, tensor_list, type_name
 from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.indexing import getitem
 from ndgrad.ops._views import mark_view
@@ -445,6 +445,9 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, input.ndim)
+    if isinstance(index, bool) or not hasattr(index, "__index__"):
+        raise TypeError(f"select(): argument 'index' (position 2) must be int, not "
+                        f"{type_name(index)}")
     size = input._data.shape[dim]
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "

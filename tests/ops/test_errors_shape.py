@@ -44,6 +44,8 @@ MISTAKES = [
             "view_as\\(\\): argument 'other' \\(position 1\\) must be Tensor, not list", inputs=_x),
     Mistake("expand_as_list", lambda m, x: x.expand_as([1, 2]), TypeError,
             "expand_as\\(\\): argument 'other' .* must be Tensor, not list", inputs=_x),
+    Mistake("select_float_index", lambda m, x: x.select(1, 1.5), TypeError,
+            "select\\(\\): argument 'index' \\(position 2\\) must be int, not float", inputs=_x),
     # ---- cat / stack
     Mistake("cat_tensor", lambda m, x: m.cat(x), TypeError,
             "cat\\(\\): argument 'tensors' \\(position 1\\) must be tuple of Tensors, not Tensor",
