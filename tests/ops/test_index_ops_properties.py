@@ -4,9 +4,10 @@ masked_select against torch.
 
 Hypothesis draws an input shape (0-3 dims, sizes 0-4), a dim (negative too), indices or masks
 that fit it and a dtype; ops with an in-place twin run either way (in place on y = x.clone()).
-Compared: the value, its dtype and shape, and the gradient of every float input from the
-backward of a random weighted sum. Where a scatter writes different values, the indices along
-`dim` are distinct: torch leaves which write wins undefined.
+Compared: the value, its dtype, shape and contiguity, and the gradient of every float input
+from the backward of a random weighted sum (or first gradients kept in the graph and their
+own gradients). Where a scatter writes different values, the indices along `dim` are distinct:
+torch leaves which write wins undefined.
 """
 from __future__ import annotations
 
