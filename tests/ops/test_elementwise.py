@@ -319,3 +319,41 @@ def test_rounding_integers_to_whole_numbers_keeps_them(torch):
         ours, theirs = fn(ndgrad), fn(torch)
         assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# ---- found by tests/properties/test_promotion.py (three operands): lerp's dtype rules, clamp
+# of bool tensors
+
+LERP_CASES = [
+    ("float32", lambda m: m.lerp(m.tensor([1.0, 2.0]), m.tensor([3.0, -1.0]), 0.25)),
+    ("uint8_with_0d_float_weight", lambda m: m.lerp(m.tensor([0, 200], dtype=m.uint8),
+                                                   m.tensor([10, 5], dtype=m.uint8),
+                                                   m.tensor(0.5, dtype=m.float64))),
+    ("0d_weight_of_other_float", lambda m: m.lerp(m.tensor([1.0]), m.tensor([3.0]),
+                                                 m.tensor(0.5, dtype=m.float64))),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in LERP_CASES], ids=[name for name, _ in LERP_CASES])
+def test_lerp_matches_torch(fn, torch):
+    ours, theirs = fn(ndgrad), fn(torch)
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+REFUSED_LERP_AND_CLAMP = [
+    ("lerp_end_of_other_dtype", lambda m: m.lerp(m.ones(2), m.ones(2, dtype=m.float64), 0.5)),
+    ("lerp_weight_of_other_dtype", lambda m: m.lerp(m.ones(2), m.ones(2), m.ones(2).int())),
+    ("lerp_integers", lambda m: m.lerp(m.ones(2).long(), m.ones(2).long(), 0.5)),
+    ("clamp_bool_by_two_bool_tensors",
+     lambda m: m.tensor([True]).clamp(m.tensor(False), m.tensor(True))),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in REFUSED_LERP_AND_CLAMP],
+                         ids=[name for name, _ in REFUSED_LERP_AND_CLAMP])
+def test_lerp_and_clamp_refused_as_in_torch(fn, torch):
+    with pytest.raises(RuntimeError):  # torch: RuntimeError or its NotImplementedError
+        fn(torch)
+    with pytest.raises(RuntimeError):
+        fn(ndgrad)

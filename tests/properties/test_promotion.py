@@ -35,13 +35,15 @@ from tests.properties._strategies import (
 @dataclass(frozen=True)
 class Binary:
     """One op: `fn(module, a, b)`; `domains` bound each operand's values, `scalars` says on
-    which side a Python number may stand, `grad` whether float results are differentiated."""
+    which side a Python number may stand, `grad` whether float results are differentiated.
+    An op with a `third` operand is `fn(module, a, b, c)`."""
 
     name: str
     fn: Callable
     domains: tuple = ("any", "any")
     scalars: tuple = (True, True)
     grad: bool = True
+    third: bool = False  # a third operand (a tensor of any dtype, or a Python number)
 
     def __repr__(self) -> str:
         return self.name
@@ -101,6 +103,10 @@ BINARY_OPS = [
     Binary("iand", _in_place("iand"), scalars=LEFT_TENSOR, grad=False),
     Binary("ior", _in_place("ior"), scalars=LEFT_TENSOR, grad=False),
     Binary("ixor", _in_place("ixor"), scalars=LEFT_TENSOR, grad=False),
+    # Tensor bounds only: torch refuses a tensor bound beside a number bound when a tensor
+    # requires grad (and takes it otherwise); ndgrad always takes it.
+    Binary("clamp_both", lambda m, a, b, c: m.clamp(a, b, c), scalars=TENSORS_ONLY, third=True),
+    Binary("lerp", lambda m, a, b, c: m.lerp(a, b, c), scalars=TENSORS_ONLY, third=True),
 ]
 
 
@@ -125,15 +131,21 @@ class Operand:
 
 
 class Case:
-    """`op(left, right)`, with `condition` for where and the upstream gradient's seed."""
+    """`op(left, right)`, or `op(left, right, third)`, with `condition` for where and the
+    upstream gradient's seed."""
 
-    def __init__(self, op: Binary, left: Operand, right: Operand, condition, seed: int) -> None:
-        self.op, self.left, self.right = op, left, right
+    def __init__(self, op: Binary, left: Operand, right: Operand, condition, seed: int,
+                 third: Operand | None = None) -> None:
+        self.op, self.left, self.right, self.third = op, left, right, third
         self.condition, self.seed = condition, seed
+
+    @property
+    def operands(self) -> list:
+        return [o for o in (self.left, self.right, self.third) if o is not None]
 
     def forward(self, module):
         """The result and the operands that require grad."""
-        operands = [o.build(module, self.op.grad) for o in (self.left, self.right)]
+        operands = [o.build(module, self.op.grad) for o in self.operands]
         extra = {}
         if self.op.name == "where":
             extra["condition"] = module.tensor(self.condition.copy())
@@ -146,7 +158,8 @@ class Case:
 
     def __repr__(self) -> str:
         condition = "" if self.condition is None else f", condition={self.condition.tolist()}"
-        return f"{self.op.name}({self.left!r}, {self.right!r}{condition})"
+        operands = ", ".join(map(repr, self.operands))
+        return f"{self.op.name}({operands}{condition})"
 
 
 @st.composite
@@ -176,10 +189,17 @@ def cases(draw):
         else:
             operands.append(Operand(True, tensor_kinds[side],
                                     sample(rng, tensor_kinds[side], shapes[side], domain)))
-    condition = None
+    condition = third = None
     if op.name == "where":
         condition = rng.random(shapes[2]) < 0.5
-    return Case(op, *operands, condition, int(rng.integers(2**31)))
+    if op.third:
+        if draw(st.booleans()) or op.name == "clamp_both":  # a tensor
+            kind = draw(st.sampled_from(DTYPES))
+            third = Operand(True, kind, sample(rng, kind, shapes[2]))
+        else:
+            kind = draw(st.sampled_from(("bool", "int", "float")))
+            third = Operand(False, kind, scalar(rng, kind))
+    return Case(op, *operands, condition, int(rng.integers(2**31)), third)
 
 
 def _forward(module, case: Case):
@@ -234,5 +254,5 @@ def test_binary_op_promotes_computes_and_differentiates_as_torch(torch, case):
 def _lowest_precision(case: Case) -> str:
     """The least precise float dtype among the tensor operands: torch computes some mixed
     gradients in it (atan2's denominator in float16 for a float16 operand)."""
-    kinds = [o.kind for o in (case.left, case.right) if o.is_tensor and o.kind in FLOAT_DTYPES]
+    kinds = [o.kind for o in case.operands if o.is_tensor and o.kind in FLOAT_DTYPES]
     return min(kinds, key=FLOAT_DTYPES.index, default="float64")

@@ -475,13 +475,16 @@ def lerp(input, end, weight) -> Tensor:
     tensor that has dimensions.
     """
     input, end = tensor_arg(input, "lerp"), tensor_arg(end, "lerp", "end", 2)
-    if not input.is_floating_point():
-        raise NotImplementedError(f"lerp is not implemented for {input.dtype.name} tensors")
+    # A weight tensor takes part in the promotion, a Python number does not.
+    dtype = _dtype.result_type(input, end, weight) if isinstance(weight, Tensor) else input.dtype
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"lerp is not implemented for {dtype.name} tensors")
     for name, other in (("end", end), ("weight", weight)):
         if (isinstance(other, Tensor) and other.dtype is not input.dtype
                 and (name == "end" or other.ndim)):
             raise RuntimeError(f"lerp: expected dtype {input.dtype.name} for `{name}` but got "
                                f"dtype {other.dtype.name}")
+    input, end = cast_operand(input, dtype), cast_operand(end, dtype)
     return add(input, mul(weight, sub(end, input)))
 
 
