@@ -8,7 +8,7 @@ import numpy as np
 
 from ndgrad import _random
 from ndgrad._tensor import Tensor
-from ndgrad.ops._common import constant
+from ndgrad.ops._common import constant, tensor_arg
 
 # SELU's negative saturation value, -scale * alpha, used by alpha_dropout.
 _SELU_SATURATION = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
@@ -22,6 +22,11 @@ def check_probability(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _check_args(input, p: float, op: str) -> None:
+    tensor_arg(input, op)
+    check_probability(p)
+
+
 def _keep_mask(input: Tensor, p: float, shape=None):
     """A float mask of ones (kept) and zeros, each kept with probability 1 - p."""
     shape = input.shape if shape is None else shape
@@ -32,7 +37,7 @@ def _keep_mask(input: Tensor, p: float, shape=None):
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zeros each element with probability p and scales the rest by 1 / (1 - p) (training)."""
-    check_probability(p)
+    _check_args(input, p, "dropout")
     if not training or p == 0:
         return input
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
@@ -44,7 +49,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: dropped elements take SELU's saturation value, then an affine
     map keeps the mean and variance."""
-    check_probability(p)
+    _check_args(input, p, "alpha_dropout")
     if not training or p == 0:
         return input
     if p == 1:
@@ -85,7 +90,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zeros whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by
     1 / (1 - p)."""
-    check_probability(p)
+    _check_args(input, p, "dropout1d")
     if input.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
                            f"input. Note that dropout1d exists to provide channel-wise dropout "
@@ -99,7 +104,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     """Zeros whole channels of (N, C, H, W) with probability p, scaling the rest by 1 / (1 - p).
 
     A 3-D input is taken as (N, C, L), as in PyTorch (which warns about it)."""
-    check_probability(p)
+    _check_args(input, p, "dropout2d")
     if input.ndim not in (3, 4):
         _warn_unusual_rank("dropout2d", input.ndim)
     elif input.ndim == 3:
@@ -116,7 +121,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
 
     Any rank but 5 is taken as unbatched, channels first, as in PyTorch (which warns about
     ranks other than 4 and 5)."""
-    check_probability(p)
+    _check_args(input, p, "dropout3d")
     if input.ndim not in (4, 5):
         _warn_unusual_rank("dropout3d", input.ndim)
     return _feature_dropout(input, p, training, inplace, 1 if input.ndim == 5 else 0, "dropout3d")

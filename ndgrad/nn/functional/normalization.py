@@ -14,6 +14,7 @@ from ndgrad.ops._common import tensor_arg, type_name
 
 def _normalized_dims(op: str, input: Tensor, normalized_shape, **affine) -> tuple:
     """The trailing dims that normalized_shape names; the affine tensors must have its shape."""
+    tensor_arg(input, op)
     is_int = isinstance(normalized_shape, (int, np.integer))
     if not is_int and not (isinstance(normalized_shape, (tuple, list)) and
                            all(isinstance(n, (int, np.integer)) for n in normalized_shape)):
@@ -35,7 +36,7 @@ def _normalized_dims(op: str, input: Tensor, normalized_shape, **affine) -> tupl
 def _check_per_channel(input: Tensor, op: str, **per_channel) -> None:
     """Per-channel tensors (running statistics, weight, bias) have one entry per channel of
     an (N, C, ...) input."""
-    if input.ndim < 2:
+    if tensor_arg(input, op).ndim < 2:
         raise RuntimeError(f"{op}: expected an input of shape (N, C, ...), but got input of "
                            f"size {list(input.shape)}")
     channels = input.shape[1]
@@ -87,6 +88,7 @@ def _channel_shape(input: Tensor) -> tuple:
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Standardises each group of channels of each sample, then applies per-channel affine."""
+    tensor_arg(input, "group_norm")
     if not isinstance(num_groups, (int, np.integer)):
         raise TypeError(f"group_norm(): argument 'num_groups' (position 2) must be int, not "
                         f"{type_name(num_groups)}")

@@ -7,6 +7,7 @@ import numpy as np
 
 from ndgrad import _backend
 from ndgrad._tensor import Tensor
+from ndgrad.ops._common import tensor_arg
 from ndgrad.ops.conv import check_floating
 from ndgrad.ops.pooling._common import _along, _take
 from ndgrad.ops.pooling.adaptive import _adaptive_avg
@@ -165,9 +166,20 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     return result
 
 
+def _factor(input, factor, op: str, name: str) -> int:
+    """The checked input of pixel_(un)shuffle and its positive int factor."""
+    tensor_arg(input, op)
+    if not isinstance(factor, (int, np.integer)):
+        raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not "
+                        f"{type(factor).__name__}")
+    if factor <= 0:
+        raise RuntimeError(f"{op} expects a positive {name}, but got {factor}")
+    return int(factor)
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r), r the upscale factor."""
-    r = int(upscale_factor)
+    r = _factor(input, upscale_factor, "pixel_shuffle", "upscale_factor")
     if input.ndim < 3:
         raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
                            f"input with {input.ndim} dimension(s)")
@@ -184,7 +196,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W): the inverse of pixel_shuffle."""
-    r = int(downscale_factor)
+    r = _factor(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
     if input.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
                            f"got input with {input.ndim} dimension(s)")
