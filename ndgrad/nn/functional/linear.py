@@ -10,23 +10,26 @@ from ndgrad.ops._common import tensor_arg
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, over the last dim of input (weight: out x in, or in)."""
+    # Raw array shapes, and the general bias check only off the common path: this runs for
+    # every layer of every step (Size objects and np.broadcast_shapes cost ~8 us a call).
     input, weight = tensor_arg(input, "linear"), tensor_arg(weight, "linear", "weight", 2)
-    if bias is not None:
-        bias = tensor_arg(bias, "linear", "bias", 3)
-    if input.ndim == 0 or weight.ndim == 0:
+    shape, weight_shape = input._data.shape, weight._data.shape
+    if not shape or not weight_shape:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
-                           f"{input.ndim}D and {weight.ndim}D")
-    if weight.ndim > 2:
+                           f"{len(shape)}D and {len(weight_shape)}D")
+    if len(weight_shape) > 2:
         raise RuntimeError(f"linear: weight must be 1-D or 2-D (out_features x in_features), "
-                           f"got weight of shape {list(weight.shape)}")
-    if input._data.shape[-1:] != weight._data.shape[-1:]:
-        rows = input.numel() // max(input.shape[-1], 1)
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
-                           f"and {weight.shape[-1]}x{weight.shape[0]})")
-    output_shape = input.shape[:-1] + weight.shape[:-1]
-    if bias is not None and not _expands_to(bias.shape, output_shape):
-        raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not broadcast to the "
-                           f"output shape {list(output_shape)}")
+                           f"got weight of shape {list(weight_shape)}")
+    if shape[-1] != weight_shape[-1]:
+        rows = input.numel() // max(shape[-1], 1)
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{shape[-1]} "
+                           f"and {weight_shape[-1]}x{weight_shape[0]})")
+    if bias is not None and tensor_arg(bias, "linear", "bias", 3)._data.shape != \
+            weight_shape[:-1]:
+        output_shape = shape[:-1] + weight_shape[:-1]
+        if not _expands_to(bias._data.shape, output_shape):
+            raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not broadcast "
+                               f"to the output shape {list(output_shape)}")
     return fused.linear(input, weight, bias)
 
 
