@@ -508,7 +508,11 @@ def any(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> 
 
 def _logical_reduction(function, input, dim, keepdim: bool) -> Tensor:
     data = tensor_arg(input, function.__name__)._data
-    result = np.asarray(function(data, axis=_axes(dim, data.ndim), keepdims=keepdim))
+    if isinstance(dim, (tuple, list)) and not dim:
+        # PyTorch's all/any over no dims reduce nothing (sum's dim=() means every dim).
+        result = data.astype(bool)
+    else:
+        result = np.asarray(function(data, axis=_axes(dim, data.ndim), keepdims=keepdim))
     return constant(result.astype(np.uint8) if data.dtype == np.uint8 else result)
 
 

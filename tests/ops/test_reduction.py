@@ -362,3 +362,13 @@ def test_std_gradient_is_zero_where_the_deviation_is_zero(data, dim, correction,
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
     assert np.isfinite(grads[0]).all()
+
+
+@pytest.mark.parametrize("name", ["all", "any"])
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_all_any_over_no_dims_reduce_nothing_as_in_torch(name, dtype, torch):
+    data = np.array([[0, 2], [3, 0]])
+    ours, theirs = (getattr(lib, name)(lib.tensor(data, dtype=getattr(lib, dtype)), dim=())
+                    for lib in (ndgrad, torch))
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
