@@ -14,8 +14,8 @@ import numpy as np
 
 from ndgrad import _dtype
 
-__all__ = ["TensorBase", "array_from_data", "dim_index", "infer_dtype", "normalize_dim",
-           "parse_shape", "parse_size", "tensor_arg", "type_name"]
+__all__ = ["TensorBase", "array_from_data", "dim_index", "infer_dtype", "int_arg",
+           "normalize_dim", "parse_shape", "parse_size", "tensor_arg", "type_name"]
 
 
 class TensorBase:
@@ -69,6 +69,15 @@ def parse_size(sizes: tuple) -> tuple:
         raise RuntimeError(f"Trying to create tensor with negative dimension "
                            f"{min(shape)}: {list(shape)}")
     return shape
+
+
+def int_arg(value, op: str, name: str, position: int) -> int:
+    """`value` as an int (a bool is refused, a NumPy int or 0-d int tensor taken); else
+    PyTorch's TypeError naming the op and the argument (counted as in the method's call)."""
+    if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__index__"):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be int, not "
+                        f"{type_name(value)}")
+    return operator.index(value)
 
 
 def dim_index(dim) -> int:

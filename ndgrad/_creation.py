@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ndgrad import _backend, _dtype
-from ndgrad._args import array_from_data, parse_size
+from ndgrad._args import array_from_data, int_arg, parse_size
 from ndgrad._tensor import Tensor
 
 
@@ -173,6 +173,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
         requires_grad: bool = False) -> Tensor:
     """An n x m matrix with ones on the diagonal."""
+    n = int_arg(n, "eye", "n", 1)
+    m = None if m is None else int_arg(m, "eye", "m", 2)
     for name, value in (("n", n), ("m", m)):
         if value is not None and value < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")

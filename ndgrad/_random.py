@@ -5,7 +5,7 @@ import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._creation import _finish, _like, _size
-from ndgrad._args import parse_size
+from ndgrad._args import int_arg, parse_size
 from ndgrad._tensor import Tensor
 
 
@@ -179,9 +179,6 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *,
 def randperm(n: int, *, generator: Generator | None = None, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
-    if isinstance(n, bool) or not hasattr(n, "__index__"):
-        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
-                        f"{type(n).__name__}")
-    (n,) = parse_size((n,))
+    (n,) = parse_size((int_arg(n, "randperm", "n", 1),))
     dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
     return _finish(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad, device)

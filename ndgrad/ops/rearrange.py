@@ -7,7 +7,7 @@ from ndgrad._args import parse_shape
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops._common import constant, dims as normalize_dims, normalize_dim
+from ndgrad.ops._common import constant, dims as normalize_dims, int_arg, normalize_dim
 from ndgrad.ops._views import mark_view
 from ndgrad.ops.indexing import getitem
 from ndgrad.ops.shape import movedim, narrow, reshape
@@ -154,6 +154,7 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (elements above `diagonal` zeroed)."""
     if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    diagonal = int_arg(diagonal, "tril", "diagonal", 1)
     return ew.where(_triangle_mask(input.shape, diagonal, True), input, 0)
 
 
@@ -161,11 +162,13 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (elements below `diagonal` zeroed)."""
     if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    diagonal = int_arg(diagonal, "triu", "diagonal", 1)
     return ew.where(_triangle_mask(input.shape, diagonal, False), input, 0)
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as a new last dim (a view)."""
+    offset = int_arg(offset, "diagonal", "offset", 1)
     dim1, dim2 = normalize_dim(dim1, input.ndim), normalize_dim(dim2, input.ndim)
     if dim1 == dim2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")

@@ -10,7 +10,7 @@ from ndgrad._args import parse_shape
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.ops import _dual
-from ndgrad.ops._common import normalize_dim, tensor_arg, tensor_list, type_name
+from ndgrad.ops._common import int_arg, normalize_dim, tensor_arg, tensor_list
 from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.indexing import getitem
 from ndgrad.ops._views import mark_view
@@ -445,9 +445,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, input.ndim)
-    if isinstance(index, bool) or not hasattr(index, "__index__"):
-        raise TypeError(f"select(): argument 'index' (position 2) must be int, not "
-                        f"{type_name(index)}")
+    index = int_arg(index, "select", "index", 2)
     size = input._data.shape[dim]
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
@@ -461,8 +459,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     tensor = tensor_arg(tensor, "split", "tensor")
     dim = normalize_dim(dim, tensor.ndim)
     size = tensor._data.shape[dim]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        step = split_size_or_sections
+    if not isinstance(split_size_or_sections, (list, tuple)):
+        step = int_arg(split_size_or_sections, "split", "split_size", 1)
         if step < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got "
                                f"split_size={step}")
@@ -471,7 +469,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
                                f"dimension size of {size}")
         sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
     else:
-        sections = list(split_size_or_sections)
+        sections = [int_arg(s, "split_with_sizes", "split_sizes", 1)
+                    for s in split_size_or_sections]
         if any(length < 0 for length in sections):
             raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
                                f"entries, but got split_sizes={sections}")
@@ -489,6 +488,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Splits into `chunks` pieces of size ceil(n / chunks) (fewer if n is small)."""
     input = tensor_arg(input, "chunk")
+    chunks = int_arg(chunks, "chunk", "chunks", 1)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     size = input._data.shape[normalize_dim(dim, input.ndim)]

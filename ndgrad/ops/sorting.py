@@ -9,7 +9,7 @@ import numpy as np
 
 from ndgrad._tensor import Tensor
 from ndgrad.return_types import ValuesIndices
-from ndgrad.ops._common import constant, dim_alias, normalize_dim, tensor_arg
+from ndgrad.ops._common import constant, dim_alias, int_arg, normalize_dim, tensor_arg
 from ndgrad.ops.indexing import take_along_dim
 
 
@@ -50,6 +50,7 @@ def msort(input) -> Tensor:
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """(values, indices) of the k largest (or smallest) elements along `dim`."""
     input = tensor_arg(input, "topk")
+    k = int_arg(k, "topk", "k", 1)
     dim = normalize_dim(dim, input.ndim)
     size = input.shape[dim] if input.ndim else 1
     if input.ndim == 0 and k in (0, 1):
@@ -67,6 +68,7 @@ def kthvalue(input, k: int, dim: int | None = None, keepdim: bool = False, *, ax
     """(values, indices) of the k-th smallest element (1-based) along `dim` (the last when
     None); NumPy's names `axis` and `keepdims` are accepted too."""
     input = tensor_arg(input, "kthvalue")
+    k = int_arg(k, "kthvalue", "k", 1)
     dim = dim_alias(dim, axis)
     keepdim = keepdim if keepdims is None else keepdims
     dim = normalize_dim(-1 if dim is None else dim, input.ndim)

@@ -34,6 +34,8 @@ MISTAKES = [
     Mistake("full_tensor_fill", lambda m, x: m.full((2,), x), TypeError,
             "full\\(\\): argument 'fill_value' \\(position 2\\) must be Number, not a Tensor of "
             "shape \\[2, 3\\]", inputs=_x),
+    Mistake("eye_str", lambda m: m.eye("3"), TypeError,
+            "eye\\(\\): argument 'n' \\(position 1\\) must be int, not str"),
     Mistake("arange_zero_step", lambda m: m.arange(0, 5, 0), RuntimeError,
             "step must be nonzero"),
     Mistake("arange_wrong_sign", lambda m: m.arange(0, 5, -1), RuntimeError,

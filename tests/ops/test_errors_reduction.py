@@ -69,6 +69,10 @@ MISTAKES = [
             DIM_RANGE.format(-2, 1, 2), inputs=_x),
     Mistake("topk_too_many", lambda m, x: x.topk(4), RuntimeError,
             "selected index k out of range", inputs=_x),
+    Mistake("topk_bool", lambda m, x: x.topk(True), TypeError,
+            "topk\\(\\): argument 'k' \\(position 1\\) must be int, not bool", inputs=_x),
+    Mistake("kthvalue_float", lambda m, x: x.kthvalue(1.5), TypeError,
+            "kthvalue\\(\\): argument 'k' \\(position 1\\) must be int, not float", inputs=_x),
     Mistake("max_empty", lambda m: m.ones(0).max(), RuntimeError,
             "max\\(\\): Expected reduction dim to be specified for input.numel\\(\\) == 0"),
 ]
