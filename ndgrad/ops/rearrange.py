@@ -13,6 +13,13 @@ from ndgrad.ops.indexing import getitem
 from ndgrad.ops.shape import movedim, narrow, reshape
 
 
+def _c_order(a: np.ndarray) -> np.ndarray:
+    """`a` in C order, as PyTorch's results of roll, repeat and tile are (NumPy keeps a
+    transposed input's layout), so that a view of them works as in PyTorch.
+    np.ascontiguousarray would turn a 0-d array into a 1-d one."""
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 class Flip(ArrayFunction):
     """Reverses the order of elements along `dims` (a copy, as in PyTorch)."""
 
@@ -32,7 +39,7 @@ class Roll(ArrayFunction):
     @staticmethod
     def forward(ctx, x, shifts, dims):
         ctx.shifts, ctx.dims = shifts, dims
-        return np.roll(x, shifts, dims)
+        return _c_order(np.roll(x, shifts, dims))
 
     @staticmethod
     def backward(ctx, grad):
@@ -45,7 +52,7 @@ class Repeat(ArrayFunction):
     @staticmethod
     def forward(ctx, x, reps):
         ctx.input_shape = x.shape
-        return np.tile(x, reps)
+        return _c_order(np.tile(x, reps))
 
     @staticmethod
     def backward(ctx, grad):
@@ -155,7 +162,8 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     diagonal = int_arg(diagonal, "tril", "diagonal", 1)
-    return ew.where(_triangle_mask(input.shape, diagonal, True), input, 0)
+    # contiguous(): C order, as PyTorch's result (where keeps a transposed input's layout).
+    return ew.where(_triangle_mask(input.shape, diagonal, True), input, 0).contiguous()
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -163,7 +171,7 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     diagonal = int_arg(diagonal, "triu", "diagonal", 1)
-    return ew.where(_triangle_mask(input.shape, diagonal, False), input, 0)
+    return ew.where(_triangle_mask(input.shape, diagonal, False), input, 0).contiguous()
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

@@ -168,3 +168,24 @@ def test_diagonal_written_in_place_reaches_base_and_gradient(torch):
         results.append((base.detach().numpy(), x.grad.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs)
+
+
+# ---- found by tests/properties/test_shape_chains.py: results in C order, as PyTorch's, so a
+# view of them works as in PyTorch
+
+@pytest.mark.parametrize("fn", [lambda t: t.roll(1, 2), lambda t: t.repeat(1, 1, 1),
+                                lambda t: t.tile((1, 2)), lambda t: t.tril(),
+                                lambda t: t.triu(1)])
+def test_rearranged_transposed_tensor_is_contiguous_as_in_torch(fn, torch):
+    results = []
+    for lib in (ndgrad, torch):
+        y = fn(lib.arange(24.0).reshape(2, 3, 4).mT)
+        assert y.is_contiguous()
+        results.append(y.view(-1).numpy())
+    np.testing.assert_array_equal(*results)
+
+
+def test_roll_and_repeat_of_a_0d_tensor_stay_0d(torch):
+    for lib in (ndgrad, torch):
+        x = lib.tensor(2.0)
+        assert tuple(x.roll(1).shape) == () and tuple(x.repeat(()).shape) == ()

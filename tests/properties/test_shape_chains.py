@@ -1,4 +1,4 @@
-"""Property tests: random chains of shape ops give torch's values, strides' verdicts and
+"""Property tests: random chains of shape ops give torch's values, contiguity, refusals and
 gradients.
 
 Hypothesis draws a float64 input of 0-4 dims (sizes 0 and 1 included) and a chain of 1-6 shape
@@ -6,8 +6,9 @@ ops (reshape and view with -1, permute, transpose, squeeze/unsqueeze, expand, fl
 movedim, narrow, split/chunk/unbind, cat/stack, flip, roll, repeat, tile, tril/triu, diagonal,
 ...), each applied to the previous value with parameters drawn for its shape, which is tracked
 on torch meta tensors. A step torch refuses (a view of a non-contiguous tensor, a bad -1) ends
-the chain: ndgrad must refuse it with the same exception class. Every value of the chain and
-the input's gradient of a weighted sum of the last value must match torch's.
+the chain: ndgrad must refuse it with the same exception class. Every value of the chain (and
+its contiguity, where torch's is contiguous) and the input's gradient of a weighted sum of the
+last value must match torch's.
 """
 from __future__ import annotations
 
@@ -320,6 +321,9 @@ def check_chain(torch, chain: Chain) -> None:
     x_theirs, values_theirs = chain.run(torch)
     for i, (ours, theirs) in enumerate(zip(values_ours, values_theirs)):
         assert_same_tensor(ours, theirs, f"value after step {i}")
+        # A later view() works on a contiguous result. ndgrad's flip and clone of a
+        # non-contiguous tensor are contiguous where torch's keep the layout (README).
+        assert ours.is_contiguous() or not theirs.is_contiguous(), f"contiguity after step {i}"
     if chain.refused:
         last = chain.steps[-1]
         try:
