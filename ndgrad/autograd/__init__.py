@@ -22,7 +22,16 @@ def _as_list(x) -> list:
         return []
     if isinstance(x, Tensor):
         return [x]
-    return list(x)
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _tensors(x, what: str, error: type) -> list:
+    """`x` (a tensor or a sequence of them) as a list, refusing anything but tensors."""
+    tensors = _as_list(x)
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise error(f"all {what} have to be Tensors, but got {type(t).__name__}")
+    return tensors
 
 
 def _grads_list(outputs, grads) -> list:
@@ -75,11 +84,11 @@ def _check_requires_grad(outputs: list) -> None:
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs=None) -> None:
     """Accumulates gradients of `tensors` into the .grad of the leaves of their graph."""
-    outputs = _as_list(tensors)
+    outputs = _tensors(tensors, "outputs", TypeError)
     _check_requires_grad(outputs)
     grads = _initial_grads(outputs, _grads_list(tensors, grad_tensors))
     retain_graph = create_graph if retain_graph is None else retain_graph
-    targets = None if inputs is None else _as_list(inputs)
+    targets = None if inputs is None else _tensors(inputs, "inputs", RuntimeError)
     engine.run_backward(outputs, grads, retain_graph, create_graph, inputs=targets,
                         allow_unused=True, accumulate=True)
 
@@ -89,8 +98,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
          materialize_grads: bool = False) -> tuple:
     """The gradients of `outputs` with respect to `inputs`, leaving every .grad untouched."""
     given_grads = _grads_list(outputs, grad_outputs)
-    outputs = _as_list(outputs)
-    targets = _as_list(inputs)
+    outputs = _tensors(outputs, "outputs", TypeError)
+    targets = _tensors(inputs, "inputs", RuntimeError)
     _check_requires_grad(outputs)
     for t in targets:
         if not t.requires_grad:
