@@ -145,7 +145,11 @@ def _index_part(item):
     if isinstance(item, Tensor):
         item = item._data
     elif isinstance(item, (list, tuple, range)):
-        item = np.asarray([_index_part(i) for i in item])
+        try:
+            item = np.asarray([_index_part(i) for i in item])
+        except ValueError:  # NumPy's "inhomogeneous shape" message would not say what is wrong
+            raise IndexError(f"an index list must be rectangular (nested lists of equal "
+                             f"lengths), but got {list(item)}") from None
         if item.size == 0:
             item = item.astype(np.int64)  # torch reads x[[]] as an empty integer index
     if not _is_array(item):

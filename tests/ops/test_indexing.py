@@ -365,3 +365,15 @@ def test_bad_index_dtypes_and_shapes():
         x.gather(0, ndgrad.tensor([0]))
     with pytest.raises(RuntimeError, match="boolean"):
         x.masked_fill(ndgrad.tensor([1, 0, 1, 0, 1]), 0.0)
+
+
+@pytest.mark.parametrize("key", [[0, [1]], [[0], [1, 2]]], ids=["number_and_list", "ragged"])
+def test_ragged_index_list_is_refused_by_name(key):
+    # A bare list of lists is one index array (see README); PyTorch 2.13 still reads these as
+    # tuples, so there is no torch error to compare with.
+    x = ndgrad.ones(3, 3)
+    with pytest.raises(IndexError, match="an index list must be rectangular"):
+        x[key]
+    with pytest.raises(IndexError, match="an index list must be rectangular"):
+        x[key] = 0.0
+    assert x._version == 0 and bool((x == 1).all())
