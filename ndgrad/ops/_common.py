@@ -136,12 +136,12 @@ def dims(dim, ndim: int):
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None
-        normalized = tuple(sorted(normalize_dim(dim_index(d), ndim) for d in dim))
+        normalized = tuple(sorted(normalize_dim(d, ndim) for d in dim))
         for first, second in zip(normalized, normalized[1:]):
             if first == second:
                 raise RuntimeError(f"dim {first} appears multiple times in the list of dims")
         return normalized
-    return (normalize_dim(dim_index(dim), ndim),)
+    return (normalize_dim(dim, ndim),)
 
 
 def dim_alias(dim, axis):

