@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
+import ndgrad
+
 DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
 FLOAT_DTYPES = ("float16", "float32", "float64")
 INTEGER_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
@@ -27,6 +29,36 @@ def property_settings(max_examples: int) -> settings:
     return settings(max_examples=max_examples, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
+
+
+def _attempt(forward, module):
+    try:
+        return forward(module), None
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        return None, error
+
+
+def forward_on_both(torch, forward):
+    """`forward(module)` on ndgrad and on torch: (ours, theirs), or None where torch raises and
+    ndgrad raises an exception of the same class.
+
+    torch's NotImplementedError says a kernel is missing for a dtype; the RuntimeError it
+    derives from is enough. An "INTERNAL ASSERT" is a torch bug (pow(True, float tensor)), with
+    no behaviour to match.
+    """
+    theirs, their_error = _attempt(forward, torch)
+    ours, our_error = _attempt(forward, ndgrad)
+    if their_error is not None:
+        if "INTERNAL ASSERT" not in str(their_error):
+            assert our_error is not None, f"torch raises {their_error!r}, ndgrad does not"
+            expected = RuntimeError if isinstance(their_error, NotImplementedError) \
+                else type(their_error)
+            assert isinstance(our_error, expected), \
+                f"ndgrad raises {our_error!r}, torch {their_error!r}"
+        return None
+    if our_error is not None:
+        raise our_error
+    return ours, theirs
 
 
 def dtype_name(dtype) -> str:

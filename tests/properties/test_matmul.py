@@ -20,6 +20,7 @@ from tests.properties._strategies import (
     assert_same_grads,
     assert_same_tensor,
     dtype_name,
+    forward_on_both,
     property_settings,
     sample,
 )
@@ -84,30 +85,15 @@ def cases(draw):
     return Case(spelling, (dtype, other), _shapes(draw, ranks), draw(st.integers(0, 2**31)))
 
 
-def _forward(module, case: Case):
-    try:
-        return case.forward(module), None
-    except Exception as error:  # noqa: BLE001 - the class is what is compared
-        return None, error
-
-
 @property_settings(800)
 @given(case=cases())
 def test_matmul_matches_torch(torch, case):
-    theirs, their_error = _forward(torch, case)
-    ours, our_error = _forward(ndgrad, case)
     if _empty_with_mixed_dtypes(case):
         return  # torch skips its dtype check when an operand has no elements
-    if their_error is not None:
-        assert our_error is not None, f"torch raises {their_error!r}, ndgrad does not"
-        expected = RuntimeError if isinstance(their_error, NotImplementedError) \
-            else type(their_error)
-        assert isinstance(our_error, expected), f"ndgrad raises {our_error!r}, torch " \
-                                                f"{their_error!r}"
+    results = forward_on_both(torch, case.forward)
+    if results is None:
         return
-    if our_error is not None:
-        raise our_error
-    (result_ours, leaves_ours), (result_theirs, leaves_theirs) = ours, theirs
+    (result_ours, leaves_ours), (result_theirs, leaves_theirs) = results
     assert_same_tensor(result_ours, result_theirs, "result")
     if result_theirs.requires_grad:
         upstream = np.random.default_rng(case.seed + 1).standard_normal(

@@ -26,6 +26,7 @@ from tests.properties._strategies import (
     assert_same_tensor,
     broadcast_shapes,
     dtype_name,
+    forward_on_both,
     property_settings,
     sample,
     scalar,
@@ -202,38 +203,13 @@ def cases(draw):
     return Case(op, *operands, condition, int(rng.integers(2**31)), third)
 
 
-def _forward(module, case: Case):
-    try:
-        return case.forward(module), None
-    except Exception as error:  # noqa: BLE001 - the class is what is compared
-        return None, error
-
-
-def _check_same_error(case: Case, ours, theirs) -> None:
-    """ndgrad raises where torch does, an exception of the same class.
-
-    torch's NotImplementedError says a kernel is missing for a dtype; the RuntimeError it
-    derives from is enough. An "INTERNAL ASSERT" is a torch bug (pow(True, float tensor)),
-    with no behaviour to match.
-    """
-    if "INTERNAL ASSERT" in str(theirs):
-        return
-    assert ours is not None, f"torch raises {theirs!r}, ndgrad does not"
-    expected = RuntimeError if isinstance(theirs, NotImplementedError) else type(theirs)
-    assert isinstance(ours, expected), f"ndgrad raises {ours!r}, torch {theirs!r}"
-
-
 @property_settings(2500)
 @given(case=cases())
 def test_binary_op_promotes_computes_and_differentiates_as_torch(torch, case):
-    theirs, their_error = _forward(torch, case)
-    ours, our_error = _forward(ndgrad, case)
-    if their_error is not None:
-        _check_same_error(case, our_error, their_error)
+    results = forward_on_both(torch, case.forward)
+    if results is None:
         return
-    if our_error is not None:
-        raise our_error
-    (result_ours, leaves_ours), (result_theirs, leaves_theirs) = ours, theirs
+    (result_ours, leaves_ours), (result_theirs, leaves_theirs) = results
     assert_same_tensor(result_ours, result_theirs, "result")
     assert result_ours.requires_grad == result_theirs.requires_grad, "requires_grad"
     if not result_theirs.requires_grad:

@@ -25,6 +25,7 @@ from tests.properties._strategies import (
     assert_same_grads,
     assert_same_tensor,
     dtype_name,
+    forward_on_both,
     property_settings,
     sample,
     shapes,
@@ -175,30 +176,15 @@ def cases(draw):
                 draw(st.integers(0, 2**31)))
 
 
-def _forward(module, case: Case):
-    try:
-        return case.forward(module), None
-    except Exception as error:  # noqa: BLE001 - the class is what is compared
-        return None, error
-
-
 # torch warns where var/std divide by no degrees of freedom; the values are still compared.
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0:UserWarning")
 @property_settings(1500)
 @given(case=cases())
 def test_reduction_matches_torch(torch, case):
-    theirs, their_error = _forward(torch, case)
-    ours, our_error = _forward(ndgrad, case)
-    if their_error is not None:
-        assert our_error is not None, f"torch raises {their_error!r}, ndgrad does not"
-        expected = RuntimeError if isinstance(their_error, NotImplementedError) \
-            else type(their_error)
-        assert isinstance(our_error, expected), f"ndgrad raises {our_error!r}, torch " \
-                                                f"{their_error!r}"
+    results = forward_on_both(torch, case.forward)
+    if results is None:
         return
-    if our_error is not None:
-        raise our_error
-    (outputs_ours, leaves_ours), (outputs_theirs, leaves_theirs) = ours, theirs
+    (outputs_ours, leaves_ours), (outputs_theirs, leaves_theirs) = results
     assert len(outputs_ours) == len(outputs_theirs), "number of outputs"
     for k, (a, b) in enumerate(zip(outputs_ours, outputs_theirs)):
         assert_same_tensor(a, b, f"output {k}")

@@ -23,6 +23,7 @@ from tests.properties._strategies import (
     assert_same_grads,
     assert_same_tensor,
     dtype_name,
+    forward_on_both,
     property_settings,
     sample,
     shapes,
@@ -95,31 +96,16 @@ def cases(draw):
     return Case(op, dtype, draw(shapes(max_dims=3)), draw(st.integers(0, 2**31)))
 
 
-def _forward(module, case: Case):
-    try:
-        return case.forward(module), None
-    except Exception as error:  # noqa: BLE001 - the class is what is compared
-        return None, error
-
-
 @property_settings(1500)
 @given(case=cases())
 def test_unary_op_matches_torch(torch, case):
     if case.op.name.endswith("softmax") and case.dtype not in FLOAT_DTYPES \
             and 0 in case.shape:
         return  # torch skips its dtype check for an empty input
-    theirs, their_error = _forward(torch, case)
-    ours, our_error = _forward(ndgrad, case)
-    if their_error is not None:
-        assert our_error is not None, f"torch raises {their_error!r}, ndgrad does not"
-        expected = RuntimeError if isinstance(their_error, NotImplementedError) \
-            else type(their_error)
-        assert isinstance(our_error, expected), f"ndgrad raises {our_error!r}, torch " \
-                                                f"{their_error!r}"
+    results = forward_on_both(torch, case.forward)
+    if results is None:
         return
-    if our_error is not None:
-        raise our_error
-    (result_ours, x_ours), (result_theirs, x_theirs) = ours, theirs
+    (result_ours, x_ours), (result_theirs, x_theirs) = results
     assert_same_tensor(result_ours, result_theirs, "result")
     assert result_ours.requires_grad == result_theirs.requires_grad, "requires_grad"
     if result_theirs.requires_grad:
