@@ -14,7 +14,7 @@ import numpy as np
 
 from ndgrad import _dtype
 
-__all__ = ["TensorBase", "array_from_data", "dim_index", "infer_dtype", "int_arg",
+__all__ = ["TensorBase", "array_from_data", "bool_arg", "dim_index", "infer_dtype", "int_arg",
            "normalize_dim", "parse_shape", "parse_size", "tensor_arg", "type_name"]
 
 
@@ -48,8 +48,14 @@ def tensor_arg(x, op: str, name: str = "input", position: int = 1):
                     f"{type_name(x)}")
 
 
-def parse_shape(shape: tuple) -> tuple:
-    """Accepts sizes given as `f(2, 3)` or `f((2, 3))` and returns a tuple of ints."""
+def parse_shape(shape: tuple, op: str | None = None, name: str = "size") -> tuple:
+    """Accepts sizes given as `f(2, 3)` or `f((2, 3))` and returns a tuple of ints.
+
+    With `op` given, no sizes at all is PyTorch's TypeError for the missing argument `name`
+    (`x.view()`); `f(())` is the empty shape.
+    """
+    if not shape and op is not None:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "{name}"')
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if all(type(s) is int for s in shape):
@@ -78,6 +84,14 @@ def int_arg(value, op: str, name: str, position: int) -> int:
         raise TypeError(f"{op}(): argument '{name}' (position {position}) must be int, not "
                         f"{type_name(value)}")
     return operator.index(value)
+
+
+def bool_arg(value, op: str, name: str) -> bool:
+    """`value` if it is a bool; else PyTorch's TypeError naming the op and the argument (a
+    string or a number would otherwise count by its truth value)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{op}(): argument '{name}' must be bool, not {type_name(value)}")
 
 
 def dim_index(dim) -> int:

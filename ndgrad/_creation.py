@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ndgrad import _backend, _dtype
-from ndgrad._args import array_from_data, int_arg, parse_size
+from ndgrad._args import array_from_data, int_arg, parse_size, type_name
 from ndgrad._tensor import Tensor
 
 
@@ -32,9 +32,15 @@ def _dtype_or_default(dtype) -> _dtype.dtype:
     return _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
 
 
-def _number(value):
-    """A Python number from a number or a one-element tensor (as PyTorch accepts for ranges)."""
-    return value.item() if isinstance(value, Tensor) else value
+def _number(value, op: str, name: str, position: int):
+    """A Python number from a number or a one-element tensor (as PyTorch accepts for ranges);
+    anything else is PyTorch's TypeError naming the op and the argument."""
+    if isinstance(value, Tensor):
+        return value.item()
+    if value is None or isinstance(value, (numbers.Number, np.bool_)):
+        return value
+    raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Number, not "
+                    f"{type_name(value)}")
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -90,10 +96,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     if isinstance(fill_value, Tensor) and fill_value.ndim != 0:
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not a "
                         f"Tensor of shape {list(fill_value.shape)}")
-    fill_value = _number(fill_value)
-    if not isinstance(fill_value, (numbers.Number, np.bool_)):
-        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
-                        f"{type(fill_value).__name__}")
+    fill_value = _number(fill_value, "full", "fill_value", 2)
     dtype = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.to_dtype(dtype)
     shape = parse_size((size,) if isinstance(size, numbers.Integral) else tuple(size))
     return _finish(np.full(shape, fill_value, dtype=dtype.numpy), requires_grad, device)
@@ -136,7 +139,8 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
 def arange(start=0, end=None, step=1, *, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
     """Values from start (inclusive) to end (exclusive) by step; int64 if all are ints."""
-    start, end, step = _number(start), _number(end), _number(step)
+    start, end = _number(start, "arange", "start", 1), _number(end, "arange", "end", 2)
+    step = _number(step, "arange", "step", 3)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -166,7 +170,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     """`steps` evenly spaced values from start to end, both included."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    array = np.linspace(_number(start), _number(end), steps)
+    start, end = _number(start, "linspace", "start", 1), _number(end, "linspace", "end", 2)
+    array = np.linspace(start, end, steps)
     return _finish(array.astype(_dtype_or_default(dtype).numpy), requires_grad, device)
 
 

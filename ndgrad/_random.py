@@ -118,6 +118,9 @@ def randint(low: int, high: int | None = None, size=None, *, generator: Generato
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing required argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
     if high is None:
         low, high = 0, low
     if low >= high:

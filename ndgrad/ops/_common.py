@@ -9,8 +9,8 @@ from ndgrad import _dtype
 from ndgrad._creation import tensor
 # tensor_arg and int_arg are imported for the op modules, which take their argument
 # helpers from here.
-from ndgrad._args import (dim_index, int_arg, normalize_dim, tensor_arg,  # noqa: F401
-                          type_name)
+from ndgrad._args import (bool_arg, dim_index, int_arg, normalize_dim,  # noqa: F401
+                          tensor_arg, type_name)
 from ndgrad._tensor import Tensor
 from ndgrad.ops.casting import to_dtype
 

@@ -163,13 +163,18 @@ def _index_part(item):
     return item
 
 
+# What an index array may hold, after byte masks became bool ones (as in PyTorch: int8 and
+# int16 tensors are refused).
+_INDEX_DTYPES = frozenset(map(np.dtype, ("int64", "int32", "bool")))
+
+
 def normalize_key(key) -> tuple:
     """An index as a tuple NumPy takes: Tensors and lists become arrays, checked for dtype."""
     parts = key if isinstance(key, tuple) else (key,)
     parts = tuple(_index_part(p) for p in parts)
     for part in parts:
         if _is_array(part):
-            if part.dtype.kind not in "iub":
+            if part.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  f"tensors, got {part.dtype}")
         elif not isinstance(part, _VALID):
@@ -519,6 +524,9 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
                          f"{data.ndim} with size: {list(data.shape)}")
     data = data.reshape(-1)
     source = tensor_arg(source, "index_add", "source", 4)
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({input.dtype.name}) and source "
+                           f"({source.dtype.name}) must have the same scalar type")
     expected = input.shape[:dim] + (data.size,) + input.shape[dim + 1:]
     if input.ndim and source.shape != expected:
         raise RuntimeError(f"index_add_(): source of shape {list(source.shape)} does not match "

@@ -133,7 +133,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tiles `input` sizes[i] times along dim i; extra leading sizes add dims."""
-    sizes = parse_shape(sizes)
+    sizes = parse_shape(sizes, "repeat", "repeats")
     if any(s < 0 for s in sizes):
         raise RuntimeError(f"Trying to create tensor with negative dimension: repeat sizes "
                            f"{list(sizes)} for a tensor of shape {list(input.shape)}")

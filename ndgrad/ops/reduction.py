@@ -11,7 +11,8 @@ from ndgrad.autograd.function import ArrayFunction
 from ndgrad.autograd.grad_mode import is_grad_enabled
 from ndgrad.ops import _dual
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops._common import constant, dim_alias, dims, floating, normalize_dim, tensor_arg
+from ndgrad.ops._common import (bool_arg, constant, dim_alias, dims, floating, normalize_dim,
+                                tensor_arg)
 from ndgrad.ops.casting import to_dtype
 from ndgrad.ops.indexing import take_along_dim
 from ndgrad.ops.shape import flatten, reshape
@@ -424,7 +425,7 @@ def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         dim, unbiased = None, dim
     keepdim = keepdim if keepdims is None else keepdims
     if correction is None:
-        correction = 0 if unbiased is False else 1
+        correction = 1 if unbiased is None or bool_arg(unbiased, "var", "unbiased") else 0
     axes = _axes(dim, input.ndim)
     count = input._data.size // builtins.max(int(np.prod(_kept_shape(input.shape, axes))), 1)
     centered = input - mean(input, axes, keepdim=True)

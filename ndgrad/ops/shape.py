@@ -119,7 +119,7 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
 def expand(input: Tensor, *sizes) -> Tensor:
     """Broadcasts `input` to `sizes`, where -1 keeps a dimension's current size."""
     input = tensor_arg(input, "expand")
-    sizes = parse_shape(sizes)
+    sizes = parse_shape(sizes, "expand")
     lead = len(sizes) - input.ndim
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
@@ -161,7 +161,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     The result shares storage with `input` when the layout allows (a view), else it is a copy.
     """
     input = tensor_arg(input, "reshape")
-    shape = _infer_shape(parse_shape(shape), input._data.size)
+    shape = _infer_shape(parse_shape(shape, "reshape", "shape"), input._data.size)
     if input._data.shape == shape:
         return input
     return mark_view(Reshape.apply(input, shape), input, reshape, shape)
@@ -170,7 +170,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
 def view(input: Tensor, *shape) -> Tensor:
     """Like reshape, but always shares storage: refused when that needs a copy."""
     input = tensor_arg(input, "view")
-    shape = _infer_shape(parse_shape(shape), input._data.size)
+    shape = _infer_shape(parse_shape(shape, "view", "shape"), input._data.size)
     try:
         np.reshape(input._data, shape, copy=False)
     except ValueError:
@@ -185,7 +185,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     """Reorders the dimensions of `input` so that output dim i is input dim `dims[i]`."""
     input = tensor_arg(input, "permute")
     ndim = input._data.ndim
-    dims = parse_shape(dims)
+    dims = parse_shape(dims, "permute", "dims")
     if len(dims) != ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "

@@ -9,7 +9,8 @@ import numpy as np
 
 from ndgrad._tensor import Tensor
 from ndgrad.return_types import ValuesIndices
-from ndgrad.ops._common import constant, dim_alias, int_arg, normalize_dim, tensor_arg
+from ndgrad.ops._common import (bool_arg, constant, dim_alias, int_arg, normalize_dim,
+                                tensor_arg)
 from ndgrad.ops.indexing import take_along_dim
 
 
@@ -91,6 +92,9 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
     """The distinct elements (or slices along `dim`), sorted; optionally the inverse indices
     and counts. Not differentiable, as in PyTorch."""
     data = tensor_arg(input, "unique")._data
+    for name, flag in (("sorted", sorted), ("return_inverse", return_inverse),
+                       ("return_counts", return_counts)):
+        bool_arg(flag, "unique", name)
     if dim is not None:
         dim = normalize_dim(dim, data.ndim)
     values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=dim)

@@ -56,6 +56,12 @@ MISTAKES = [
             "zeros_like\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"),
     Mistake("rand_like_list", lambda m: m.rand_like([1.0]), TypeError,
             "rand_like\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"),
+    Mistake("linspace_str_end", lambda m: m.linspace(0, "a", 3), TypeError,
+            "linspace\\(\\): argument 'end' \\(position 2\\) must be Number, not str"),
+    Mistake("arange_list_start", lambda m: m.arange([1]), TypeError,
+            "arange\\(\\): argument 'start' \\(position 1\\) must be Number, not list"),
+    Mistake("randint_int_size", lambda m: m.randint(0, 5, 3), TypeError,
+            "randint\\(\\): argument 'size' must be tuple of ints, not int"),
 ]
 
 

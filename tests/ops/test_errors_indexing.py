@@ -139,6 +139,14 @@ MISTAKES = [
             RuntimeError, "take_along_dim\\(\\): input and indices should have the same number "
             "of dimensions, but got 2 dimensions for input, and 1 dimensions for indices",
             inputs=_x),
+    Mistake("index_int16_tensor", lambda m, x: x[m.tensor([0], dtype=m.int16)], IndexError,
+            INDEX_DTYPE, inputs=_x),
+    Mistake("setitem_int8_tensor", lambda m, x: x.__setitem__(m.tensor([0], dtype=m.int8), 1.0),
+            IndexError, INDEX_DTYPE, inputs=_x),
+    Mistake("index_add_source_dtype",
+            lambda m, x: x.index_add(0, m.tensor([0]), m.ones(1, 3, dtype=m.float64)),
+            RuntimeError, "index_add_\\(\\): self \\(float32\\) and source \\(float64\\) must "
+            "have the same scalar type", inputs=_x),
 ]
 
 

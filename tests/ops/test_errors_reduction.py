@@ -75,6 +75,10 @@ MISTAKES = [
             "kthvalue\\(\\): argument 'k' \\(position 1\\) must be int, not float", inputs=_x),
     Mistake("max_empty", lambda m: m.ones(0).max(), RuntimeError,
             "max\\(\\): Expected reduction dim to be specified for input.numel\\(\\) == 0"),
+    Mistake("std_unbiased_str", lambda m, x: x.std(unbiased="x"), TypeError,
+            "var\\(\\): argument 'unbiased' must be bool, not str", inputs=_x),
+    Mistake("unique_sorted_str", lambda m, x: x.unique(sorted="x"), TypeError,
+            "unique\\(\\): argument 'sorted' must be bool, not str", inputs=_x),
 ]
 
 

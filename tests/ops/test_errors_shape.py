@@ -104,6 +104,17 @@ MISTAKES = [
             "tensor of shape \\[2, 3\\]", inputs=_x),
     Mistake("tile_negative", lambda m, x: x.tile((-2,)), RuntimeError,
             "negative dimension: repeat sizes \\[1, -2\\]", inputs=_x),
+    # ---- a method called without its sizes or dims
+    Mistake("view_without_sizes", lambda m, x: x.view(), TypeError,
+            'view\\(\\) missing 1 required positional arguments: "shape"', inputs=_x),
+    Mistake("reshape_without_sizes", lambda m, x: x.reshape(), TypeError,
+            'reshape\\(\\) missing 1 required positional arguments: "shape"', inputs=_x),
+    Mistake("expand_without_sizes", lambda m, x: x.expand(), TypeError,
+            'expand\\(\\) missing 1 required positional arguments: "size"', inputs=_x),
+    Mistake("permute_without_sizes", lambda m, x: x.permute(), TypeError,
+            'permute\\(\\) missing 1 required positional arguments: "dims"', inputs=_x),
+    Mistake("repeat_without_sizes", lambda m, x: x.repeat(), TypeError,
+            'repeat\\(\\) missing 1 required positional arguments: "repeats"', inputs=_x),
 ]
 
 
