@@ -31,6 +31,8 @@ from ndgrad.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, Ada
                                        AvgPool1d, AvgPool2d, AvgPool3d, LPPool1d, LPPool2d,
                                        LPPool3d, MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d,
                                        MaxUnpool2d, MaxUnpool3d)
+from ndgrad.nn.modules.rnn import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell,
+                                   RNNCellBase)
 from ndgrad.nn.modules.sparse import Embedding, EmbeddingBag
 from ndgrad.nn.modules.upsampling import (PixelShuffle, PixelUnshuffle, Upsample,
                                           UpsamplingBilinear2d, UpsamplingNearest2d)
@@ -51,7 +53,8 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Adapt
            "MaxUnpool2d", "MaxUnpool3d", "Mish", "Module",
            "ModuleDict", "ModuleList", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss",
            "PReLU", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList",
-           "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RMSNorm", "ReLU", "ReLU6", "SELU",
+           "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RMSNorm", "RNN", "RNNBase",
+           "RNNCell", "RNNCellBase", "LSTM", "LSTMCell", "GRU", "GRUCell", "ReLU", "ReLU6", "SELU",
            "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin",
            "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
            "TripletMarginLoss",
