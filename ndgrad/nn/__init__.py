@@ -3,9 +3,9 @@ from ndgrad.nn import functional, init
 from ndgrad.nn import utils
 from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid,
                                           Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
-                                          LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
-                                          Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh,
-                                          Tanhshrink, Threshold)
+                                          LogSoftmax, Mish, MultiheadAttention, PReLU, ReLU,
+                                          ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+                                          Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from ndgrad.nn.modules.batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
                                          InstanceNorm2d)
 from ndgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
@@ -51,7 +51,8 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Adapt
            "LPPool3d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss",
            "MarginRankingLoss", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d",
            "MaxUnpool2d", "MaxUnpool3d", "Mish", "Module",
-           "ModuleDict", "ModuleList", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss",
+           "ModuleDict", "ModuleList", "MultiheadAttention", "MultiLabelSoftMarginLoss",
+           "MultiMarginLoss", "NLLLoss",
            "PReLU", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList",
            "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RMSNorm", "RNN", "RNNBase",
            "RNNCell", "RNNCellBase", "LSTM", "LSTMCell", "GRU", "GRUCell", "ReLU", "ReLU6", "SELU",

@@ -4,6 +4,8 @@ from ndgrad.nn.functional.activation import (celu, elu, gelu, glu, hardshrink, h
                                              logsigmoid, mish, prelu, relu, relu6, selu, sigmoid,
                                              silu, softmax, softmin, softplus, softshrink,
                                              softsign, tanh, tanhshrink, threshold)
+from ndgrad.nn.functional.attention import (multi_head_attention_forward,
+                                            scaled_dot_product_attention)
 from ndgrad.nn.functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d,
                                        conv_transpose2d, conv_transpose3d, fold, unfold)
 from ndgrad.nn.functional.ctc import ctc_loss
@@ -48,4 +50,5 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "cosine_similarity", "embe
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
            "avg_pool2d", "avg_pool3d", "interpolate", "lp_pool1d", "lp_pool2d", "lp_pool3d",
            "max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
-           "max_unpool3d", "pixel_shuffle", "pixel_unshuffle"]
+           "max_unpool3d", "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention",
+           "multi_head_attention_forward"]

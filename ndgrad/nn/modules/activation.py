@@ -1,9 +1,11 @@
 """Activation modules: each forwards to the function of the same name in nn.functional."""
 from __future__ import annotations
 
-from ndgrad._creation import full
+from ndgrad._creation import empty, full
 from ndgrad._tensor import Tensor
 from ndgrad.nn import functional as F
+from ndgrad.nn import init
+from ndgrad.nn.modules.linear import Linear
 from ndgrad.nn.modules.module import Module
 from ndgrad.nn.parameter import Parameter
 
@@ -267,3 +269,77 @@ class Softmin(_SoftmaxFamily):
     """softmax(-x) along `dim`."""
     _function = staticmethod(F.softmin)
 
+
+
+class MultiheadAttention(Module):
+    """Attention over `num_heads` heads of embed_dim / num_heads features each, with PyTorch's
+    parameters: in_proj_weight (3E x E) when key and value have E features, else
+    q_proj_weight, k_proj_weight, v_proj_weight; in_proj_bias, out_proj, optional
+    bias_k/bias_v (1 x 1 x E); inputs (L, N, E), or (N, L, E) with batch_first."""
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,
+                 batch_first: bool = False, device=None, dtype=None) -> None:
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
+                             f"embed_dim={embed_dim} and num_heads={num_heads} instead")
+        super().__init__()
+        self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        if self.head_dim * num_heads != embed_dim:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        self._make_parameters(bias, add_bias_kv, dtype)
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _make_parameters(self, bias: bool, add_bias_kv: bool, dtype) -> None:
+        E = self.embed_dim
+        separate = {"q_proj_weight": (E, E), "k_proj_weight": (E, self.kdim),
+                    "v_proj_weight": (E, self.vdim)}
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(empty(3 * E, E, dtype=dtype))
+            separate = dict.fromkeys(separate)
+        else:
+            self.register_parameter("in_proj_weight", None)
+        for name, shape in separate.items():
+            param = None if shape is None else Parameter(empty(*shape, dtype=dtype))
+            self.register_parameter(name, param)
+        self.in_proj_bias = Parameter(empty(3 * E, dtype=dtype)) if bias else None
+        self.out_proj = Linear(E, E, bias=bias, dtype=dtype)
+        self.bias_k = Parameter(empty(1, 1, E, dtype=dtype)) if add_bias_kv else None
+        self.bias_v = Parameter(empty(1, 1, E, dtype=dtype)) if add_bias_kv else None
+
+    def _reset_parameters(self) -> None:
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for weight in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(weight)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask=None,
+                need_weights: bool = True, attn_mask=None, average_attn_weights: bool = True,
+                is_causal: bool = False):
+        """Returns (output, attention weights or None), as F.multi_head_attention_forward."""
+        transpose = self.batch_first and query.ndim == 3
+        if transpose:
+            query, key, value = (x.transpose(0, 1) for x in (query, key, value))
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
+            is_causal=is_causal)
+        return (out.transpose(0, 1) if transpose else out), weights
