@@ -126,8 +126,11 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     lengths = _lengths_array(lengths, op)
     time_dim, batch_dim = (1, 0) if batch_first else (0, 1)
     if input.ndim < 2:
-        raise RuntimeError(f"{op}: expected input with at least 2 dimensions (time and batch), "
-                           f"but got input of shape {list(input.shape)}")
+        raise IndexError(f"{op}: expected input with at least 2 dimensions (time and batch), "
+                         f"but got input of shape {list(input.shape)}")
+    if input.numel() == 0:
+        raise RuntimeError(f"Cannot pack empty tensors. ({op} got input of shape "
+                           f"{list(input.shape)})")
     steps, batch = input.shape[time_dim], input.shape[batch_dim]
     if len(lengths) != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
@@ -153,7 +156,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     t, b = np.nonzero(batch_sizes)       # row-major: time step by time step, longest first
     columns = order[b]
     flat = columns * steps + t if batch_first else t * batch + columns
-    data = _gather(input.reshape(-1, *input.shape[2:]), flat)
+    data = _gather(input.reshape(steps * batch, *input.shape[2:]), flat)
     batch_sizes = tensor(batch_sizes.sum(axis=1), dtype=_dtype.int64)
     return PackedSequence(data, batch_sizes, sorted_indices, None)
 
@@ -237,8 +240,9 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
 def pack_sequence(sequences: Iterable[Tensor], enforce_sorted: bool = True) -> PackedSequence:
     """Packs a list of sequences of shape L_i x *; see `pack_padded_sequence`."""
     sequences = list(sequences)
-    lengths = [seq.shape[0] if isinstance(seq, Tensor) else 0 for seq in sequences]
-    return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+    padded = pad_sequence(sequences)
+    lengths = [seq.shape[0] for seq in sequences]
+    return pack_padded_sequence(padded, lengths, enforce_sorted=enforce_sorted)
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
