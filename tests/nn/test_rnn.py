@@ -147,6 +147,51 @@ def test_layer_second_order(case, torch):
     assert_grads_close(ours_layer, theirs_layer, ours_inputs, theirs_inputs)
 
 
+PACKED_CASES = [Case(kind, options, initial=initial)
+                for kind in ("RNN", "LSTM", "GRU")
+                for options, initial in [({}, False),
+                                         ({"num_layers": 2, "bidirectional": True}, True)]]
+PACKED_CASES += [Case("LSTM", {"proj_size": 2, "bidirectional": True, "batch_first": True},
+                      initial=True)]
+
+
+def run_packed(module, layer, case: Case, inputs: list, lengths: list, enforce_sorted: bool):
+    """Packs the padded input, runs the layer, and returns [padded output, h_n(, c_n)] and
+    the output's packed data."""
+    rnn_utils = module.nn.utils.rnn
+    packed = rnn_utils.pack_padded_sequence(inputs[0], lengths,
+                                            batch_first=case.options.get("batch_first", False),
+                                            enforce_sorted=enforce_sorted)
+    results = run_layer(module, layer, case, [packed] + inputs[1:])
+    assert isinstance(results[0], rnn_utils.PackedSequence)
+    padded, _ = rnn_utils.pad_packed_sequence(results[0],
+                                              batch_first=case.options.get("batch_first", False))
+    return [padded] + results[1:], results[0].data
+
+
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.parametrize("case", PACKED_CASES, ids=str)
+def test_packed_sequence_values_and_gradients(case, enforce_sorted, torch):
+    """A PackedSequence in gives one out, h_n in the caller's batch order, as PyTorch."""
+    theirs_layer, ours_layer = torch_and_ours(torch, case.kind, INPUT, HIDDEN, **case.options)
+    rng = np.random.default_rng(6)
+    arrays = layer_arrays(Case(case.kind, case.options, False, case.initial), rng)
+    arrays[0] = np.concatenate([arrays[0]] * 2, axis=0 if case.options.get("batch_first") else 1)
+    for i in range(1, len(arrays)):
+        arrays[i] = np.concatenate([arrays[i]] * 2, axis=1)
+    lengths = [5, 4, 2, 1] if enforce_sorted else [2, 5, 1, 4]
+    theirs_in, ours_in = leaves(torch, arrays), leaves(ndgrad, arrays)
+    theirs, theirs_data = run_packed(torch, theirs_layer, case, theirs_in, lengths,
+                                     enforce_sorted)
+    ours, ours_data = run_packed(ndgrad, ours_layer, case, ours_in, lengths, enforce_sorted)
+    assert_close(ours_data, theirs_data, "packed output data")
+    for name, a, b in zip(["padded output", "h_n", "c_n"], ours, theirs):
+        assert_close(a, b, name)
+    weighted_sum(torch, theirs).backward()
+    weighted_sum(ndgrad, ours).backward()
+    assert_grads_close(ours_layer, theirs_layer, ours_in, theirs_in)
+
+
 CELL_CASES = [(kind, options, batched, given)
               for kind, options in [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}),
                                     ("LSTMCell", {}), ("GRUCell", {}), ("GRUCell", {"bias": False}),
@@ -305,6 +350,14 @@ MISTAKES = [
     Mistake("lstm_proj_hx_shape", lambda m, x, h, c: m.nn.LSTM(3, 4, proj_size=2)(x, (h, c)),
             RuntimeError, "Expected hidden\\[0\\] size \\(1, 2, 2\\), got \\[1, 2, 4\\]",
             inputs=lambda m: (seq(m, 5, 2, 3), seq(m, 1, 2, 4), seq(m, 1, 2, 4))),
+    Mistake("packed_input_size",
+            lambda m, x: m.nn.GRU(3, 4)(m.nn.utils.rnn.pack_padded_sequence(x, [2, 1])),
+            RuntimeError, "input.size\\(-1\\) must be equal to input_size. Expected 3, got 5",
+            inputs=lambda m: (seq(m, 2, 2, 5),)),
+    Mistake("packed_hx_shape",
+            lambda m, x, h: m.nn.RNN(3, 4)(m.nn.utils.rnn.pack_padded_sequence(x, [2, 1]), h),
+            RuntimeError, "Expected hidden size \\(1, 2, 4\\), got \\[1, 3, 4\\]",
+            inputs=lambda m: (seq(m, 2, 2, 3), seq(m, 1, 3, 4))),
     Mistake("hx_rank_unbatched", lambda m, x, h: m.nn.RNN(3, 4)(x, h), RuntimeError,
             "For unbatched 2-D input, hx should also be 2-D but got 3-D",
             inputs=lambda m: (seq(m, 5, 3), seq(m, 1, 1, 4))),

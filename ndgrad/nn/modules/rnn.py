@@ -16,6 +16,7 @@ from ndgrad.nn import functional as F
 from ndgrad.nn import init
 from ndgrad.nn.modules.module import Module
 from ndgrad.nn.parameter import Parameter
+from ndgrad.nn.utils.rnn import PackedSequence
 from ndgrad.ops.shape import cat, stack
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -86,13 +87,6 @@ def _run_direction(mode: str, steps: list, state: tuple, weights: tuple, reverse
     for piece in reversed(finished):
         state = tuple(cat([s, p]) for s, p in zip(state, piece))
     return outputs, state
-
-
-def _is_packed(input) -> bool:
-    """Whether `input` is a PackedSequence (duck-typed so that this module does not import
-    nn.utils, which imports the modules)."""
-    return all(hasattr(input, f) for f in ("data", "batch_sizes", "sorted_indices",
-                                           "unsorted_indices")) and not isinstance(input, Tensor)
 
 
 def _check_config(mode: str, hidden_size, num_layers, dropout, proj_size) -> float:
@@ -255,7 +249,7 @@ class RNNBase(Module):
 
     def forward(self, input, hx=None):
         """Returns (output, h_n), or (output, (h_n, c_n)) for LSTM, shaped as in PyTorch."""
-        if _is_packed(input):
+        if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         self._check_input(input, packed=False)
         batched = input.dim() == 3
@@ -277,17 +271,14 @@ class RNNBase(Module):
         order, and run in the sequence's sorted order."""
         data, batch_sizes = input.data, [int(b) for b in input.batch_sizes.tolist()]
         self._check_input(data, packed=True)
-        if hx is not None and input.sorted_indices is not None:
-            states = list(hx) if self.mode == "LSTM" else [hx]
-            states = [s.index_select(1, input.sorted_indices) if isinstance(s, Tensor) else s
-                      for s in states]
-            hx = tuple(states) if self.mode == "LSTM" else states[0]
         states = self._initial_states(hx, True, batch_sizes[0], data)
+        if hx is not None and input.sorted_indices is not None:
+            states = [s.index_select(1, input.sorted_indices) for s in states]
         output, finals = self._layers(data, batch_sizes, states)
         if input.unsorted_indices is not None:
             finals = [f.index_select(1, input.unsorted_indices) for f in finals]
-        packed = type(input)(output, input.batch_sizes, input.sorted_indices,
-                             input.unsorted_indices)
+        packed = PackedSequence(output, input.batch_sizes, input.sorted_indices,
+                                input.unsorted_indices)
         return packed, (tuple(finals) if self.mode == "LSTM" else finals[0])
 
     def extra_repr(self) -> str:
