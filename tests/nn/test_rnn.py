@@ -134,17 +134,14 @@ def test_layer_second_order(case, torch):
     """The gradient's squared norm, differentiated again, agrees with PyTorch."""
     theirs_layer, ours_layer = torch_and_ours(torch, case.kind, INPUT, HIDDEN, **case.options)
     arrays = layer_arrays(case, np.random.default_rng(2))
-    for module, layer, inputs in ((torch, theirs_layer, leaves(torch, arrays)),
-                                  (ndgrad, ours_layer, leaves(ndgrad, arrays))):
-        loss = weighted_sum(module, run_layer(module, layer, case, inputs))
-        wrt = inputs + list(layer.parameters())
-        grads = module.autograd.grad(loss, wrt, create_graph=True)
+    inputs = []
+    for module, layer in ((torch, theirs_layer), (ndgrad, ours_layer)):
+        inputs.append(leaves(module, arrays))
+        loss = weighted_sum(module, run_layer(module, layer, case, inputs[-1]))
+        grads = module.autograd.grad(loss, inputs[-1] + list(layer.parameters()),
+                                     create_graph=True)
         sum((g * g).sum() for g in grads).backward()
-        if module is torch:
-            theirs_inputs = inputs
-        else:
-            ours_inputs = inputs
-    assert_grads_close(ours_layer, theirs_layer, ours_inputs, theirs_inputs)
+    assert_grads_close(ours_layer, theirs_layer, inputs[1], inputs[0])
 
 
 PACKED_CASES = [Case(kind, options, initial=initial)
@@ -230,14 +227,14 @@ def test_cell_values_and_gradients(kind, options, batched, given, torch):
 def test_lstm_cell_second_order(torch):
     theirs_cell, ours_cell = torch_and_ours(torch, "LSTMCell", INPUT, HIDDEN)
     arrays = [np.random.default_rng(4).standard_normal(s) for s in [(2, 3), (2, 4), (2, 4)]]
-    results = []
+    inputs = []
     for module, cell in ((torch, theirs_cell), (ndgrad, ours_cell)):
-        inputs = leaves(module, arrays)
-        loss = weighted_sum(module, run_cell(module, cell, "LSTMCell", inputs))
-        grads = module.autograd.grad(loss, inputs + list(cell.parameters()), create_graph=True)
+        inputs.append(leaves(module, arrays))
+        loss = weighted_sum(module, run_cell(module, cell, "LSTMCell", inputs[-1]))
+        grads = module.autograd.grad(loss, inputs[-1] + list(cell.parameters()),
+                                     create_graph=True)
         sum((g * g).sum() for g in grads).backward()
-        results.append(inputs)
-    assert_grads_close(ours_cell, theirs_cell, results[1], results[0])
+    assert_grads_close(ours_cell, theirs_cell, inputs[1], inputs[0])
 
 
 @pytest.mark.parametrize("kind, args, options", [
@@ -370,6 +367,12 @@ MISTAKES = [
     Mistake("cell_input_size", lambda m, x: m.nn.RNNCell(3, 4)(x), RuntimeError,
             "input has inconsistent input_size: got 5 expected 3",
             inputs=lambda m: (seq(m, 2, 5),)),
+    Mistake("lstm_hx_not_pair", lambda m, x, h: m.nn.LSTM(3, 4)(x, h), TypeError,
+            "LSTM: hx must be a tuple \\(h_0, c_0\\)", torch_error=IndexError,
+            inputs=lambda m: (seq(m, 5, 2, 3), seq(m, 1, 2, 4))),
+    Mistake("cell_hx_rank", lambda m, x, h, c: m.nn.LSTMCell(3, 4)(x, (h, c)), RuntimeError,
+            "LSTMCell: Expected hidden0 to be 1D for 1D input, got 2D",
+            inputs=lambda m: (seq(m, 3), seq(m, 2, 4), seq(m, 2, 4))),
     Mistake("cell_hx_batch", lambda m, x, h: m.nn.GRUCell(3, 4)(x, h), RuntimeError,
             "Input batch size 2 doesn't match hidden0 batch size 3",
             inputs=lambda m: (seq(m, 2, 3), seq(m, 3, 4))),

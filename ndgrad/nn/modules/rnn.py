@@ -392,7 +392,7 @@ class RNNCellBase(Module):
         for i, state in enumerate(hx):
             if state is None:
                 state = zeros(batch, self.hidden_size, dtype=input.dtype)
-            elif state.dim() != input.dim() if batched else state.dim() != 1:
+            elif state.dim() != (2 if batched else 1):
                 raise RuntimeError(f"{name}: Expected hidden{i} to be {2 if batched else 1}D "
                                    f"for {2 if batched else 1}D input, got {state.dim()}D")
             elif not batched:
