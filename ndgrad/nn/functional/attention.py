@@ -264,8 +264,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
         weights = weights.reshape(N, num_heads, L, S)
         weights = weights.mean(1) if average_attn_weights else weights
     else:
-        if attn_mask is not None:
-            attn_mask = attn_mask.reshape(-1 if attn_mask.shape[0] == 1 else N, -1, L, S)
+        if attn_mask is not None and attn_mask.shape[0] == 1:
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask is not None:
+            attn_mask = attn_mask.reshape(N, num_heads, -1, S)
         out = scaled_dot_product_attention(
             q.reshape(N, num_heads, L, head_dim), k.reshape(N, num_heads, S, head_dim),
             v.reshape(N, num_heads, S, head_dim), attn_mask, dropout_p, sdpa_causal)
