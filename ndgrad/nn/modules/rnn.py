@@ -68,9 +68,9 @@ def _run_direction(mode: str, steps: list, state: tuple, weights: tuple, reverse
     order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
     outputs = [None] * len(steps)
     finished = []
-    if reverse:
+    full = state
+    if reverse and steps[-1].shape[0] < state[0].shape[0]:
         # Backwards, a sequence starts at its last step: the batch grows from the shortest.
-        full = state
         state = tuple(s[:steps[-1].shape[0]] for s in full)
     for t in order:
         batch = steps[t].shape[0]
@@ -89,7 +89,7 @@ def _run_direction(mode: str, steps: list, state: tuple, weights: tuple, reverse
     return outputs, state
 
 
-def _check_config(mode: str, hidden_size, num_layers, dropout, proj_size) -> float:
+def _check_config(hidden_size, num_layers, dropout, proj_size) -> float:
     """Refuses the constructor arguments PyTorch refuses; returns dropout as a float."""
     dropout = float(dropout)
     if not 0 <= dropout <= 1:
@@ -126,7 +126,7 @@ class RNNBase(Module):
         super().__init__()
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
-        self.dropout = _check_config(mode, hidden_size, num_layers, dropout, proj_size)
+        self.dropout = _check_config(hidden_size, num_layers, dropout, proj_size)
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.bidirectional, self.proj_size = bidirectional, proj_size
