@@ -74,6 +74,7 @@ class PackCase:
 PACK_CASES = [
     PackCase(4, [4, 2, 1]),
     PackCase(4, [4, 2, 1], lengths_as_tensor=True),
+    PackCase(4, [4, 2.5, 1.9], enforce_sorted=False),              # fractions truncate
     PackCase(4, [4, 2, 1], batch_first=True),
     PackCase(5, [3, 3, 1], total_length=7, padding_value=-1.5),   # shorter than the input, ties
     PackCase(4, [2, 4, 1, 3], enforce_sorted=False),
@@ -311,6 +312,9 @@ MISTAKES = [
     Mistake("input_one_dimensional", lambda m, x: rnn_utils(m).pack_padded_sequence(x, [3]),
             IndexError, "at least 2 dimensions \\(time and batch\\), but got input of shape "
             "\\[3\\]", inputs=lambda m: (leaf(m, 3),)),
+    Mistake("lengths_not_numbers", lambda m, x: rnn_utils(m).pack_padded_sequence(x, [None, 1]),
+            # ndgrad.as_tensor's class for None differs from torch's (TypeError) here
+            RuntimeError, "NoneType", TypeError, inputs=lambda m: (leaf(m, 3, 2, 4),)),
     Mistake("input_not_a_tensor", lambda m: rnn_utils(m).pack_padded_sequence([[1.0]], [1]),
             TypeError, "argument 'input' \\(position 1\\) must be Tensor, not list"),
     Mistake("total_length_too_small",
@@ -347,3 +351,11 @@ def test_length_longer_than_the_input_is_refused():
                          "input's time dimension 0 \\(size 3\\)", inputs=lambda m: (x,)))
     with pytest.raises(RuntimeError, match="time dimension 1 \\(size 2\\)"):
         rnn_utils(ndgrad).pack_padded_sequence(x, [3, 2, 1], batch_first=True)
+
+
+def test_unpad_sequence_leaves_a_time_first_input_as_it_is():
+    """PyTorch transposes it in place; ndgrad reads it through a view."""
+    padded = ndgrad.arange(12.0).reshape(3, 2, 2)
+    pieces = rnn_utils(ndgrad).unpad_sequence(padded, [3, 1])
+    assert padded.shape == (3, 2, 2) and [p.shape for p in pieces] == [(3, 2), (1, 2)]
+    np.testing.assert_array_equal(_numpy(pieces[1]), [[2.0, 3.0]])

@@ -13,7 +13,7 @@ import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._args import tensor_arg
-from ndgrad._creation import full, tensor
+from ndgrad._creation import as_tensor, full, tensor
 from ndgrad._tensor import Tensor
 from ndgrad.ops.shape import cat
 
@@ -91,13 +91,14 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
 
 
 def _lengths_array(lengths, op: str) -> np.ndarray:
-    """`lengths` (a list or a 1-D tensor) as an int64 NumPy array."""
-    if isinstance(lengths, Tensor):
-        if lengths.ndim != 1:
-            raise RuntimeError(f"{op}: 'lengths' argument should be a 1D CPU int64 tensor, but "
-                               f"got {lengths.ndim}D {lengths.dtype} tensor")
-        return lengths.cpu().numpy().astype(np.int64)
-    return np.asarray(lengths, dtype=np.float64).astype(np.int64).reshape(-1)
+    """`lengths` (a list or a 1-D tensor) as an int64 NumPy array; fractions are truncated, as
+    PyTorch's conversion to int64 does."""
+    if not isinstance(lengths, Tensor):
+        lengths = as_tensor(lengths, dtype=_dtype.int64)
+    if lengths.ndim != 1:
+        raise RuntimeError(f"{op}: 'lengths' argument should be a 1D CPU int64 tensor, but got "
+                           f"{lengths.ndim}D {lengths.dtype} tensor")
+    return lengths.cpu().numpy().astype(np.int64)
 
 
 def _gather(source: Tensor, index: np.ndarray) -> Tensor:
