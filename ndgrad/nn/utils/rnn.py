@@ -86,7 +86,7 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     """The inverse of an index permutation (None for None)."""
     if permutation is None:
         return None
-    inverse = np.argsort(permutation.numpy(), kind="stable")
+    inverse = np.argsort(permutation.cpu().numpy(), kind="stable")
     return tensor(inverse, dtype=permutation.dtype, device=permutation.device)
 
 
@@ -146,19 +146,19 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     else:
         order = np.argsort(-lengths, kind="stable")
         sorted_indices = tensor(order, dtype=_dtype.int64, device=input.device)
-    if batch and lengths.min() <= 0:
+    if lengths.min() <= 0:
         raise RuntimeError("Length of all samples has to be greater than 0, but found an "
                            f"element in 'lengths' that is <= 0: {lengths.tolist()}")
-    if batch and lengths.max() > steps:
+    if lengths.max() > steps:
         raise RuntimeError(f"{op}: a length in 'lengths' ({lengths.max()}) is longer than the "
                            f"input's time dimension {time_dim} (size {steps})")
     sorted_lengths = lengths[order]
-    batch_sizes = (sorted_lengths[None, :] > np.arange(sorted_lengths[0] if batch else 0)[:, None])
-    t, b = np.nonzero(batch_sizes)       # row-major: time step by time step, longest first
+    present = sorted_lengths[None, :] > np.arange(sorted_lengths[0])[:, None]
+    t, b = np.nonzero(present)       # row-major: time step by time step, longest first
     columns = order[b]
     flat = columns * steps + t if batch_first else t * batch + columns
     data = _gather(input.reshape(steps * batch, *input.shape[2:]), flat)
-    batch_sizes = tensor(batch_sizes.sum(axis=1), dtype=_dtype.int64)
+    batch_sizes = tensor(present.sum(axis=1), dtype=_dtype.int64)
     return PackedSequence(data, batch_sizes, sorted_indices, None)
 
 
