@@ -34,6 +34,9 @@ from ndgrad.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, Ada
 from ndgrad.nn.modules.rnn import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell,
                                    RNNCellBase)
 from ndgrad.nn.modules.sparse import Embedding, EmbeddingBag
+from ndgrad.nn.modules.transformer import (Transformer, TransformerDecoder,
+                                           TransformerDecoderLayer, TransformerEncoder,
+                                           TransformerEncoderLayer)
 from ndgrad.nn.modules.upsampling import (PixelShuffle, PixelUnshuffle, Upsample,
                                           UpsamplingBilinear2d, UpsamplingNearest2d)
 from ndgrad.nn.parameter import Buffer, Parameter
@@ -58,6 +61,7 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Adapt
            "RNNCell", "RNNCellBase", "LSTM", "LSTMCell", "GRU", "GRUCell", "ReLU", "ReLU6", "SELU",
            "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin",
            "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
-           "TripletMarginLoss",
+           "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+           "TransformerEncoder", "TransformerEncoderLayer", "TripletMarginLoss",
            "Unflatten", "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
            "functional", "init", "utils"]
