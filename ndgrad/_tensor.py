@@ -442,6 +442,27 @@ class Tensor(TensorBase):
     def zeros_like(cls, t: Tensor, dtype=None, **kwargs) -> Tensor:
         return _creation.zeros_like(t, dtype=dtype, **kwargs)
 
+    # ---- new tensors with this one's dtype and device unless given (PyTorch's new_*) ----
+
+    def _new_options(self, dtype, device, requires_grad: bool) -> dict:
+        return dict(dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _creation.zeros(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _creation.ones(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _creation.empty(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _creation.full(size, fill_value, **self._new_options(dtype, device, requires_grad))
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _creation.tensor(data, **self._new_options(dtype, device, requires_grad))
+
     # ---- math: each method calls the op function of the same name ----
 
     def __add__(self, other):

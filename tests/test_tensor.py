@@ -268,3 +268,25 @@ def test_bad_sizes_raise():
 def test_hash_is_identity():
     a, b = ndgrad.zeros(1), ndgrad.zeros(1)
     assert len({a, b, a}) == 2
+
+
+NEW_TENSORS = [
+    ("new_zeros", lambda x, m: x.new_zeros(2, 3)),
+    ("new_zeros_tuple", lambda x, m: x.new_zeros((2, 3))),
+    ("new_ones_dtype", lambda x, m: x.new_ones(2, dtype=m.int64)),
+    ("new_empty", lambda x, m: x.new_empty(0, 2)),
+    ("new_full", lambda x, m: x.new_full((2,), 3)),
+    ("new_tensor", lambda x, m: x.new_tensor([1, 2])),
+    ("new_zeros_grad", lambda x, m: x.new_zeros(2, requires_grad=True)),
+]
+
+
+@pytest.mark.parametrize("name, make", NEW_TENSORS, ids=[n for n, _ in NEW_TENSORS])
+def test_new_tensors_take_dtype_and_device_from_self(name, make, torch):
+    ours = make(ndgrad.ones(2, dtype=ndgrad.float64, requires_grad=True), ndgrad)
+    theirs = make(torch.ones(2, dtype=torch.float64, requires_grad=True), torch)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    assert ours.requires_grad == theirs.requires_grad and ours.is_leaf
+    if name != "new_empty":
+        assert ours.tolist() == theirs.tolist()
