@@ -10,6 +10,7 @@ import numpy as np
 
 import ndgrad
 from benchmarks import conv_workloads as cw
+from benchmarks import sequence_workloads as sw
 from benchmarks import workloads as w
 
 try:
@@ -130,6 +131,20 @@ def bench_memory(rounds: int) -> dict:
             "ndgrad/numpy": "", "ndgrad/torch": ""}
 
 
+def bench_lstm(rounds: int) -> dict:
+    """word_language_model step: Embedding(1000, 128), 2-layer LSTM(128), seq 35, batch 20,
+    Linear(128, 1000), cross entropy, clip_grad_norm_ 0.25, SGD; state carried: ms per step."""
+    steps, losses = sw.lstm_training_steps()
+    return _report("lstm", "ms/step", 1e3, steps, losses, rounds, inner=2)
+
+
+def bench_transformer(rounds: int) -> dict:
+    """2-layer TransformerEncoder (d_model 128, 4 heads, feed-forward 512, dropout 0), batch
+    16, seq 64, token + position embedding, mean pool, Linear(128, 10), Adam: ms per step."""
+    steps, losses = sw.transformer_training_steps()
+    return _report("transformer", "ms/step", 1e3, steps, losses, rounds, inner=2)
+
+
 def _report(name, unit, scale, steps, losses, rounds, inner) -> dict:
     medians = interleaved(steps, rounds, inner)
     if losses:
@@ -154,7 +169,8 @@ def _row(name, unit, values: dict, higher_is_better: bool = False) -> dict:
 # memory runs first: its peak RSS is the process's, which the conv workloads would raise.
 WORKLOADS = {"memory": (bench_memory, 1), "mlp": (bench_mlp, 15), "tiny": (bench_tiny, 15), "overhead": (bench_overhead, 15),
              "matmul": (bench_matmul, 7), "cnn": (bench_cnn, 15),
-             "conv_lenet": (bench_conv_lenet, 21), "conv_resnet": (bench_conv_resnet, 7)}
+             "conv_lenet": (bench_conv_lenet, 21), "conv_resnet": (bench_conv_resnet, 7),
+             "lstm": (bench_lstm, 15), "transformer": (bench_transformer, 15)}
 
 
 def _keep_freed_memory() -> None:
