@@ -95,6 +95,11 @@ def _sigmoid(x):
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
+def _gates(a, hidden: int) -> tuple:
+    """The i, f, g, o blocks of gate rows a (B, 4H), as views (np.split costs 10x more)."""
+    return tuple(a[:, k * hidden:(k + 1) * hidden] for k in range(4))
+
+
 def lstm_layer_forward(x, h, c, w_ih, w_hh, bias):
     """One LSTM layer over x (T, B, in) from state (h, c) (B, H); gates i, f, g, o as PyTorch.
     Returns the outputs (T, B, H), the final (h, c), and what backward needs."""
@@ -111,7 +116,7 @@ def lstm_layer_forward(x, h, c, w_ih, w_hh, bias):
         a = acts[t]
         a[:] = _sigmoid(pre)
         a[:, tanh] = np.tanh(pre[:, tanh])
-        i, f, g, o = np.split(a, 4, axis=1)
+        i, f, g, o = _gates(a, hidden)
         cells[t + 1] = f * cells[t] + i * g
         tanh_c[t] = np.tanh(cells[t + 1])
         hs[t + 1] = o * tanh_c[t]
@@ -127,7 +132,7 @@ def lstm_layer_backward(grad_out, saved, w_ih, w_hh):
     dh = np.zeros_like(hs[0])
     dc = np.zeros_like(cells[0])
     for t in range(steps - 1, -1, -1):
-        i, f, g, o = np.split(acts[t], 4, axis=1)
+        i, f, g, o = _gates(acts[t], hidden)
         dh = dh + grad_out[t]
         dc = dc + dh * o * (1 - tanh_c[t] * tanh_c[t])
         d = dpre[t]
