@@ -197,6 +197,124 @@ class NumpyWordLM:
             self.p[name] -= LSTM_LR * (grad * np.float32(scale))
 
 
+# ---------------------------------------------------------------- hand-written NumPy Transformer
+
+
+def _layer_norm(x, gamma, beta, eps: float = 1e-5):
+    """LayerNorm over the last dim of rows x (N, D); returns y and (x_hat, 1/std) for backward."""
+    centred = x - x.mean(-1, keepdims=True)
+    inv_std = 1 / np.sqrt((centred * centred).mean(-1, keepdims=True) + eps)
+    x_hat = centred * inv_std
+    return x_hat * gamma + beta, (x_hat, inv_std)
+
+
+def _layer_norm_backward(grad, gamma, saved) -> tuple:
+    """(dx, dgamma, dbeta) of _layer_norm for upstream rows grad (N, D)."""
+    x_hat, inv_std = saved
+    g = grad * gamma
+    dx = inv_std * (g - g.mean(-1, keepdims=True) - x_hat * (g * x_hat).mean(-1, keepdims=True))
+    return dx, (grad * x_hat).sum(0), grad.sum(0)
+
+
+def encoder_layer_forward(x, p: dict, batch: int, heads: int):
+    """Post-norm TransformerEncoderLayer (ReLU, no dropout) on rows x (batch * seq, D), as
+    PyTorch computes it; returns the output rows and what backward needs."""
+    n, d = x.shape
+    seq, head_dim = n // batch, d // heads
+    qkv = x @ p["self_attn.in_proj_weight"].T + p["self_attn.in_proj_bias"]
+    q, k, v = qkv.reshape(batch, seq, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)
+    scores = (q @ k.swapaxes(-1, -2)) * np.float32(1 / np.sqrt(head_dim))
+    probs = np.exp(scores - scores.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    context = (probs @ v).transpose(0, 2, 1, 3).reshape(n, d)
+    attended = context @ p["self_attn.out_proj.weight"].T + p["self_attn.out_proj.bias"]
+    x1, norm1 = _layer_norm(x + attended, p["norm1.weight"], p["norm1.bias"])
+    hidden = np.maximum(x1 @ p["linear1.weight"].T + p["linear1.bias"], 0)
+    x2, norm2 = _layer_norm(x1 + hidden @ p["linear2.weight"].T + p["linear2.bias"],
+                            p["norm2.weight"], p["norm2.bias"])
+    return x2, (x, q, k, v, probs, context, x1, norm1, hidden, norm2)
+
+
+def encoder_layer_backward(grad, saved, p: dict) -> tuple:
+    """Backward of encoder_layer_forward for grad (N, D): (dx, gradients by parameter name)."""
+    x, q, k, v, probs, context, x1, norm1, hidden, norm2 = saved
+    n, d = x.shape
+    batch, heads, seq, head_dim = q.shape
+    grads = {}
+    dz2, grads["norm2.weight"], grads["norm2.bias"] = _layer_norm_backward(
+        grad, p["norm2.weight"], norm2)
+    grads["linear2.weight"], grads["linear2.bias"] = dz2.T @ hidden, dz2.sum(0)
+    dh = (dz2 @ p["linear2.weight"]) * (hidden > 0)
+    grads["linear1.weight"], grads["linear1.bias"] = dh.T @ x1, dh.sum(0)
+    dz1, grads["norm1.weight"], grads["norm1.bias"] = _layer_norm_backward(
+        dz2 + dh @ p["linear1.weight"], p["norm1.weight"], norm1)
+    grads["self_attn.out_proj.weight"] = dz1.T @ context
+    grads["self_attn.out_proj.bias"] = dz1.sum(0)
+    g = (dz1 @ p["self_attn.out_proj.weight"]).reshape(batch, seq, heads, head_dim)
+    g = g.transpose(0, 2, 1, 3)
+    dprobs, dv = g @ v.swapaxes(-1, -2), probs.swapaxes(-1, -2) @ g
+    dscores = probs * (dprobs - (dprobs * probs).sum(-1, keepdims=True))
+    dscores *= np.float32(1 / np.sqrt(head_dim))
+    dq, dk = dscores @ k, dscores.swapaxes(-1, -2) @ q
+    dqkv = np.stack([dq, dk, dv]).transpose(1, 3, 0, 2, 4).reshape(n, 3 * d)
+    grads["self_attn.in_proj_weight"] = dqkv.T @ x
+    grads["self_attn.in_proj_bias"] = dqkv.sum(0)
+    return dz1 + dqkv @ p["self_attn.in_proj_weight"], grads
+
+
+class NumpyTransformer:
+    """The Transformer encoder classifier step written out by hand: embeddings, encoder
+    layers, mean pool, head, cross entropy, their backward, and Adam (PyTorch's rule)."""
+
+    def __init__(self, tokens, labels, params: dict, lr: float = 1e-3) -> None:
+        self.tokens, self.labels, self.lr, self.loss = tokens, labels, lr, None
+        self.p = {name: value.copy() for name, value in params.items()}
+        self.m = {name: np.zeros_like(value) for name, value in params.items()}
+        self.v = {name: np.zeros_like(value) for name, value in params.items()}
+        self.t = 0
+
+    def _layer_params(self, layer: int) -> dict:
+        prefix = f"encoder.layers.{layer}."
+        return {name[len(prefix):]: v for name, v in self.p.items() if name.startswith(prefix)}
+
+    def forward_backward(self) -> tuple:
+        """Loss and gradients by parameter name."""
+        p, s = self.p, TRANSFORMER_SIZES
+        batch, seq, d = s["batch"], s["seq"], s["d_model"]
+        x = (p["token.weight"][self.tokens] + p["position.weight"][:seq]).reshape(-1, d)
+        saved = []
+        for layer in range(s["layers"]):
+            x, keep = encoder_layer_forward(x, self._layer_params(layer), batch, s["heads"])
+            saved.append(keep)
+        pooled = x.reshape(batch, seq, d).mean(1)
+        loss, g = softmax_cross_entropy(pooled @ p["head.weight"].T + p["head.bias"],
+                                        self.labels)
+        grads = {"head.weight": g.T @ pooled, "head.bias": g.sum(0)}
+        g = np.broadcast_to((g @ p["head.weight"])[:, None] / np.float32(seq), (batch, seq, d))
+        g = g.reshape(-1, d)
+        for layer in range(s["layers"] - 1, -1, -1):
+            g, layer_grads = encoder_layer_backward(g, saved[layer], self._layer_params(layer))
+            grads.update({f"encoder.layers.{layer}.{k}": v for k, v in layer_grads.items()})
+        token = np.zeros_like(p["token.weight"])
+        np.add.at(token, self.tokens.reshape(-1), g)
+        grads["token.weight"] = token
+        grads["position.weight"] = g.reshape(batch, seq, d).sum(0)
+        return loss, grads
+
+    def step(self, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+        self.loss, grads = self.forward_backward()
+        self.t += 1
+        step_size = self.lr / (1 - betas[0] ** self.t)
+        root_correction = np.sqrt(1 - betas[1] ** self.t)
+        for name, grad in grads.items():
+            m, v = self.m[name], self.v[name]
+            m *= betas[0]
+            m += (1 - betas[0]) * grad
+            v *= betas[1]
+            v += (1 - betas[1]) * grad * grad
+            self.p[name] -= step_size * m / (np.sqrt(v) / root_correction + eps)
+
+
 # ---------------------------------------------------------------- frameworks (same API)
 
 
@@ -277,9 +395,10 @@ def lstm_training_steps():
 
 
 def transformer_training_steps():
-    """One Transformer encoder Adam step per call on a fixed batch (no NumPy twin yet)."""
+    """One Transformer encoder Adam step per call on a fixed batch."""
     tokens, labels, params = transformer_data()
-    steps, losses = {}, {}
+    reference = NumpyTransformer(tokens, labels, params)
+    steps, losses = {"numpy": reference.step}, {"numpy": lambda: float(reference.loss)}
     for name, lib in _libraries():
         steps[name], losses[name] = framework_transformer(lib, tokens, labels, params)
     return steps, losses
