@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.conv_workloads import softmax_cross_entropy
+from benchmarks.conv_workloads import _libraries, softmax_cross_entropy
 
 # word_language_model's sizes for the benchmark: vocabulary, embedding = hidden, layers.
 LSTM_SIZES = {"vocab": 1000, "hidden": 128, "layers": 2, "seq": 35, "batch": 20}
@@ -372,16 +372,6 @@ def framework_transformer(lib, tokens, labels, params: dict):
 
 
 # ---------------------------------------------------------------- factories
-
-
-def _libraries() -> list:
-    """ndgrad, and torch where it is installed."""
-    import ndgrad
-    try:
-        import torch
-        return [("ndgrad", ndgrad), ("torch", torch)]
-    except ImportError:
-        return [("ndgrad", ndgrad)]
 
 
 def lstm_training_steps():
