@@ -1,4 +1,4 @@
-"""Identity, Linear and Bilinear layers."""
+"""Identity, Linear (and its NonDynamicallyQuantizableLinear alias) and Bilinear layers."""
 from __future__ import annotations
 
 import math
@@ -46,6 +46,11 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """Linear under another name: PyTorch uses it inside MultiheadAttention so that its
+    quantization passes skip the layer; here it behaves exactly as Linear."""
 
 
 class Bilinear(Module):
