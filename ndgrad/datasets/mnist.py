@@ -73,6 +73,42 @@ def download_file(url: str, path: str, md5: str | None) -> None:
         raise
 
 
+def _find(raw_folder: str, stem: str) -> str:
+    for name in (stem, stem + ".gz"):
+        path = os.path.join(raw_folder, name)
+        if os.path.exists(path):
+            return path
+    raise RuntimeError(f"Dataset not found: no {stem}[.gz] in {raw_folder}. You can "
+                       "use download=True to download it")
+
+
+def read_split(raw_folder: str, train: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels of the train (or t10k) split in `raw_folder`, gz or not."""
+    prefix = "train" if train else "t10k"
+    images = read_idx(_find(raw_folder, f"{prefix}-images-idx3-ubyte"))
+    labels = read_idx(_find(raw_folder, f"{prefix}-labels-idx1-ubyte"))
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels in {raw_folder}")
+    return images, labels
+
+
+def download_missing(raw_folder: str, resources: list, mirrors: list) -> None:
+    """Fetches each (filename, md5) of `resources` that is in `raw_folder` neither gzipped
+    nor unpacked, trying `mirrors` in turn; the last mirror's error, if any, propagates."""
+    for filename, md5 in resources:
+        path = os.path.join(raw_folder, filename)
+        if os.path.exists(path) or os.path.exists(path[:-len(".gz")]):
+            continue
+        for mirror in mirrors[:-1]:
+            try:
+                download_file(mirror.rstrip("/") + "/" + filename, path, md5)
+                break
+            except (OSError, RuntimeError):
+                continue  # the next mirror may have it
+        else:
+            download_file(mirrors[-1].rstrip("/") + "/" + filename, path, md5)
+
+
 class MNIST(Dataset):
     """Handwritten digits, 28x28 uint8 images with int labels, read from
     `root/<class name>/raw/` (gz or uncompressed IDX files).
@@ -99,11 +135,7 @@ class MNIST(Dataset):
         self.base_url = base_url or self.mirrors[0]
         if download:
             self.download()
-        prefix = "train" if train else "t10k"
-        images = read_idx(self._find(f"{prefix}-images-idx3-ubyte"))
-        labels = read_idx(self._find(f"{prefix}-labels-idx1-ubyte"))
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels in {self.raw_folder}")
+        images, labels = read_split(self.raw_folder, train)
         self.data = from_numpy(np.ascontiguousarray(images))
         self.targets = tensor(labels.astype(np.int64))
 
@@ -111,21 +143,9 @@ class MNIST(Dataset):
     def raw_folder(self) -> str:
         return os.path.join(self.root, type(self).__name__, "raw")
 
-    def _find(self, stem: str) -> str:
-        for name in (stem, stem + ".gz"):
-            path = os.path.join(self.raw_folder, name)
-            if os.path.exists(path):
-                return path
-        raise RuntimeError(f"Dataset not found: no {stem}[.gz] in {self.raw_folder}. You can "
-                           "use download=True to download it")
-
     def download(self) -> None:
         """Downloads and checks every file that is not there yet."""
-        for filename, md5 in self.resources:
-            path = os.path.join(self.raw_folder, filename)
-            if os.path.exists(path) or os.path.exists(path[:-3]):
-                continue
-            download_file(self.base_url.rstrip("/") + "/" + filename, path, md5)
+        download_missing(self.raw_folder, self.resources, [self.base_url])
 
     def __len__(self) -> int:
         return len(self.targets)
