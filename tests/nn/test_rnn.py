@@ -144,6 +144,54 @@ def test_layer_second_order(case, torch):
     assert_grads_close(ours_layer, theirs_layer, inputs[1], inputs[0])
 
 
+
+def test_fused_lstm_with_some_outputs_unused_in_float32(torch):
+    """The fused layer gets gradients for only its output sequence (h_n and c_n unused), in
+    float32, with a leaf initial state: the same gradients as PyTorch."""
+    rng = np.random.default_rng(5)
+    theirs = torch.nn.LSTM(6, 8, num_layers=2)
+    ours = ndgrad.nn.LSTM(6, 8, num_layers=2)
+    ours.load_state_dict({k: ndgrad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    x = rng.standard_normal((7, 3, 6)).astype(np.float32)
+    h0 = rng.standard_normal((2, 3, 8)).astype(np.float32)
+    results = []
+    for module, layer in ((torch, theirs), (ndgrad, ours)):
+        inputs = [module.tensor(a, requires_grad=True) for a in (x, h0)]
+        output, _ = layer(inputs[0], (inputs[1], module.zeros(2, 3, 8)))
+        (output[-1] * output[-1]).sum().backward()
+        results.append([output] + [t.grad for t in inputs] + [p.grad for p in layer.parameters()])
+    for theirs_value, ours_value in zip(*results):
+        np.testing.assert_allclose(ours_value.detach().numpy(), theirs_value.detach().numpy(),
+                                   rtol=1e-4, atol=1e-5)
+
+
+def test_fused_lstm_third_order_matches_composed_steps():
+    """A third derivative through the fused layer equals the one through the composed steps
+    (the cell applied step by step), both built from ndgrad ops."""
+    rng = np.random.default_rng(6)
+    layer = ndgrad.nn.LSTM(2, 3, dtype=ndgrad.float64)
+    cell = ndgrad.nn.LSTMCell(2, 3, dtype=ndgrad.float64)
+    cell.load_state_dict({k[:-3]: v for k, v in layer.state_dict().items()})
+    x = rng.standard_normal((4, 1, 2))
+    derivatives = []
+    for fused in (True, False):
+        xs = ndgrad.tensor(x, requires_grad=True)
+        if fused:
+            output = layer(xs)[0]
+        else:
+            h = c = ndgrad.zeros(1, 3, dtype=ndgrad.float64)
+            steps = []
+            for x_t in xs.unbind(0):
+                h, c = cell(x_t, (h, c))
+                steps.append(h)
+            output = ndgrad.stack(steps)
+        value = output.pow(2).sum()
+        for _ in range(3):
+            (value,) = ndgrad.autograd.grad(value, xs, create_graph=True)
+            value = value.sum()
+        derivatives.append(value.item())
+    np.testing.assert_allclose(derivatives[0], derivatives[1], rtol=1e-10)
+
 PACKED_CASES = [Case(kind, options, initial=initial)
                 for kind in ("RNN", "LSTM", "GRU")
                 for options, initial in [({}, False),

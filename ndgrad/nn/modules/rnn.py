@@ -2,7 +2,9 @@
 
 Each time step is composed from ndgrad ops (linear, sigmoid, tanh, chunk, stack), so values and
 gradients of every order are exact. The input-to-hidden product of a layer is computed for all
-time steps at once; only the hidden-to-hidden product runs inside the time loop.
+time steps at once; only the hidden-to-hidden product runs inside the time loop. An LSTM layer
+over a padded batch runs as one fused op instead (ops/recurrent.py), with the same values and
+gradients of every order.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ndgrad.nn import init
 from ndgrad.nn.modules.module import Module
 from ndgrad.nn.parameter import Parameter
 from ndgrad.nn.utils.rnn import PackedSequence
+from ndgrad.ops.recurrent import lstm_cell, lstm_layer
 from ndgrad.ops.shape import cat, stack
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -30,14 +33,6 @@ def _rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh, mode: str) -> Tensor:
     """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), given xw = x W_ih^T + b_ih."""
     pre = xw + F.linear(h, w_hh, b_hh)
     return pre.tanh() if mode == "RNN_TANH" else pre.relu()
-
-
-def _lstm_step(xw: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh, w_hr):
-    """One LSTM step, gates in PyTorch's order i, f, g, o; returns (h', c')."""
-    i, f, g, o = (xw + F.linear(h, w_hh, b_hh)).chunk(4, -1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
-    return (h if w_hr is None else F.linear(h, w_hr)), c
 
 
 def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh) -> Tensor:
@@ -55,7 +50,7 @@ def _step(mode: str, xw: Tensor, state: tuple, weights: tuple) -> tuple:
     """Advances `state` ((h,) or (h, c) for LSTM) by one step of `mode`."""
     w_hh, b_hh, w_hr = weights
     if mode == "LSTM":
-        return _lstm_step(xw, state[0], state[1], w_hh, b_hh, w_hr)
+        return lstm_cell(xw, state[0], state[1], w_hh, b_hh, w_hr)
     if mode == "GRU":
         return (_gru_step(xw, state[0], w_hh, b_hh),)
     return (_rnn_step(xw, state[0], w_hh, b_hh, mode),)
@@ -87,6 +82,16 @@ def _run_direction(mode: str, steps: list, state: tuple, weights: tuple, reverse
     for piece in reversed(finished):
         state = tuple(cat([s, p]) for s, p in zip(state, piece))
     return outputs, state
+
+
+def _fused_lstm(xw: Tensor, state: tuple, weights: tuple, reverse: bool) -> tuple:
+    """One direction of one LSTM layer over a padded (T, B, 4H) input as one fused op (see
+    ops/recurrent.py); the reverse direction runs on the time-flipped input."""
+    w_hh, b_hh, w_hr = weights
+    if reverse:
+        xw = xw.flip(0)
+    output, h, c = lstm_layer(xw, state[0], state[1], w_hh, b_hh, w_hr)
+    return (output.flip(0) if reverse else output), (h, c)
 
 
 def _check_config(hidden_size, num_layers, dropout, proj_size) -> float:
@@ -237,10 +242,15 @@ class RNNBase(Module):
                 index = layer * num_directions + direction
                 w_ih, b_ih, recurrent = self._weights(index)
                 xw = F.linear(x, w_ih, b_ih)
-                steps = list(xw.unbind(0) if batch_sizes is None else xw.split(batch_sizes))
                 state = tuple(s[index] for s in states)
-                outs, final = _run_direction(self.mode, steps, state, recurrent, direction == 1)
-                outputs.append(stack(outs) if batch_sizes is None else cat(outs))
+                if self.mode == "LSTM" and batch_sizes is None:
+                    output, final = _fused_lstm(xw, state, recurrent, direction == 1)
+                else:
+                    steps = list(xw.unbind(0) if batch_sizes is None else xw.split(batch_sizes))
+                    outs, final = _run_direction(self.mode, steps, state, recurrent,
+                                                 direction == 1)
+                    output = stack(outs) if batch_sizes is None else cat(outs)
+                outputs.append(output)
                 finals.append(final)
             x = outputs[0] if num_directions == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
@@ -436,7 +446,7 @@ class LSTMCell(RNNCellBase):
             raise TypeError("LSTMCell: hx must be a tuple (h_0, c_0) of tensors")
         input, (h, c), batched = self._prepare(input, [None, None] if hx is None else list(hx))
         xw = F.linear(input, self.weight_ih, self.bias_ih)
-        h, c = _lstm_step(xw, h, c, self.weight_hh, self.bias_hh, None)
+        h, c = lstm_cell(xw, h, c, self.weight_hh, self.bias_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
