@@ -12,6 +12,9 @@ from ndgrad._dtype import (bool, double, dtype, float, float16, float32, float64
 from ndgrad._random import (Generator, default_generator, get_rng_state, initial_seed,
                             manual_seed, normal, rand, rand_like, randint, randint_like, randn,
                             randn_like, randperm, seed, set_rng_state)
+from ndgrad._random import bernoulli, multinomial
+from ndgrad._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                            HalfTensor, IntTensor, LongTensor, ShortTensor)
 from ndgrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ndgrad.ops.elementwise import (abs, absolute, acos, add, allclose, arccos, arcsin, arctan,
                                     arctan2, asin, atan, atan2, bitwise_and, bitwise_not,
@@ -64,7 +67,9 @@ def is_floating_point(input: Tensor) -> bool:
     """True if `input` has a floating point dtype."""
     return _args.tensor_arg(input, "is_floating_point").is_floating_point()
 
-__all__ = ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "addmm", "all",
+__all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
+           "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "bernoulli", "multinomial"]
+__all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "addmm", "all",
            "allclose", "amax", "amin", "any", "arange", "arccos", "arcsin", "arctan",
            "arctan2", "argmax", "argmin", "argsort", "as_tensor", "asin", "atan",
            "atan2", "autograd", "bitwise_and", "bitwise_not", "bitwise_or",

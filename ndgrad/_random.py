@@ -185,3 +185,169 @@ def randperm(n: int, *, generator: Generator | None = None, dtype=None, device=N
     (n,) = parse_size((int_arg(n, "randperm", "n", 1),))
     dtype = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
     return _finish(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad, device)
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """Poisson samples, one per element of the rate tensor `input`, in its dtype."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if np.any(input._data < 0):
+        raise RuntimeError("poisson(): invalid Poisson rate, expected rate to be non-negative")
+    samples = _rng(generator).poisson(input._data)
+    return _finish(samples.astype(input._data.dtype), False, None)
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:
+    """Binomial samples: successes in `count` trials of probability `prob` (broadcast)."""
+    for name, value in (("count", count), ("prob", prob)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"binomial(): argument '{name}' must be Tensor, not "
+                            f"{type(value).__name__}")
+    if np.any((prob._data < 0) | (prob._data > 1)):
+        raise RuntimeError("binomial(): prob must be in [0, 1]")
+    samples = _rng(generator).binomial(count._data.astype(np.int64), prob._data)
+    return _finish(samples.astype(prob._data.dtype), False, None)
+
+
+# ---- sampling from given probabilities ----
+
+
+def _probabilities(input: Tensor, name: str) -> np.ndarray:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}: expected a floating point probability tensor, got "
+                           f"{input.dtype}")
+    return np.asarray(input.detach().cpu().numpy(), dtype=np.float64)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """Indices sampled from the categories of each row of `input` (weights, not necessarily
+    normalised): a 1-D input gives (num_samples,), a 2-D one (rows, num_samples), int64.
+
+    Without replacement a category is drawn at most once per row; as in PyTorch, once the
+    categories of nonzero weight are used up, zero-weight ones follow in index order.
+    """
+    weights = _probabilities(input, "multinomial")
+    num_samples = int_arg(num_samples, "multinomial", "num_samples", 2)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got shape {list(weights.shape)}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    rows = weights.reshape(-1, weights.shape[-1])
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without "
+                           f"replacement ({num_samples} > {rows.shape[1]})")
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    totals = rows.sum(axis=1, keepdims=True)
+    if (totals <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = _rng(generator)
+    if replacement:
+        cumulative = np.cumsum(rows / totals, axis=1)
+        uniform = rng.random((rows.shape[0], num_samples))
+        samples = np.stack([np.searchsorted(c, u, side="right") for c, u in
+                            zip(cumulative, uniform)])
+        samples = np.minimum(samples, rows.shape[1] - 1)  # guards u ~ 1 against rounding
+    else:
+        # Weighted sampling without replacement: the num_samples largest of w / Exp(1).
+        keys = rows / rng.standard_exponential(rows.shape)
+        samples = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    samples = samples.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64)
+    return _finish(samples, False, input.device)
+
+
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: Generator | None = None) -> Tensor:
+    """1 with probability `input` (elementwise), else 0, in input's dtype; a number `p` is
+    used for every element instead."""
+    if p is None:
+        probabilities = _probabilities(input, "bernoulli")
+    else:
+        probabilities = np.full(tuple(input.shape), float(p))
+    _check_unit_interval(probabilities, "bernoulli")
+    draws = _rng(generator).random(probabilities.shape) < probabilities
+    return _finish(draws.astype(input.dtype.numpy), False, input.device)
+
+
+def _check_unit_interval(p, name: str) -> None:
+    if not ((p >= 0) & (p <= 1)).all():
+        raise RuntimeError(f"{name} expects p to be in [0, 1], got "
+                           f"{p if np.ndim(p) == 0 else 'a tensor with values outside it'}")
+
+
+# ---- in-place fills (Tensor.bernoulli_, random_, ...): samples copied into the tensor ----
+
+
+def _fill(self: Tensor, samples: np.ndarray) -> Tensor:
+    """Writes `samples` into self in place; like any fill, the old values get no gradient."""
+    return self.copy_(Tensor._make(samples))
+
+
+def bernoulli_(self: Tensor, p=0.5, *, generator: Generator | None = None) -> Tensor:
+    """Fills self with 1 with probability p (a number or a tensor broadcast to self), else 0."""
+    probabilities = _probabilities(p, "bernoulli_") if isinstance(p, Tensor) else float(p)
+    _check_unit_interval(np.asarray(probabilities), "bernoulli_")
+    draws = _rng(generator).random(tuple(self.shape)) < probabilities
+    return _fill(self, draws)
+
+
+def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
+            generator: Generator | None = None, **kwargs) -> Tensor:
+    """Fills self with integers from [from, to); `random_(to)` starts at 0 and `random_()`
+    covers [0, 2**mantissa] for floats and [0, max] for integers, as in PyTorch."""
+    if "from" in kwargs:
+        from_ = kwargs.pop("from")
+    if kwargs:
+        raise TypeError(f"random_() got unexpected keyword arguments {sorted(kwargs)}")
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    if to is None:
+        to = _random_upper(self.dtype)
+    if from_ >= to:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={from_} >= to={to}")
+    return _fill(self, _rng(generator).integers(from_, to, size=tuple(self.shape)))
+
+
+def _random_upper(dtype: _dtype.dtype) -> int:
+    """One past the largest value random_() draws for `dtype`."""
+    if dtype == _dtype.bool:
+        return 2
+    if dtype.is_floating_point:
+        return 2 ** (np.finfo(dtype.numpy).nmant + 1) + 1
+    return min(int(np.iinfo(dtype.numpy).max) + 1, 2 ** 63 - 1)
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *,
+                 generator: Generator | None = None) -> Tensor:
+    """Fills self with samples of the exponential distribution of rate `lambd`."""
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return _fill(self, _rng(generator).exponential(1.0 / lambd, tuple(self.shape)))
+
+
+def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
+    """Fills self with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    return _fill(self, _rng(generator).geometric(p, tuple(self.shape)))
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *,
+                generator: Generator | None = None) -> Tensor:
+    """Fills self with exp(N(mean, std^2)) samples."""
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    return _fill(self, _rng(generator).lognormal(mean, std, tuple(self.shape)))
+
+
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *,
+            generator: Generator | None = None) -> Tensor:
+    """Fills self with samples of the Cauchy distribution median + sigma * tan(pi (U - 1/2))."""
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    return _fill(self, median + sigma * _rng(generator).standard_cauchy(tuple(self.shape)))

@@ -371,6 +371,8 @@ class Tensor(TensorBase):
         """
         if dtype is None:
             return f"ndgrad.{_TYPE_NAMES[self.dtype]}"
+        if isinstance(getattr(dtype, "dtype", None), _dtype.dtype):
+            dtype = dtype.dtype  # a legacy type such as ndgrad.LongTensor
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             name = dtype.rpartition(".")[2]
             matches = [d for d, type_name in _TYPE_NAMES.items() if type_name == name]
@@ -663,6 +665,30 @@ class Tensor(TensorBase):
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         return _inplace.normal_(self, mean, std, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        return _random.bernoulli(self, p, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return _random.bernoulli_(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _random.multinomial(self, num_samples, replacement, generator=generator)
+
+    def random_(self, *args, generator=None, **kwargs):
+        return _random.random_(self, *args, generator=generator, **kwargs)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        return _random.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p, *, generator=None):
+        return _random.geometric_(self, p, generator=generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return _random.log_normal_(self, mean, std, generator=generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return _random.cauchy_(self, median, sigma, generator=generator)
 
     def index_add_(self, dim, index, source, *, alpha=1):
         return _inplace.index_add_(self, dim, index, source, alpha=alpha)
@@ -1254,6 +1280,7 @@ class _RemovableHandle:
 # Tensor methods call the ops; the ops need Tensor. This is the one place the cycle is broken:
 # these modules are imported after Tensor exists, and the methods look them up at call time.
 from ndgrad import _creation  # noqa: E402
+from ndgrad import _random  # noqa: E402
 from ndgrad import autograd as _autograd  # noqa: E402
 from ndgrad.ops import elementwise as _ew  # noqa: E402
 from ndgrad.ops import fused as _fused  # noqa: E402
