@@ -44,6 +44,10 @@ class Tensor(TensorBase):
                  "__weakref__")
     _grad = None
     _hooks = None
+    _post_accumulate_hooks = None
+    # How many post-accumulate-grad hooks exist: backward tracks when each leaf is complete
+    # only while there are some (see _EarlyLeaves in autograd/engine.py).
+    _post_accumulate_hooks_live = 0
     _retains_grad = False
     _view = None
     # Lets NumPy defer to Tensor in `ndarray + tensor` instead of making an object array.
@@ -261,6 +265,20 @@ class Tensor(TensorBase):
         hooks = self._output_hook_list() if self.grad_fn is not None else self._leaf_hook_list()
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Registers `hook(tensor) -> None`, called on this leaf once backward has accumulated
+        its gradient into .grad (as soon as its last contribution arrives)."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        Tensor._post_accumulate_hooks_live += 1
+        return _PostAccumulateHandle(self._post_accumulate_hooks, hook)
 
     def _leaf_hook_list(self) -> list:
         if self._hooks is None:
@@ -1275,6 +1293,15 @@ class _RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+class _PostAccumulateHandle(_RemovableHandle):
+    """Returned by register_post_accumulate_grad_hook; also keeps the count of live hooks."""
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+            Tensor._post_accumulate_hooks_live -= 1
 
 
 # Tensor methods call the ops; the ops need Tensor. This is the one place the cycle is broken:

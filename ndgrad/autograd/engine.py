@@ -32,17 +32,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     quiet = quiet_numpy()  # backward formulas on arrays warn as ops would (see _backend.py)
     try:
         buffers, leaf_grads = _seed(roots, values)
-        captured = _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays)
+        shared = _ids(values, on_arrays)
+        early = None
+        if inputs is None and Tensor._post_accumulate_hooks_live:
+            early = _EarlyLeaves(buffers, leaf_grads, shared, on_arrays)
+        captured = _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays, early)
         if inputs is None:
-            _accumulate_into_leaves(leaf_grads, values, on_arrays)
+            _accumulate_into_leaves(leaf_grads, shared, on_arrays)
             return None
         results = _collect(inputs, captured, leaf_grads, allow_unused, on_arrays)
         if not accumulate:
             return results
-        shared = _ids(values, on_arrays)
         for t, grad in zip(inputs, results):
             if grad is not None:
                 _accumulate(t, grad, shared)
+                _run_post_accumulate_hooks(t)
         return None
     finally:
         restore_numpy(quiet)
@@ -63,7 +67,7 @@ def _seed(roots, root_grads):
     return buffers, leaf_grads
 
 
-def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
+def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays, early=None) -> dict:
     """Runs the backward of every node that receives a gradient, each once, after all of its
     gradients have arrived, and hands each input gradient on, checked, to where it goes.
 
@@ -71,7 +75,8 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
     is a topological order: popping the latest-created node from a heap of the nodes that have
     gradients means every node that feeds it has already run. A node that would be popped
     next anyway (created after every node waiting in the heap) skips the heap: in a chain,
-    every node does.
+    every node does. `early` (see _EarlyLeaves) finishes a hooked leaf once its last
+    gradient has arrived.
     """
     wanted = None if inputs is None else {(t.grad_fn, t._output_nr) for t in inputs
                                           if t.grad_fn is not None}
@@ -125,6 +130,8 @@ def _propagate(buffers, leaf_grads, retain_graph, inputs, on_arrays) -> dict:
                 grad = _validate(node, i, shape, dtype, grad, on_arrays)
             if child is None:
                 _add_leaf_grad(leaf_grads, leaf, grad)
+                if early is not None:
+                    early.arrived(leaf)
                 continue
             slot = buffers.get(child)
             if slot is not None:
@@ -240,14 +247,66 @@ def _add_leaf_grad(leaf_grads: dict, t: Tensor, grad) -> None:
     leaf_grads[key] = (t, grad if entry is None else entry[1] + grad)
 
 
-def _accumulate_into_leaves(leaf_grads: dict, root_grads, on_arrays: bool) -> None:
-    shared = _ids(root_grads, on_arrays)
+def _accumulate_into_leaves(leaf_grads: dict, shared: set, on_arrays: bool) -> None:
     for t, grad in leaf_grads.values():
-        if on_arrays:
-            grad = Tensor._make(grad)
-        for hook in t._hooks or ():
-            grad = _apply_hook(hook, grad)
-        _accumulate(t, grad, shared)
+        _finish_leaf(t, grad, shared, on_arrays)
+
+
+class _EarlyLeaves:
+    """Accumulates the gradient of a leaf with post-accumulate-grad hooks as soon as the last
+    node that feeds it has run, and calls the hooks then, rather than after the whole backward.
+
+    DistributedDataParallel starts communicating a bucket of gradients from these hooks, so
+    the sooner they run, the more communication overlaps the rest of backward. Which nodes
+    feed a leaf is counted once before backward, over the nodes that will run (as PyTorch's
+    engine counts dependencies); it is done only while such hooks exist. A node that ends up
+    passing no gradient leaves its leaves to the end of backward, as before.
+    """
+
+    def __init__(self, buffers: dict, leaf_grads: dict, shared: set, on_arrays: bool) -> None:
+        self.leaf_grads = leaf_grads
+        self.shared = shared
+        self.on_arrays = on_arrays
+        self.pending: dict = {}
+        seen = set(buffers)
+        stack = list(buffers)
+        while stack:
+            for edge in stack.pop()._edges:
+                if edge is None:
+                    continue
+                child, _, leaf = edge
+                if child is None:
+                    if leaf._post_accumulate_hooks:
+                        self.pending[id(leaf)] = self.pending.get(id(leaf), 0) + 1
+                elif child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+
+    def arrived(self, leaf: Tensor) -> None:
+        key = id(leaf)
+        count = self.pending.get(key)
+        if count is None:
+            return
+        if count > 1:
+            self.pending[key] = count - 1
+            return
+        del self.pending[key]
+        _finish_leaf(*self.leaf_grads.pop(key), self.shared, self.on_arrays)
+
+
+def _finish_leaf(t: Tensor, grad, shared: set, on_arrays: bool) -> None:
+    """Runs a leaf's hooks on its total gradient, accumulates it, runs the post hooks."""
+    if on_arrays:
+        grad = Tensor._make(grad)
+    for hook in t._hooks or ():
+        grad = _apply_hook(hook, grad)
+    _accumulate(t, grad, shared)
+    _run_post_accumulate_hooks(t)
+
+
+def _run_post_accumulate_hooks(t: Tensor) -> None:
+    for hook in t._post_accumulate_hooks or ():
+        hook(t)
 
 
 def _ids(root_grads, on_arrays: bool) -> set:
