@@ -118,22 +118,10 @@ class NllLoss(ArrayFunction):
     @staticmethod
     def forward(ctx, log_probs, target, weights, reduction, total):
         entries = _class_entries(target)
-        picked = log_probs[entries]
-        loss = -picked if weights is None else -(picked * weights)
         ctx.entries, ctx.shape, ctx.dtype = entries, log_probs.shape, log_probs.dtype
-        # d loss / d log_probs at the picked entries (before the incoming gradient).
-        slope = -1 if weights is None else -weights
-        if reduction == "mean":
-            # With nothing counted (every target ignored, or an empty batch) the loss is
-            # 0/0 = nan and the gradient 0, as in PyTorch.
-            slope = (np.divide(slope, total, dtype=log_probs.dtype) if total
-                     else np.zeros_like(slope, dtype=log_probs.dtype))
-        ctx.reduction, ctx.slope = reduction, slope
-        if reduction == "none":
-            return loss
-        total_loss = loss.sum()
-        return np.asarray(total_loss if reduction == "sum" else total_loss / total,
-                          dtype=log_probs.dtype)
+        ctx.reduction = reduction
+        ctx.slope = _nll_slope(weights, reduction, total, log_probs.dtype)
+        return _reduced_nll(log_probs[entries], weights, reduction, total, log_probs.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -141,6 +129,64 @@ class NllLoss(ArrayFunction):
         dense[ctx.entries] = ctx.slope
         scale = grad[:, None] if ctx.reduction == "none" else grad
         return scale * dense, None, None, None, None
+
+
+class CrossEntropy(ArrayFunction):
+    """nll_loss(log_softmax(logits, 1), target) for logits (N, C) and class indices (N,), as
+    one op. Its backward is slope * (onehot - softmax): one pass over the logits' shape where
+    LogSoftmax and NllLoss took six (for the lstm benchmark's (700, 1000) logits, 1.2 ms of
+    a 20 ms step). Arguments as in NllLoss."""
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, logits, target, weights, reduction, total):
+        entries = (np.arange(len(target)), target)
+        shifted = logits - _finite_max(logits, 1)
+        probs = np.exp(shifted)
+        sums = probs.sum(1, keepdims=True)
+        picked = shifted[entries] - np.log(sums[:, 0])
+        ctx.save_for_backward(logits)
+        ctx.entries, ctx.reduction = entries, reduction
+        ctx.slope = _nll_slope(weights, reduction, total, logits.dtype)
+        probs /= sums
+        ctx.probs = probs  # for the array backward; create_graph recomputes it from logits
+        return _reduced_nll(picked, weights, reduction, total, logits.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d loss / d logits[n, j] = slope[n] * ([j == t_n] - p[n, j]), times the incoming grad.
+        slope = grad * ctx.slope  # per sample for reduction="none" or weights, else one value
+        if isinstance(grad, Tensor):
+            logits, = ctx.saved_tensors
+            onehot = np.zeros(logits.shape, logits._data.dtype)
+            onehot[ctx.entries] = 1
+            weight = slope.reshape(-1, 1) if slope.ndim else slope
+            return (Tensor._make(onehot) - softmax(logits, 1)) * weight, None, None, None, None
+        grad_logits = ctx.probs * -(slope[:, None] if slope.ndim else slope)
+        grad_logits[ctx.entries] += slope
+        return grad_logits, None, None, None, None
+
+
+def _nll_slope(weights, reduction: str, total, dtype):
+    """d loss / d log_probs at the picked entries, before the incoming gradient: -weight,
+    divided by the total weight for the mean."""
+    slope = -1 if weights is None else -weights
+    if reduction == "mean":
+        # With nothing counted (every target ignored, or an empty batch) the loss is
+        # 0/0 = nan and the gradient 0, as in PyTorch.
+        slope = (np.divide(slope, total, dtype=dtype) if total
+                 else np.zeros_like(slope, dtype=dtype))
+    return slope
+
+
+def _reduced_nll(picked, weights, reduction: str, total, dtype):
+    """The loss from the picked log-probabilities: per element, summed, or the weighted mean."""
+    loss = -picked if weights is None else -(picked * weights)
+    if reduction == "none":
+        return loss
+    total_loss = loss.sum()
+    return np.asarray(total_loss if reduction == "sum" else total_loss / total, dtype=dtype)
 
 
 def _class_entries(target: np.ndarray) -> tuple:
@@ -194,3 +240,9 @@ def nll_loss(log_probs: Tensor, target: np.ndarray, weights: np.ndarray | None,
              reduction: str, total: float) -> Tensor:
     """Fused class-index negative log-likelihood (see NllLoss)."""
     return NllLoss.apply(log_probs, target, weights, reduction, total)
+
+
+def cross_entropy(logits: Tensor, target: np.ndarray, weights: np.ndarray | None,
+                  reduction: str, total: float) -> Tensor:
+    """Fused class-index cross entropy of (N, C) logits (see CrossEntropy)."""
+    return CrossEntropy.apply(logits, target, weights, reduction, total)

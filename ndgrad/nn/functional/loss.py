@@ -215,9 +215,10 @@ def _check_class_range(target: Tensor, classes: int, name: str, ignore_index: in
 
 def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
                       ignore_index: int, reduction: str, label_smoothing: float,
-                      name: str) -> Tensor:
+                      name: str, from_logits: bool = False) -> Tensor:
     """-weight[t] * log_probs[t] per element, smoothed towards the mean over classes; the mean
-    divides by the summed weights of the targets not equal to `ignore_index`, as PyTorch does."""
+    divides by the summed weights of the targets not equal to `ignore_index`, as PyTorch does.
+    With `from_logits` (unsmoothed only) `log_probs` holds logits and log_softmax is fused in."""
     _check_class_target(log_probs, target, name)
     out_shape = target._data.shape
     if log_probs.ndim == 1:
@@ -227,7 +228,7 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
     ignored = _check_class_range(target, classes, name, ignore_index)
     if label_smoothing == 0:
         return _fused_class_index_loss(log_probs, target, ignore_index if ignored else None,
-                                       weight, reduction, out_shape)
+                                       weight, reduction, out_shape, from_logits)
     target = target.long()
     kept = target != ignore_index
     index = ew.where(kept, target, 0)
@@ -250,13 +251,15 @@ def _class_index_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
 
 
 def _fused_class_index_loss(log_probs: Tensor, target: Tensor, ignore_index: int | None,
-                            weight: Tensor | None, reduction: str, out_shape: tuple) -> Tensor:
-    """The unsmoothed class-index loss as one fused op (see ndgrad/ops/fused.py); the
-    per-element weights are constants, computed on arrays. `ignore_index` is None when no
-    target equals it."""
+                            weight: Tensor | None, reduction: str, out_shape: tuple,
+                            from_logits: bool) -> Tensor:
+    """The unsmoothed class-index loss as one fused op (see ndgrad/ops/fused.py), of logits
+    when `from_logits`; the per-element weights are constants, computed on arrays.
+    `ignore_index` is None when no target equals it."""
+    loss_op = fused.cross_entropy if from_logits else fused.nll_loss
     index = target._data.astype(np.int64, copy=False)
     if ignore_index is None and weight is None:
-        loss = fused.nll_loss(log_probs, index, None, reduction, index.size)
+        loss = loss_op(log_probs, index, None, reduction, index.size)
     else:
         dtype = log_probs._data.dtype
         element_weight = np.ones(index.shape, dtype)
@@ -267,7 +270,7 @@ def _fused_class_index_loss(log_probs: Tensor, target: Tensor, ignore_index: int
         if weight is not None:
             element_weight *= weight._data.astype(dtype)[index]
         total = element_weight.sum(dtype=dtype)
-        loss = fused.nll_loss(log_probs, index, element_weight, reduction, total)
+        loss = loss_op(log_probs, index, element_weight, reduction, total)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -326,6 +329,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _check_tensors("cross_entropy", input=input, target=target, weight=weight)
     _check_has_dims(input)
+    if input.ndim == 2 and target.shape != input.shape and label_smoothing == 0:
+        # The common case as one fused op (ops/fused.py CrossEntropy).
+        return _class_index_loss(input, target, weight, ignore_index, reduction, 0.0,
+                                 "cross_entropy", from_logits=True)
     log_probs = log_softmax(input, 0 if input.ndim == 1 else 1)
     if target.shape == input.shape:
         return _soft_target_loss(log_probs, target, weight, ignore_index, reduction,
