@@ -6,6 +6,12 @@ from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink
                                           LogSoftmax, Mish, MultiheadAttention, PReLU, ReLU,
                                           ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
                                           Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
+from ndgrad.nn.modules.channelshuffle import ChannelShuffle
+from ndgrad.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPad3d,
+                                       ConstantPad1d, ConstantPad2d, ConstantPad3d,
+                                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
+                                       ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from ndgrad.nn.modules.batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
                                          InstanceNorm2d)
 from ndgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
@@ -41,7 +47,11 @@ from ndgrad.nn.modules.upsampling import (PixelShuffle, PixelUnshuffle, Upsample
                                           UpsamplingBilinear2d, UpsamplingNearest2d)
 from ndgrad.nn.parameter import Buffer, Parameter
 
-__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+__all__ = ["ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d",
+           "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
+           "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+           "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d"]
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AlphaDropout", "AvgPool1d", "AvgPool2d",
            "AvgPool3d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
            "Bilinear", "Buffer", "CELU", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
