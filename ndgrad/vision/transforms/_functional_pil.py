@@ -89,7 +89,8 @@ def pad(img, padding: list[int], fill=0, padding_mode: str = "constant"):
     if fill is not None and not isinstance(fill, (numbers.Number, tuple, list)):
         raise TypeError(f"Got inappropriate fill arg: {fill!r}")
     if padding_mode == "constant" and min(padding) >= 0:
-        expanded = pil().ImageOps.expand(img, border=tuple(padding), **parse_fill(fill, img))
+        expanded = pil().ImageOps.expand(img, border=tuple(padding),
+                                           **parse_fill(fill, img, "fill"))
         if img.mode == "P":
             expanded.putpalette(img.getpalette())
         return expanded
