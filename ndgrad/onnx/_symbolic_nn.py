@@ -1,0 +1,117 @@
+"""Translations of convolutions, pooling and embedding; pooling and embedding are translated
+as whole functionals because inside they index with positions computed from the data."""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad.nn import functional as F
+from ndgrad.onnx._registry import call, op, unsupported
+from ndgrad.ops import conv
+
+
+def _geometry_attrs(geometry) -> dict:
+    return dict(strides=list(geometry.stride), dilations=list(geometry.dilation),
+                pads=[b for b, _ in geometry.padding] + [a for _, a in geometry.padding],
+                group=geometry.groups)
+
+
+@op(conv.Conv)
+def _conv(node):
+    geometry = node.arg("geometry")
+    return node.add("Conv", [node.input(0), node.input(1)],
+                    kernel_shape=list(geometry.kernel_size), **_geometry_attrs(geometry))
+
+
+@op(conv.ConvTranspose)
+def _conv_transpose(node):
+    """ConvTranspose's output size is set by output_padding: the convolution it is the
+    adjoint of had input_size, which the plain formula may fall short of."""
+    g = node.arg("geometry")
+    reach = [d * (k - 1) + 1 for k, d in zip(g.kernel_size, g.dilation)]
+    base = [s * (p - 1) + r - b - a for s, p, r, (b, a) in
+            zip(g.stride, g.output_size, reach, g.padding)]
+    output_padding = [int(size - b) for size, b in zip(g.input_size, base)]
+    return node.add("ConvTranspose", [node.input(0), node.input(1)],
+                    kernel_shape=list(g.kernel_size), output_padding=output_padding,
+                    **_geometry_attrs(g))
+
+
+def _tuple(value, n: int) -> list:
+    if value is None:
+        return None
+    values = [int(v) for v in np.atleast_1d(value)]
+    return values * n if len(values) == 1 else values
+
+
+def _pool(node, op_type: str, n: int, **attrs):
+    """A pooling node over the last n dims, for batched (N, C, *S) or unbatched (C, *S) input."""
+    x = node.input("input")
+    unbatched = node.arg("input").ndim == n + 1
+    if unbatched:
+        x = node.add("Unsqueeze", [x, node.ctx.ints([0])])
+    kernel = _tuple(node.option("kernel_size"), n)
+    stride = _tuple(node.option("stride"), n) or kernel
+    padding = _tuple(node.option("padding", 0), n)
+    y = node.add(op_type, [x], kernel_shape=kernel, strides=stride, pads=padding * 2,
+                 ceil_mode=int(bool(node.option("ceil_mode", False))), **attrs)
+    return node.add("Squeeze", [y, node.ctx.ints([0])]) if unbatched else y
+
+
+def _max_pool(n: int):
+    def translate(node):
+        if node.option("return_indices", False):
+            unsupported(node, "max pooling with return_indices=True")
+        return _pool(node, "MaxPool", n, dilations=_tuple(node.option("dilation", 1), n))
+    return translate
+
+
+def _avg_pool(n: int):
+    def translate(node):
+        if node.option("divisor_override", None) is not None:
+            unsupported(node, "average pooling with divisor_override")
+        return _pool(node, "AveragePool", n,
+                     count_include_pad=int(bool(node.option("count_include_pad", True))))
+    return translate
+
+
+def _adaptive_avg_pool(n: int):
+    def translate(node):
+        """Global average pooling, or AveragePool when each output cell covers an equal,
+        non-overlapping window (the input size a multiple of the output size)."""
+        spatial = node.arg("input").shape[-n:]
+        out = node.option("output_size")
+        out = [s if o is None else int(o) for s, o in zip(spatial, _as_list(out, n))]
+        x = node.input("input")
+        if all(o == 1 for o in out):
+            axes = list(range(-n, 0))
+            return node.ctx.reduce("ReduceMean", x, axes, keepdims=True)
+        if any(s % o for s, o in zip(spatial, out)):
+            unsupported(node, f"adaptive average pooling from {list(spatial)} to {out}")
+        kernel = [s // o for s, o in zip(spatial, out)]
+        unbatched = node.arg("input").ndim == n + 1
+        if unbatched:
+            x = node.add("Unsqueeze", [x, node.ctx.ints([0])])
+        y = node.add("AveragePool", [x], kernel_shape=kernel, strides=kernel)
+        return node.add("Squeeze", [y, node.ctx.ints([0])]) if unbatched else y
+    return translate
+
+
+def _as_list(value, n: int) -> list:
+    return list(value) if isinstance(value, (tuple, list)) else [value] * n
+
+
+for _n, _max, _avg, _adaptive in ((1, F.max_pool1d, F.avg_pool1d, F.adaptive_avg_pool1d),
+                                  (2, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d),
+                                  (3, F.max_pool3d, F.avg_pool3d, F.adaptive_avg_pool3d)):
+    call(f"max_pool{_n}d", _max)(_max_pool(_n))
+    call(f"avg_pool{_n}d", _avg)(_avg_pool(_n))
+    call(f"adaptive_avg_pool{_n}d", _adaptive)(_adaptive_avg_pool(_n))
+
+
+@call("embedding", F.embedding)
+def _embedding(node):
+    """Rows of the weight (padding_idx changes only the gradient)."""
+    if node.option("max_norm", None) is not None:
+        unsupported(node, "embedding with max_norm")
+    indices = node.input("input", np.int64)
+    return node.add("Gather", [node.input("weight"), indices], axis=0)

@@ -1,0 +1,174 @@
+"""Translations of shape and indexing ops: reshape, expand, permute, cat, x[key], pad, ..."""
+from __future__ import annotations
+
+import numpy as np
+
+from ndgrad.onnx._context import _INT64_MAX
+from ndgrad.onnx._registry import op, unsupported
+from ndgrad.ops import indexing, rearrange, shape
+
+_INT64_MIN = np.iinfo(np.int64).min
+
+
+@op(shape.Reshape)
+def _reshape(node):
+    target = node.ints(node.arg("shape"), node.twin_arg("shape"), "the target shape")
+    return node.add("Reshape", [node.input(0), target])
+
+
+@op(shape.BroadcastTo)
+def _broadcast_to(node):
+    target = node.ints(node.arg("shape"), node.twin_arg("shape"), "the target shape")
+    return node.add("Expand", [node.input(0), target])
+
+
+@op(shape.Permute)
+def _permute(node):
+    return node.add("Transpose", [node.input(0)], perm=[int(d) for d in node.option("dims")])
+
+
+@op(shape.Cat)
+def _cat(node):
+    dtype = node.result_dtype
+    ndim = node.record.result.ndim
+    # Cat skips 1-D empty inputs (PyTorch's legacy rule), so does the translation.
+    count = sum(1 for key in node.record.args if isinstance(key, int))
+    parts = [node.input(i, dtype) for i in range(count)
+             if not (node.arg(i).ndim == 1 and node.arg(i).shape[0] == 0 and ndim != 1)]
+    return node.add("Concat", parts, axis=int(node.option("dim")))
+
+
+@op(rearrange.Repeat)
+def _repeat(node):
+    x = node.input(0)
+    reps_a, reps_b = node.arg("reps"), node.twin_arg("reps")
+    extra = len(reps_a) - node.arg(0).ndim
+    if extra > 0:  # NumPy's tile prepends dims of size 1 first
+        x = node.add("Unsqueeze", [x, node.ctx.ints(range(extra))])
+    return node.add("Tile", [x, node.ints(reps_a, reps_b, "the repeats")])
+
+
+@op(rearrange.ConstantPad)
+def _constant_pad(node):
+    widths_a, widths_b = node.arg("widths"), node.twin_arg("widths")
+    pads_a = [w[0] for w in widths_a] + [w[1] for w in widths_a]
+    pads_b = [w[0] for w in widths_b] + [w[1] for w in widths_b]
+    value = node.ctx.constant(node.option("value"), node.result_dtype)
+    return node.add("Pad", [node.input(0), node.ints(pads_a, pads_b, "the padding"), value],
+                    mode="constant")
+
+
+@op(rearrange.Flip)
+def _flip(node):
+    dims = [int(d) for d in node.option("dims")]
+    ctx = node.ctx
+    n = len(dims)
+    return node.add("Slice", [node.input(0), ctx.ints([-1] * n), ctx.ints([_INT64_MIN] * n),
+                              ctx.ints(dims), ctx.ints([-1] * n)])
+
+
+@op(indexing.Gather)
+def _gather(node):
+    index = node.input(1, np.int64)
+    return node.add("GatherElements", [node.input(0), index], axis=int(node.option("dim")))
+
+
+# ---- x[key]
+
+
+class _Key:
+    """x[key] split into ONNX steps: one Slice (ints too, as one-element slices), a Squeeze
+    of the int axes, an Unsqueeze of the new (None) axes, then at most one Gather."""
+
+    def __init__(self, key: tuple, ndim: int, node) -> None:
+        self.starts, self.ends, self.axes, self.steps = [], [], [], []
+        self.squeeze, self.unsqueeze = [], []
+        self.gather = None  # (output axis, index array)
+        parts = _expand_ellipsis(key, ndim, node)
+        axis = out = 0
+        for part in parts:
+            if part is None or isinstance(part, (bool, np.bool_)):
+                self.unsqueeze.append(out)
+                out += 1
+            elif isinstance(part, slice):
+                self._slice(part, axis)
+                axis += 1
+                out += 1
+            elif isinstance(part, (int, np.integer)):
+                part = int(part)
+                self._range(axis, part, part + 1 if part != -1 else _INT64_MAX, 1)
+                self.squeeze.append(axis)
+                axis += 1
+            elif self.gather is None and part.dtype.kind in "iu":
+                self.gather = (out, part)
+                axis += 1
+                out += part.ndim
+            else:
+                unsupported(node, "indexing with a boolean mask or several index tensors")
+        if self.gather is not None and self.squeeze:
+            unsupported(node, "indexing with both integers and an index tensor")
+
+    def _slice(self, part: slice, axis: int) -> None:
+        step = 1 if part.step is None else int(part.step)
+        if part.start is None and part.stop is None and step == 1:
+            return
+        forward = step > 0
+        start = (0 if forward else _INT64_MAX) if part.start is None else int(part.start)
+        stop = (_INT64_MAX if forward else _INT64_MIN) if part.stop is None else int(part.stop)
+        self._range(axis, start, stop, step)
+
+    def _range(self, axis: int, start: int, stop: int, step: int) -> None:
+        self.axes.append(axis)
+        self.starts.append(start)
+        self.ends.append(stop)
+        self.steps.append(step)
+
+
+def _width(part) -> int:
+    """How many dims of x an index part consumes."""
+    if part is None or part is Ellipsis or isinstance(part, (bool, np.bool_)):
+        return 0
+    return part.ndim if isinstance(part, np.ndarray) and part.dtype == np.bool_ else 1
+
+
+def _expand_ellipsis(key: tuple, ndim: int, node) -> list:
+    if sum(1 for p in key if p is Ellipsis) > 1:
+        unsupported(node, "indexing with two ellipses")
+    consumed = sum(_width(p) for p in key)
+    parts = []
+    for part in key:
+        if part is Ellipsis:
+            parts.extend([slice(None)] * (ndim - consumed))
+        else:
+            parts.append(part)
+    return parts
+
+
+@op(indexing.GetItem)
+def _getitem(node):
+    ndim = node.arg(0).ndim
+    key_a = _Key(node.arg("key"), ndim, node)
+    key_b = _Key(node.twin_arg("key"), ndim, node)
+    ctx = node.ctx
+    x = node.input(0)
+    if key_a.axes:
+        starts = node.ints(key_a.starts, key_b.starts, "the slice starts")
+        ends = node.ints(key_a.ends, key_b.ends, "the slice ends")
+        node.ctx.same(key_a.steps, key_b.steps, f"the slice steps of {node.name}")
+        x = node.add("Slice", [x, starts, ends, ctx.ints(key_a.axes), ctx.ints(key_a.steps)])
+    if key_a.squeeze:
+        x = node.add("Squeeze", [x, ctx.ints(key_a.squeeze)])
+    if key_a.unsqueeze:
+        x = node.add("Unsqueeze", [x, ctx.ints(key_a.unsqueeze)])
+    if key_a.gather is not None:
+        axis, index = key_a.gather
+        name = ctx.lookup(index)
+        if name is None:
+            name = ctx.constant_value(index.astype(np.int64), key_b.gather[1].astype(np.int64),
+                                      f"the index of {node.name}")
+        elif index.dtype != np.int64:
+            name = ctx.cast(name, np.int64)
+        x = node.add("Gather", [x, name], axis=axis)
+    if x == node.input(0):
+        x = node.add("Identity", [x])
+    return x
