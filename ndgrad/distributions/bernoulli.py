@@ -1,0 +1,86 @@
+"""The Bernoulli distribution over {0, 1}."""
+from __future__ import annotations
+
+import math
+import numbers
+
+import ndgrad
+from ndgrad import Tensor
+from ndgrad.distributions import constraints
+from ndgrad.distributions.distribution import Distribution
+from ndgrad.distributions.utils import (broadcast_all, lazy_property, logits_to_probs,
+                                        one_parametrization, probs_to_logits)
+
+__all__ = ["Bernoulli"]
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target) -> Tensor:
+    """-(target log sigmoid(logits) + (1 - target) log sigmoid(-logits)), elementwise."""
+    return logits.clamp(min=0) - logits * target + (-logits.abs()).exp().log1p()
+
+
+class Bernoulli(Distribution):
+    """Bernoulli(probs or logits): 1 with probability probs, else 0."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
+        param, is_probs = one_parametrization(probs, logits)
+        scalar = isinstance(param, numbers.Number)
+        (param,) = broadcast_all(param)
+        if is_probs:
+            self.probs = param
+        else:
+            self.logits = param
+        self._param = param
+        super().__init__(() if scalar else param.shape, validate_args=validate_args)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        mode = (self.probs >= 0.5).to(self.probs.dtype)
+        return ndgrad.where(self.probs == 0.5, math.nan, mode)
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        with ndgrad.no_grad():
+            uniform = ndgrad.rand(shape, dtype=self._param.dtype)
+            return (uniform < self.probs.expand(shape)).to(self._param.dtype)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -binary_cross_entropy_with_logits(logits, value)
+
+    def entropy(self):
+        return binary_cross_entropy_with_logits(self.logits, self.probs)
+
+    def enumerate_support(self, expand: bool = True):
+        values = ndgrad.arange(2, dtype=self._param.dtype)
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape))
+        if expand:
+            values = values.expand((-1,) + tuple(self._batch_shape))
+        return values
+
