@@ -48,6 +48,10 @@ from ndgrad.ops.shape import (broadcast_to, cat, chunk, concat, concatenate, fla
                               movedim, narrow, permute, reshape, select, split, squeeze, stack,
                               swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze, vstack)
 
+from ndgrad._random import binomial, poisson
+from ndgrad.ops.special import digamma, erfinv, lgamma, mvlgamma, polygamma
+from ndgrad import distributions, special
+
 moveaxis = movedim
 
 __version__ = "0.1.0"
@@ -107,3 +111,5 @@ __all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "ad
            "topk", "transpose", "tril", "triu", "true_divide", "trunc", "uint8",
            "unbind", "unflatten", "unique", "unsqueeze", "utils", "var", "vdot",
            "vstack", "where", "zeros", "zeros_like"]
+__all__ += ["binomial", "digamma", "distributions", "erfinv", "lgamma", "mvlgamma",
+            "poisson", "polygamma", "special"]
