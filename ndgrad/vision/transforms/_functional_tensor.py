@@ -134,10 +134,15 @@ def _nearest_taps(size: int, out: int, exact: bool):
     return index[:, None], np.ones((out, 1), dtype=np.float32)
 
 
+def _source_position(scale, out: int, dtype: np.dtype) -> np.ndarray:
+    """scale * (i + 0.5) - 0.5: PyTorch evaluates it in double (0.5 is a double literal) and
+    rounds to the image's float type (see Note [aa precision])."""
+    return (np.float64(scale) * (np.arange(out) + 0.5) - 0.5).astype(dtype)
+
+
 def _linear_taps(size: int, out: int, dtype: np.dtype):
     scale = dtype.type(size) / dtype.type(out)
-    half = dtype.type(0.5)
-    source = np.maximum(scale * (np.arange(out, dtype=dtype) + half) - half, 0)
+    source = np.maximum(_source_position(scale, out, dtype), 0)
     low = np.minimum(np.floor(source).astype(np.int64), size - 1)
     weight = source - low.astype(dtype)
     columns = np.stack([low, np.minimum(low + 1, size - 1)], axis=1)
@@ -155,9 +160,8 @@ def _cubic_kernel(x: np.ndarray, a: float) -> np.ndarray:
 
 def _cubic_taps(size: int, out: int, dtype: np.dtype):
     scale = dtype.type(size) / dtype.type(out)
-    half = dtype.type(0.5)
     # Unlike the linear mode, negative source positions are kept (OpenCV's convention).
-    source = scale * (np.arange(out, dtype=dtype) + half) - half
+    source = _source_position(scale, out, dtype)
     low = np.floor(source.astype(np.float32)).astype(np.int64)
     t = source - low.astype(dtype)
     offsets = np.arange(-1, 3)
@@ -167,26 +171,40 @@ def _cubic_taps(size: int, out: int, dtype: np.dtype):
 
 def _antialias_taps(size: int, out: int, dtype: np.dtype, cubic: bool):
     """PyTorch's antialiased interpolation (Pillow's algorithm): the filter is stretched by
-    the downscaling factor, clipped to the image and renormalised per output pixel."""
-    scale = dtype.type(size) / dtype.type(out)
+    the downscaling factor, clipped to the image and renormalised per output pixel.
+
+    The arithmetic mirrors PyTorch's C++ types step by step (see Note [aa precision])."""
+    # Note [aa precision]: PyTorch computes these in the image's float type, except where a
+    # double literal (0.5) promotes an expression to double; repeating that keeps uint8
+    # results, rounded at the end, bit-equal.
+    f, wide = dtype.type, np.float64
+    scale = f(size) / f(out)
     interp_size = 4 if cubic else 2
-    support = dtype.type(interp_size * 0.5) * max(scale, 1)
-    invscale = dtype.type(1) / scale if scale >= 1 else dtype.type(1)
-    center = scale * (np.arange(out, dtype=dtype) + dtype.type(0.5))
-    # C casts truncate toward zero; these sums are >= -1, so this is int() in C.
-    low = np.maximum(np.trunc(center - support + dtype.type(0.5)).astype(np.int64), 0)
-    high = np.minimum(np.trunc(center + support + dtype.type(0.5)).astype(np.int64), size)
+    support = f(interp_size * 0.5 * float(scale)) if scale >= 1 else f(interp_size * 0.5)
+    invscale = f(1.0 / float(scale)) if scale >= 1 else f(1)
+    center = (wide(scale) * (np.arange(out) + 0.5)).astype(dtype)
+    low = np.maximum(np.trunc((center - support).astype(wide) + 0.5).astype(np.int64), 0)
+    high = np.minimum(np.trunc((center + support).astype(wide) + 0.5).astype(np.int64), size)
     taps = int((high - low).max())
     columns = low[:, None] + np.arange(taps)
-    distance = (columns - center[:, None] + dtype.type(0.5)).astype(dtype) * invscale
+    offset = (columns.astype(dtype) - center[:, None]).astype(wide) + 0.5
+    distance = (offset * wide(invscale)).astype(dtype)
     if cubic:
         weights = _cubic_kernel(distance, _CUBIC_A_ANTIALIAS)
     else:
         weights = np.maximum(1 - np.abs(distance), 0).astype(dtype)
     weights = np.where(columns < high[:, None], weights, 0).astype(dtype)
-    total = weights.sum(axis=1, keepdims=True)
+    total = _sequential_sum([weights[:, k] for k in range(taps)])[:, None]
     weights = np.where(total != 0, weights / np.where(total != 0, total, 1), weights)
-    return np.minimum(columns, size - 1), weights
+    return np.minimum(columns, size - 1), weights.astype(dtype)
+
+
+def _sequential_sum(terms: list) -> np.ndarray:
+    """terms[0] + terms[1] + ... left to right, as PyTorch's kernels accumulate."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def _taps(size: int, out: int, mode: str, antialias: bool, dtype: np.dtype):
@@ -206,7 +224,8 @@ def _resample(img: np.ndarray, axis: int, columns: np.ndarray, weights: np.ndarr
     if nearest:
         result = moved[..., columns[:, 0]]
     else:
-        result = (moved[..., columns] * weights).sum(axis=-1, dtype=weights.dtype)
+        result = _sequential_sum([moved[..., columns[:, k]] * weights[:, k]
+                                  for k in range(columns.shape[1])])
     return np.moveaxis(result, -1, axis)
 
 
