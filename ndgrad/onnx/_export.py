@@ -24,6 +24,8 @@ _MIN_OPSET = 13
 # How much trace B grows each dynamic axis (one per axis name, see _context.py): distinct,
 # so that a size computed from two dynamic axes tells which one it follows.
 _GROWTH = (3, 7, 11, 13, 17, 19, 23, 29)
+# How the names of dynamic axes given as a list begin (torch names them likewise).
+_GENERATED = "dynamic_axes_"
 
 
 def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
@@ -137,7 +139,7 @@ def _axes_map(spec, name: str) -> dict:
     """{axis: dim name} from dynamic_axes' {axis: name} or [axis, ...] form."""
     if isinstance(spec, dict):
         return {int(axis): str(dim) for axis, dim in spec.items()}
-    return {int(axis): f"{name}_dynamic_axes_{i + 1}" for i, axis in enumerate(spec)}
+    return {int(axis): f"{_GENERATED}{name}_{i + 1}" for i, axis in enumerate(spec)}
 
 
 def _dynamic_axes(dynamic_axes, input_names: list, inputs: list) -> dict:
@@ -163,8 +165,11 @@ def _grow(args: tuple, kwargs: dict, inputs: list, input_names: list, dynamic: d
     for i, axes in dynamic.items():
         data = inputs[i]._data
         for axis, dim_name in axes.items():
-            step = steps.setdefault(dim_name, _GROWTH[len(steps) % len(_GROWTH)])
             size = inputs[i].shape[axis]
+            # Axes given as a list get generated names; those of one size grow together, so
+            # that (input [0], hidden [1]) holding the same batch stay compatible.
+            group = (None, size) if dim_name.startswith(_GENERATED) else dim_name
+            step = steps.setdefault(group, _GROWTH[len(steps) % len(_GROWTH)])
             dims.append(DynamicDim(input_names[i], axis, size, size + step))
             data = np.take(data, np.arange(size + step) % max(size, 1), axis=axis)
         grown[id(inputs[i])] = Tensor._make(np.ascontiguousarray(data))

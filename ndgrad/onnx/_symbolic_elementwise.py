@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ndgrad.onnx._registry import op, unsupported
+from ndgrad.onnx._registry import call, op, unsupported
 from ndgrad.ops import casting, fused
-from ndgrad.ops.elementwise import arithmetic, piecewise, rounding, unary
+from ndgrad.ops.elementwise import arithmetic, comparison, piecewise, rounding, unary
 
 _UNARY = {
     unary.Neg: "Neg", unary.Abs: "Abs", unary.Exp: "Exp", unary.Log: "Log",
@@ -121,3 +121,60 @@ def _linear(node):
     if node.arg(2) is None:
         return product
     return node.add("Add", [product, node.input(2)])
+
+
+# ---- comparisons and logical ops: plain functions that make constants, so translated whole
+
+_COMPARE = {comparison.eq: "Equal", comparison.lt: "Less", comparison.le: "LessOrEqual",
+            comparison.gt: "Greater", comparison.ge: "GreaterOrEqual"}
+_LOGICAL = {comparison.logical_and: "And", comparison.logical_or: "Or",
+            comparison.logical_xor: "Xor"}
+
+
+def _common_dtype(node) -> np.dtype:
+    """Both operands' dtype: the tensor's, or float32 when a float number meets integers."""
+    dtypes = [node.dtype(key) for key in ("input", "other")]
+    if any(isinstance(node.arg(key), float) for key in ("input", "other")) and \
+            all(d.kind in "iub" or isinstance(node.arg(k), float)
+                for d, k in zip(dtypes, ("input", "other"))):
+        return np.dtype(np.float32)
+    tensors = [d for d, k in zip(dtypes, ("input", "other")) if hasattr(node.arg(k), "_data")]
+    return np.result_type(*tensors) if tensors else dtypes[0]
+
+
+def _comparison(onnx_op: str, negate: bool = False):
+    def translate(node):
+        dtype = _common_dtype(node)
+        result = node.add(onnx_op, [node.input("input", dtype), node.input("other", dtype)])
+        return node.add("Not", [result]) if negate else result
+    return translate
+
+
+for _function, _onnx_op in _COMPARE.items():
+    call(_function.__name__, _function)(_comparison(_onnx_op))
+call("ne", comparison.ne)(_comparison("Equal", negate=True))
+
+
+def _logical(onnx_op: str):
+    def translate(node):
+        return node.add(onnx_op, [node.input("input", np.bool_), node.input("other", np.bool_)])
+    return translate
+
+
+for _function, _onnx_op in _LOGICAL.items():
+    call(_function.__name__, _function)(_logical(_onnx_op))
+
+
+@call("logical_not", comparison.logical_not)
+def _logical_not(node):
+    return node.add("Not", [node.input("input", np.bool_)])
+
+
+@call("isnan", comparison.isnan)
+def _isnan(node):
+    return node.add("IsNaN", [node.input("input")])
+
+
+@call("isinf", comparison.isinf)
+def _isinf(node):
+    return node.add("IsInf", [node.input("input")])
