@@ -28,7 +28,8 @@ def grow(t: ndgrad.Tensor, axis: int, size: int) -> ndgrad.Tensor:
 
 
 def outputs(model, args: tuple) -> list:
-    result = model(*args)
+    kwargs = args[-1] if args and isinstance(args[-1], dict) else {}
+    result = model(*args[:len(args) - bool(kwargs)], **kwargs)
     flat = []
     pending = [result]
     while pending:
@@ -69,6 +70,8 @@ def check_roundtrip(model, args: tuple, dynamic: dict | None = None, sizes=(5,))
 def _tensors(args) -> list:
     if isinstance(args, ndgrad.Tensor):
         return [args]
+    if isinstance(args, dict):
+        args = list(args.values())
     if isinstance(args, (tuple, list)):
         return [t for a in args for t in _tensors(a)]
     return []
@@ -83,5 +86,7 @@ def _grown(args: tuple, dynamic: dict, size: int) -> tuple:
             return grow(a, dynamic[i], size) if i in dynamic else a
         if isinstance(a, (tuple, list)):
             return type(a)(rebuild(x) for x in a)
+        if isinstance(a, dict):
+            return {k: rebuild(v) for k, v in a.items()}
         return a
     return rebuild(args)

@@ -1,0 +1,201 @@
+"""ndgrad.onnx.export's interface: targets (paths, file objects), names and dynamic axes,
+PyTorch's word_language_model call, errors that leave no file, and import without onnx."""
+from __future__ import annotations
+
+import io
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ndgrad
+import ndgrad.onnx
+from ndgrad import nn
+from ndgrad.nn import functional as F
+from tests.onnx._roundtrip import check_roundtrip, runtime
+
+
+class RNNModel(nn.Module):
+    """PyTorch's word_language_model RNNModel: embedding, recurrent stack, decoder."""
+
+    def __init__(self, rnn_type, ntoken=20, ninp=6, nhid=5, nlayers=2):
+        super().__init__()
+        self.ntoken, self.rnn_type, self.nhid, self.nlayers = ntoken, rnn_type, nhid, nlayers
+        self.drop = nn.Dropout(0.2)
+        self.encoder = nn.Embedding(ntoken, ninp)
+        self.rnn = getattr(nn, rnn_type)(ninp, nhid, nlayers, dropout=0.2)
+        self.decoder = nn.Linear(nhid, ntoken)
+
+    def forward(self, input, hidden):
+        output, hidden = self.rnn(self.drop(self.encoder(input)), hidden)
+        decoded = self.decoder(self.drop(output)).view(-1, self.ntoken)
+        return F.log_softmax(decoded, dim=1), hidden
+
+    def init_hidden(self, bsz):
+        weight = next(self.parameters())
+        zeros = weight.new_zeros(self.nlayers, bsz, self.nhid)
+        return (zeros, weight.new_zeros(self.nlayers, bsz, self.nhid)) \
+            if self.rnn_type == "LSTM" else zeros
+
+
+class TransformerLM(nn.Module):
+    """word_language_model's TransformerModel, shrunk: embedding, positions from a buffer
+    sliced by the input length, a causal mask, an encoder, a decoder."""
+
+    def __init__(self, ntoken=20, ninp=8):
+        super().__init__()
+        self.input_emb = nn.Embedding(ntoken, ninp)
+        layer = nn.TransformerEncoderLayer(ninp, 2, 16, dropout=0.2)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.decoder = nn.Linear(ninp, ntoken)
+        self.register_buffer("pe", ndgrad.randn(64, 1, ninp))
+        self.ninp = ninp
+
+    def forward(self, src):
+        mask = ndgrad.log(ndgrad.tril(ndgrad.ones(len(src), len(src))))
+        x = self.input_emb(src) * math.sqrt(self.ninp) + self.pe[:src.size(0), :]
+        return F.log_softmax(self.decoder(self.encoder(x, mask=mask)), dim=-1)
+
+
+@pytest.mark.parametrize("rnn_type", ["LSTM", "GRU"])
+def test_word_language_model_export_call(rnn_type, tmp_path):
+    """torch.onnx.export(model, (dummy_input, hidden), path) as the example calls it."""
+    onnx, ort = runtime()
+    model = RNNModel(rnn_type)
+    model.eval()
+    dummy_input = ndgrad.LongTensor(4 * 3).zero_().view(-1, 3) if hasattr(
+        ndgrad, "LongTensor") else ndgrad.zeros(4, 3, dtype=ndgrad.long)
+    hidden = model.init_hidden(3)
+    path = tmp_path / "model.onnx"
+    ndgrad.onnx.export(model, (dummy_input, hidden), str(path))
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    tokens = ndgrad.randint(0, 20, (4, 3))
+    state = tuple(ndgrad.randn(2, 3, 5) for _ in range(2 if rnn_type == "LSTM" else 1))
+    feed = dict(zip([i.name for i in proto.graph.input], [t.numpy() for t in (tokens, *state)]))
+    got = session.run(None, feed)
+    log_probs, final = model(tokens, state if rnn_type == "LSTM" else state[0])
+    want = [log_probs] + list(final if rnn_type == "LSTM" else [final])
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_word_language_model_dynamic_batch_and_sequence():
+    model = RNNModel("LSTM")
+    hidden = model.init_hidden(2)
+    check_roundtrip(model, (ndgrad.randint(0, 20, (4, 2)), hidden), {0: 1, 1: 1, 2: 1})
+
+
+def test_transformer_language_model_with_causal_mask():
+    check_roundtrip(TransformerLM(), (ndgrad.randint(0, 20, (6, 2)),), {0: 1})
+
+
+def test_dynamic_axes_named_in_the_graph():
+    onnx, _ = runtime()
+    buffer = io.BytesIO()
+    ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), buffer, input_names=["x"],
+                       output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    graph = onnx.load_from_string(buffer.getvalue()).graph
+    dims = [[d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+            for v in (graph.input[0], graph.output[0])]
+    assert dims == [["batch", 3], ["batch", 2]]
+    assert sorted(i.name for i in graph.initializer) == ["bias", "weight"]
+
+
+class Scaled(nn.Module):
+    def forward(self, x, scale=None):
+        return x.view(x.size(0), -1) * scale
+
+
+def test_keyword_arguments_as_last_dict():
+    x, scale = ndgrad.randn(2, 3, 4), ndgrad.randn(12)
+    check_roundtrip(Scaled(), (x, {"scale": scale}), {0: 0})
+
+
+def test_file_object_and_path_give_the_same_model(tmp_path):
+    onnx, _ = runtime()
+    model, x = nn.Sequential(nn.Linear(3, 4), nn.ReLU()), ndgrad.randn(2, 3)
+    with open(tmp_path / "a.onnx", "wb") as f:
+        ndgrad.onnx.export(model, (x,), f)
+    ndgrad.onnx.export(model, (x,), tmp_path / "b.onnx")
+    buffer = io.BytesIO()
+    ndgrad.onnx.export(model, x, buffer)
+    files = [(tmp_path / name).read_bytes() for name in ("a.onnx", "b.onnx")]
+    assert files[0] == files[1] == buffer.getvalue()
+    onnx.checker.check_model(onnx.load_from_string(files[0]))
+
+
+class Inverse(nn.Module):
+    def forward(self, x):
+        return ndgrad.linalg.inv(x @ x.transpose(-1, -2) + ndgrad.eye(3)) + 1
+
+
+def test_unsupported_op_names_it_and_leaves_no_file(tmp_path):
+    runtime()
+    path = tmp_path / "inverse.onnx"
+    with pytest.raises(ndgrad.onnx.errors.UnsupportedOperatorError, match="Inv"):
+        ndgrad.onnx.export(Inverse(), ndgrad.randn(2, 3, 3), str(path))
+    assert list(tmp_path.iterdir()) == []
+
+
+class HiddenFromNumPy(nn.Module):
+    """Sorts through NumPy: the order is a constant to the tracer."""
+
+    def forward(self, x):
+        order = ndgrad.tensor(np.argsort(x.detach().numpy(), axis=1))
+        return ndgrad.gather(x, 1, order)
+
+
+def test_values_computed_outside_the_graph_are_refused_with_dynamic_axes(tmp_path):
+    runtime()
+    path = tmp_path / "sorted.onnx"
+    with pytest.raises(ndgrad.onnx.OnnxExporterError, match="cannot"):
+        ndgrad.onnx.export(HiddenFromNumPy(), ndgrad.randn(2, 4), str(path),
+                           input_names=["x"], dynamic_axes={"x": [0]})
+    assert not path.exists()
+
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+        self.drop = nn.Dropout(0.9)
+
+    def forward(self, x):
+        self.seen.append((ndgrad.onnx.is_in_onnx_export(), self.training))
+        return self.drop(x) + 1
+
+
+def test_traced_in_eval_mode_and_mode_restored():
+    model = Probe()
+    model.train()
+    ndgrad.onnx.export(model, ndgrad.randn(2, 3), io.BytesIO())
+    assert model.seen == [(True, False)]
+    assert model.training and not ndgrad.onnx.is_in_onnx_export()
+    with pytest.raises(ndgrad.onnx.OnnxExporterError, match="eval"):
+        ndgrad.onnx.export(model, ndgrad.randn(2, 3), io.BytesIO(),
+                           training=ndgrad.onnx.TrainingMode.TRAINING)
+
+
+def test_export_params_false_makes_parameters_inputs():
+    onnx, _ = runtime()
+    buffer = io.BytesIO()
+    ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), buffer, export_params=False)
+    graph = onnx.load_from_string(buffer.getvalue()).graph
+    assert [i.name for i in graph.input] == ["input_0", "weight", "bias"]
+    assert len(graph.initializer) == 0
+
+
+def test_import_without_onnx_and_the_error_naming_the_extra():
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "import ndgrad, ndgrad.onnx\n"
+            "try:\n"
+            "    ndgrad.onnx.export(ndgrad.nn.Linear(2, 2), ndgrad.randn(1, 2), 'x.onnx')\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert "pip install 'ndgrad[onnx]'" in done.stdout, done.stderr
