@@ -3,6 +3,7 @@ from ndgrad import _args
 from ndgrad._tensor import Size, Tensor
 from ndgrad.serialization import load, save
 from ndgrad import autograd, datasets, linalg, nn, optim, utils
+from ndgrad import accelerator, backends, cuda, hub, multiprocessing
 from ndgrad._backend import device
 from ndgrad._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                               full_like, linspace, ones, ones_like, tensor, zeros, zeros_like)
@@ -113,3 +114,4 @@ __all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "ad
            "vstack", "where", "zeros", "zeros_like"]
 __all__ += ["binomial", "digamma", "distributions", "erfinv", "lgamma", "mvlgamma",
             "poisson", "polygamma", "special"]
+__all__ += ["accelerator", "backends", "cuda", "hub", "multiprocessing"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ndgrad import _backend, _dtype
+from ndgrad import _backend, _dtype, _shared_memory
 from ndgrad._args import (TensorBase, array_from_data, normalize_dim, parse_size, tensor_arg,
                           type_name)
 from ndgrad._tensor_str import tensor_repr
@@ -427,6 +427,18 @@ class Tensor(TensorBase):
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
+
+    def share_memory_(self) -> Tensor:
+        """Moves the data into memory that other processes can map (see ndgrad.multiprocessing);
+        a no-op if it is there already or on the GPU. Unlike PyTorch, views made before the
+        move keep the old memory."""
+        if self.device.type == "cpu" and _shared_memory.segment_of(self._data) is None:
+            self._data = _shared_memory.copy_to_shared(self._data)
+        return self
+
+    def is_shared(self) -> bool:
+        """True if the data is in shared memory (share_memory_, or received as shared)."""
+        return _shared_memory.segment_of(self._data) is not None
 
     def clone(self) -> Tensor:
         """A differentiable copy with its own storage."""

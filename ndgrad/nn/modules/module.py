@@ -299,6 +299,18 @@ class Module:
                     module._buffers[name] = convert(buffer)
         return self
 
+    def share_memory(self) -> Module:
+        """Moves every parameter, buffer and gradient into shared memory (Tensor.share_memory_),
+        so processes that receive this module update the same weights (Hogwild)."""
+        for module in self.modules():
+            tensors = [*module._parameters.values(), *module._buffers.values()]
+            for tensor in tensors:
+                if tensor is not None:
+                    tensor.share_memory_()
+                    if tensor.grad is not None:
+                        tensor.grad.share_memory_()
+        return self
+
     def to(self, *args, **kwargs) -> Module:
         """Converts floating point parameters and buffers to a dtype and/or moves them."""
         dtype, device = _parse_module_to(args, kwargs)

@@ -1,0 +1,1 @@
+"""Holds the sitecustomize.py that ndgrad.compat.install() puts on child processes' path."""

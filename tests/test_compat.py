@@ -1,0 +1,145 @@
+"""ndgrad.compat: torch and torchvision as aliases of ndgrad's modules.
+
+install() changes the whole process, so each check runs in a fresh Python process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ndgrad import compat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# PyTorch submodules that programs import by name, and the ndgrad module each must be.
+SUBMODULES = {
+    "torch": "ndgrad",
+    "torch.nn": "ndgrad.nn",
+    "torch.nn.functional": "ndgrad.nn.functional",
+    "torch.nn.init": "ndgrad.nn.init",
+    "torch.nn.parameter": "ndgrad.nn.parameter",
+    "torch.nn.modules.module": "ndgrad.nn.modules.module",
+    "torch.nn.modules.rnn": "ndgrad.nn.modules.rnn",
+    "torch.nn.modules.transformer": "ndgrad.nn.modules.transformer",
+    "torch.nn.modules.activation": "ndgrad.nn.modules.activation",
+    "torch.nn.modules.container": "ndgrad.nn.modules.container",
+    "torch.nn.modules.linear": "ndgrad.nn.modules.linear",
+    "torch.nn.utils": "ndgrad.nn.utils",
+    "torch.nn.utils.rnn": "ndgrad.nn.utils.rnn",
+    "torch.autograd": "ndgrad.autograd",
+    "torch.optim": "ndgrad.optim",
+    "torch.optim.lr_scheduler": "ndgrad.optim.lr_scheduler",
+    "torch.utils.data": "ndgrad.utils.data",
+    "torch.serialization": "ndgrad.serialization",
+    "torch.backends": "ndgrad.backends",
+    "torch.backends.cudnn": "ndgrad.backends.cudnn",
+    "torch.backends.mps": "ndgrad.backends.mps",
+    "torch.accelerator": "ndgrad.accelerator",
+    "torch.cuda": "ndgrad.cuda",
+    "torch.multiprocessing": "ndgrad.multiprocessing",
+    "torch.hub": "ndgrad.hub",
+    "torchvision": "ndgrad.vision",
+}
+
+
+def python_with_aliases(code: str) -> dict:
+    """Runs `code` after compat.install() in a new Python; returns the JSON it printed last."""
+    program = "import json, sys\nimport ndgrad.compat\nndgrad.compat.install()\n" + \
+        textwrap.dedent(code)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_submodules_are_the_ndgrad_modules_themselves():
+    result = python_with_aliases(f"""
+        import importlib
+        names = {sorted(SUBMODULES)!r}
+        found = {{name: importlib.import_module(name).__name__ for name in names}}
+        same = all(sys.modules[name] is importlib.import_module(found[name]) for name in names)
+        import torch.nn as nn, torch.nn.modules.rnn
+        print(json.dumps(dict(found=found, same=same, own_spec=nn.__spec__.name,
+                              attribute=torch.nn.modules.rnn is sys.modules["ndgrad.nn.modules.rnn"],
+                              linear=nn.Linear.__module__)))
+    """)
+    assert result["found"] == SUBMODULES
+    assert result["same"] and result["attribute"]
+    assert result["own_spec"] == "ndgrad.nn"  # the alias leaves the module its own identity
+    assert result["linear"] == "ndgrad.nn.modules.linear"
+
+
+def test_missing_names_are_named_in_a_short_error():
+    result = python_with_aliases("""
+        import traceback
+        errors = {}
+        for statement in ("import torch.foo", "import torch.nn.bar.baz",
+                          "import torchvision.qux", "import torch; torch.nn.foo"):
+            try:
+                exec(statement)
+            except ImportError as error:
+                errors[statement] = [type(error).__name__, str(error),
+                                     len(traceback.extract_tb(error.__traceback__))]
+            except AttributeError as error:
+                errors[statement] = [type(error).__name__, str(error),
+                                     len(traceback.extract_tb(error.__traceback__))]
+        import torch
+        print(json.dumps(dict(errors=errors, hasattr=hasattr(torch, "compile"),
+                              getattr=getattr(torch.backends, "foo", "default"))))
+    """)
+    errors = result["errors"]
+    assert errors["import torch.foo"][:2] == [
+        "ModuleNotFoundError", "torch.foo is not available in ndgrad (there is no module "
+        "ndgrad.foo)"]
+    assert errors["import torch.nn.bar.baz"][1].startswith("torch.nn.bar is not available")
+    assert errors["import torchvision.qux"][1].startswith("torchvision.qux is not available")
+    assert errors["import torch; torch.nn.foo"][:2] == [
+        "MissingNameError", "torch.nn.foo is not available in ndgrad (module 'ndgrad.nn' has "
+        "no attribute 'foo')"]
+    assert all(frames <= 3 for _, _, frames in errors.values()), errors
+    assert result["hasattr"] is False and result["getattr"] == "default"
+
+
+def test_uninstall_removes_the_aliases_and_the_child_hook():
+    result = python_with_aliases("""
+        import os, torch, torch.nn
+        before = os.environ["PYTHONPATH"].split(os.pathsep)[0]
+        ndgrad.compat.uninstall()
+        print(json.dumps(dict(hook=before == ndgrad.compat.SITE_FOLDER,
+                              left=[n for n in sys.modules if n.split(".")[0] == "torch"],
+                              path=os.environ.get("PYTHONPATH", ""),
+                              module_class=type(sys.modules["ndgrad.nn"]).__name__,
+                              installed=ndgrad.compat.installed())))
+    """)
+    assert result["hook"] and result["left"] == [] and not result["installed"]
+    assert compat.SITE_FOLDER not in result["path"]
+    assert result["module_class"] == "module"
+
+
+def test_install_refuses_once_pytorch_is_imported(torch):
+    with pytest.raises(RuntimeError, match="already imported"):
+        compat.install()
+    assert not compat.installed()
+
+
+@pytest.mark.parametrize("error, expected", [
+    (ImportError("cannot import name 'foo' from 'ndgrad.nn' (x.py)"), "torch.nn.foo"),
+    (ImportError("cannot import name 'Foo' from 'ndgrad.vision.models'"),
+     "torchvision.models.Foo"),
+    (AttributeError("no", name="bar", obj=compat), "torch.compat.bar"),
+    (ImportError("cannot import name 'foo' from 'numpy'"), None),
+    (ValueError("cannot import name 'foo' from 'ndgrad'"), None),
+], ids=["from_import", "torchvision", "attribute", "not_ndgrad", "not_a_lookup"])
+def test_explain_names_the_pytorch_name(error, expected):
+    message = compat.explain(error)
+    if expected is None:
+        assert message is None
+    else:
+        assert message == f"{expected} is not available in ndgrad"
