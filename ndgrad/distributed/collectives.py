@@ -87,12 +87,14 @@ class _Reduction:
                              f"{array.dtype}")
         self.dtype = array.dtype
         self.divisor = size if op is ReduceOp.AVG else 1
+        wide = np.float32 if array.dtype == np.float16 else array.dtype
+        reusable = array.dtype == wide and array.flags.c_contiguous and array.flags.writeable
+        # The tensor's own array where possible: DDP's buckets reduce without a copy.
+        self.buffer = array if reusable else np.array(array, dtype=wide, order="C")
         if kind == "b":
-            self.buffer = np.ascontiguousarray(array).view(np.uint8)
+            self.buffer = self.buffer.view(np.uint8)
             self.op = getattr(MPI, _LOGICAL[op])
         else:
-            wide = np.float32 if array.dtype == np.float16 else array.dtype
-            self.buffer = np.array(array, dtype=wide, order="C")
             self.op = getattr(MPI, _ARITHMETIC[op])
 
     def result(self, buffer: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Neural network building blocks (PyTorch's torch.nn)."""
 from ndgrad.nn import functional, init
-from ndgrad.nn import utils
+from ndgrad.nn import parallel, utils
 from ndgrad.nn.modules.activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid,
                                           Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
                                           LogSoftmax, Mish, MultiheadAttention, PReLU, ReLU,
