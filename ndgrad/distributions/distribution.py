@@ -89,7 +89,7 @@ class Distribution:
         new = type(self).__new__(type(self)) if _instance is None else _instance
         old_ndim = len(self.batch_shape)
         for name, value in self.__dict__.items():
-            if isinstance(value, Tensor) and value.ndim >= old_ndim:
+            if isinstance(value, Tensor) and tuple(value.shape[:old_ndim]) == tuple(self.batch_shape):
                 value = value.expand(tuple(batch_shape) + tuple(value.shape[old_ndim:]))
             elif isinstance(value, Distribution):
                 extra = tuple(value.batch_shape[len(self.batch_shape):])

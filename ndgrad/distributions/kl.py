@@ -222,6 +222,6 @@ def _kl_mvn_mvn(p, q):
     q_tril = q._unbroadcasted_scale_tril.expand(shape)
     p_tril = p._unbroadcasted_scale_tril.expand(shape)
     # trace(Sigma_q^-1 Sigma_p) = |L_q^-1 L_p|_F^2
-    term2 = ndgrad.linalg.solve(q_tril, p_tril).pow(2).sum((-2, -1))
+    term2 = ndgrad.linalg.solve(q_tril.tril(), p_tril).pow(2).sum((-2, -1))
     term3 = batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)

@@ -24,7 +24,9 @@ def batch_mahalanobis(scale_tril: Tensor, diff: Tensor) -> Tensor:
     """|L^-1 diff|^2, the squared Mahalanobis distance for covariance L L^T."""
     shape = np.broadcast_shapes(tuple(scale_tril.shape[:-2]), tuple(diff.shape[:-1]))
     n = diff.shape[-1]
-    solved = ndgrad.linalg.solve(scale_tril.expand(shape + (n, n)),
+    # tril(): only the lower triangle is read, as by a triangular solve (so the upper one
+    # gets no gradient)
+    solved = ndgrad.linalg.solve(scale_tril.tril().expand(shape + (n, n)),
                                  diff.expand(shape + (n,)).unsqueeze(-1))
     return solved.squeeze(-1).pow(2).sum(-1)
 

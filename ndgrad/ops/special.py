@@ -297,7 +297,7 @@ class StandardGamma(ArrayFunction):
 
     @staticmethod
     def forward(ctx, alpha, generator=None):
-        sample = _rng(generator).standard_gamma(alpha).astype(alpha.dtype, copy=False)
+        sample = np.asarray(_rng(generator).standard_gamma(alpha), dtype=alpha.dtype)
         # Gamma samples below the smallest normal number round to 0; PyTorch clamps them so
         # that log(sample) stays finite.
         sample = np.maximum(sample, np.finfo(alpha.dtype).tiny)
