@@ -1,15 +1,23 @@
-"""save and load: checkpoints in the safetensors format, written atomically, never pickled.
+"""save and load: checkpoints in the safetensors format, written atomically; PyTorch's files.
 
-A file holds the tensors of a (nested) object as safetensors tensors and the object's structure
+ndgrad's own checkpoints are safetensors files. A file holds the tensors of a (nested) object as safetensors tensors and the object's structure
 (dicts, lists, tuples, numbers, strings, bools, None) as JSON in the safetensors metadata,
 with a SHA-256 over the structure and every tensor's name, dtype, shape and bytes, so a damaged
 header is caught as surely as damaged data. A flat dict of named tensors (a state_dict) keeps its
 names, so `safetensors.torch.load_file` reads it as a torch state_dict, and a file written by
-torch's safetensors loads back as a dict of tensors.
+torch's safetensors loads back as a dict of tensors. NumPy arrays are stored the same way and
+load back as arrays.
+
+Objects that are not such containers (a whole nn.Module, a set, an instance of your class) are
+written in torch.save's zip format, and `load` reads files written by torch.save (zip and legacy
+formats). Their pickles go through a restricted interpreter (`ndgrad._unpickler`) that calls
+only the globals tensors need plus those allowed with `add_safe_globals`/`safe_globals`, as
+PyTorch's weights_only loader does; `weights_only=False` trusts the file instead.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import struct
@@ -18,9 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from ndgrad import _torch_format
 from ndgrad._tensor import Tensor
+from ndgrad._unpickler import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
-__all__ = ["save", "load"]
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals",
+           "save"]
 
 _STRUCTURE_KEY = "ndgrad.structure"
 _CHECKSUM_KEY = "ndgrad.sha256"
@@ -28,6 +39,14 @@ _CHECKSUM_KEY = "ndgrad.sha256"
 _MAX_HEADER = 100 * 1024 * 1024
 # safetensors dtype names of the dtypes ndgrad has; others (BF16, F8_*, U16, ...) are refused.
 _DTYPES = {"BOOL", "U8", "I8", "I16", "I32", "I64", "F16", "F32", "F64"}
+# The NumPy dtypes (native byte order) of those, for arrays saved as they are.
+_ARRAY_DTYPES = {np.dtype(t) for t in (np.bool_, np.uint8, np.int8, np.int16, np.int32,
+                                       np.int64, np.float16, np.float32, np.float64)}
+
+
+class _NotPlain(TypeError):
+    """The object is more than tensors, arrays and plain values: it is written as torch.save's
+    zip archive instead."""
 
 
 def _safetensors():
@@ -49,13 +68,11 @@ def _is_state_dict(obj: Any) -> bool:
 
 
 def _encode(obj: Any, path: str, tensors: dict) -> Any:
-    """The JSON description of `obj`; tensors are collected into `tensors` by name."""
+    """The JSON description of `obj`; tensors and arrays are collected into `tensors` by name."""
     if isinstance(obj, Tensor):
-        name = path or "tensor"
-        while name in tensors or name == "__metadata__":
-            name += "_"
-        tensors[name] = _contiguous(obj)
-        return {"tensor": name}
+        return {"tensor": _add(tensors, path, _contiguous(obj))}
+    if type(obj) is np.ndarray and obj.dtype in _ARRAY_DTYPES:
+        return {"ndarray": _add(tensors, path, _c_order(obj))}
     if obj is None or isinstance(obj, (bool, str)):
         return {"value": obj}
     if isinstance(obj, np.bool_):
@@ -71,12 +88,18 @@ def _encode(obj: Any, path: str, tensors: dict) -> Any:
         entries = [[_encode(k, "", {}), _encode(v, f"{path}/{k}" if path else str(k), tensors)]
                    for k, v in obj.items()]
         for (key, _), original in zip(entries, obj):
-            if "tensor" in key or "list" in key or "tuple" in key:
-                raise TypeError(f"ndgrad.save: dict key {original!r} is not a number, string, "
-                                "bool or None")
+            if "tensor" in key or "ndarray" in key or "list" in key or "tuple" in key:
+                raise _NotPlain(f"dict key {original!r}")
         return {"dict": entries}
-    raise TypeError(f"ndgrad.save can store tensors, numbers, strings, bools, None and "
-                    f"dicts/lists/tuples of them, not {type(obj).__name__}")
+    raise _NotPlain(type(obj).__name__)
+
+
+def _add(tensors: dict, path: str, array: np.ndarray) -> str:
+    name = path or "tensor"
+    while name in tensors or name == "__metadata__":
+        name += "_"
+    tensors[name] = array
+    return name
 
 
 def _decode(node: Any, tensors: dict) -> Any:
@@ -87,6 +110,10 @@ def _decode(node: Any, tensors: dict) -> Any:
         if value not in tensors:
             raise ValueError(f"corrupt checkpoint: tensor {value!r} is missing")
         return Tensor._make(tensors[value])
+    if kind == "ndarray":
+        if value not in tensors:
+            raise ValueError(f"corrupt checkpoint: array {value!r} is missing")
+        return tensors[value]
     if kind == "value":
         if value is not None and not isinstance(value, (bool, str)):
             raise ValueError(f"corrupt checkpoint: {value!r} is not a plain value")
@@ -105,8 +132,11 @@ def _decode(node: Any, tensors: dict) -> Any:
 
 
 def _contiguous(t: Tensor) -> np.ndarray:
+    return _c_order(t.detach().numpy())
+
+
+def _c_order(array: np.ndarray) -> np.ndarray:
     # Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.
-    array = t.detach().numpy()
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
@@ -130,15 +160,24 @@ def _serialize(obj: Any) -> bytes:
             tensors[name] = _contiguous(t)
         structure = {"dict": [[{"value": k}, {"tensor": k}] for k in obj]}
     else:
-        structure = _encode(obj, "", tensors)
+        try:
+            structure = _encode(obj, "", tensors)
+        except _NotPlain:
+            structure = None
+        if structure is None:
+            return _torch_format.write_zip(obj)
     text = json.dumps(structure)
     metadata = {_STRUCTURE_KEY: text, _CHECKSUM_KEY: _checksum(text, tensors)}
     return _safetensors().save(tensors, metadata=metadata)
 
 
 def save(obj: Any, f, **unused) -> None:
-    """Writes `obj` (tensors, numbers, strings, bools, None, nested dicts/lists/tuples) to a
-    path or a binary file object.
+    """Writes `obj` to a path or a binary file object.
+
+    Tensors, NumPy arrays, numbers, strings, bools, None and nested dicts/lists/tuples of them
+    are written as a safetensors file; any other picklable object (e.g. an nn.Module) in
+    torch.save's zip format, which `load` reads back once its classes are allowed with
+    `safe_globals` (or with weights_only=False).
 
     A path is written atomically: to a temporary file in the same folder, flushed and synced,
     then moved over the target, so an error part way leaves any previous file intact.
@@ -169,11 +208,6 @@ def save(obj: Any, f, **unused) -> None:
 
 
 # ---------------------------------------------------------------- load
-
-
-def _looks_pickled(data: bytes) -> bool:
-    """Pickles (protocol 2+) start with 0x80; torch.save archives are zip files ('PK')."""
-    return data[:1] == b"\x80" or data[:2] == b"PK"
 
 
 def _check_header(data: bytes, name: str) -> dict:
@@ -217,10 +251,14 @@ def _check_header(data: bytes, name: str) -> dict:
 
 
 def load(f, map_location=None, weights_only: bool = True, **unused) -> Any:
-    """Reads what `save` wrote (or any safetensors file) from a path or binary file object.
+    """Reads what `save` or torch.save wrote (or any safetensors file) from a path or binary
+    file object.
 
-    Never executes code: pickles and torch.save archives are refused. A truncated or corrupt
-    file raises ValueError; nothing is returned half loaded.
+    With weights_only=True (the default) nothing from the file is executed: a pickle may name
+    only tensor globals and those allowed with add_safe_globals/safe_globals, and anything else
+    raises pickle.UnpicklingError naming it. A truncated or corrupt file raises ValueError;
+    nothing is returned half loaded. Tensors load onto the CPU unless map_location (a device,
+    a string or a dict from saved to wanted location) says otherwise.
     """
     name = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the checkpoint"
     if isinstance(f, (str, os.PathLike)):
@@ -229,13 +267,17 @@ def load(f, map_location=None, weights_only: bool = True, **unused) -> Any:
     else:
         data = f.read()
     try:
-        header = _check_header(data, name)
-    except ValueError:
-        if _looks_pickled(data):
-            raise ValueError(f"{name} looks like a pickle or torch.save archive; ndgrad.load "
-                             "only reads safetensors checkpoints and never unpickles "
-                             "(unpickling can run arbitrary code)") from None
-        raise
+        header, problem = _check_header(data, name), None
+    except ValueError as error:
+        header, problem = None, error
+    # Not safetensors: torch.save archives are zip files ('PK'), its legacy files pickles
+    # (protocol 2+ starts with 0x80).
+    if problem is not None and data[:2] == b"PK":
+        return _torch_format.read_zip(data, name, map_location, weights_only)
+    if problem is not None and data[:1] == b"\x80":
+        return _torch_format.read_legacy(io.BytesIO(data), name, map_location, weights_only)
+    if problem is not None:
+        raise problem
     reader = _safetensors()  # outside the try: a missing package is not a corrupt file
     try:
         tensors = reader.load(data)
