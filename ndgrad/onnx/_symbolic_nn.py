@@ -1,5 +1,6 @@
 """Translations of convolutions, pooling and embedding; pooling and embedding are translated
-as whole functionals because inside they index with positions computed from the data."""
+as whole functionals because inside they index with positions computed from the data (or,
+for adaptive pooling, from the input's size)."""
 from __future__ import annotations
 
 import numpy as np
@@ -76,24 +77,35 @@ def _avg_pool(n: int):
 
 def _adaptive_avg_pool(n: int):
     def translate(node):
-        """Global average pooling, or AveragePool when each output cell covers an equal,
-        non-overlapping window (the input size a multiple of the output size)."""
+        """Global average pooling, or per spatial dim a product with the (out, in) matrix
+        whose row i averages PyTorch's window i: [floor(i*in/out), ceil((i+1)*in/out))."""
         spatial = node.arg("input").shape[-n:]
-        out = node.option("output_size")
-        out = [s if o is None else int(o) for s, o in zip(spatial, _as_list(out, n))]
+        out = _as_list(node.option("output_size"), n)
+        out = [size if o is None else int(o) for size, o in zip(spatial, out)]
         x = node.input("input")
         if all(o == 1 for o in out):
-            axes = list(range(-n, 0))
-            return node.ctx.reduce("ReduceMean", x, axes, keepdims=True)
-        if any(s % o for s, o in zip(spatial, out)):
-            unsupported(node, f"adaptive average pooling from {list(spatial)} to {out}")
-        kernel = [s // o for s, o in zip(spatial, out)]
-        unbatched = node.arg("input").ndim == n + 1
-        if unbatched:
-            x = node.add("Unsqueeze", [x, node.ctx.ints([0])])
-        y = node.add("AveragePool", [x], kernel_shape=kernel, strides=kernel)
-        return node.add("Squeeze", [y, node.ctx.ints([0])]) if unbatched else y
+            return node.ctx.reduce("ReduceMean", x, list(range(-n, 0)), keepdims=True)
+        ndim = node.arg("input").ndim
+        dtype = node.result_dtype
+        for axis, (size, o) in enumerate(zip(spatial, out), ndim - n):
+            if size == o:
+                continue
+            perm = list(range(ndim))
+            perm[axis], perm[-1] = perm[-1], perm[axis]
+            moved = node.add("Transpose", [x], perm=perm)
+            weights = node.ctx.constant(_window_means(size, o).T, dtype)
+            x = node.add("Transpose", [node.add("MatMul", [moved, weights])], perm=perm)
+        return x
     return translate
+
+
+def _window_means(size: int, out: int) -> np.ndarray:
+    """(out, size): row i holds 1/len on adaptive window i."""
+    i = np.arange(out)
+    start, end = (i * size) // out, ((i + 1) * size + out - 1) // out
+    columns = np.arange(size)
+    inside = (columns >= start[:, None]) & (columns < end[:, None])
+    return inside / (end - start)[:, None]
 
 
 def _as_list(value, n: int) -> list:

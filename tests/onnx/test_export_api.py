@@ -65,8 +65,7 @@ def test_word_language_model_export_call(rnn_type, tmp_path):
     onnx, ort = runtime()
     model = RNNModel(rnn_type)
     model.eval()
-    dummy_input = ndgrad.LongTensor(4 * 3).zero_().view(-1, 3) if hasattr(
-        ndgrad, "LongTensor") else ndgrad.zeros(4, 3, dtype=ndgrad.long)
+    dummy_input = ndgrad.LongTensor(4 * 3).zero_().view(-1, 3)
     hidden = model.init_hidden(3)
     path = tmp_path / "model.onnx"
     ndgrad.onnx.export(model, (dummy_input, hidden), str(path))

@@ -77,7 +77,8 @@ class Pools(nn.Module):
     def forward(self, x):
         return (F.max_pool2d(x, 2), F.max_pool2d(x, 3, stride=2, padding=1),
                 F.avg_pool2d(x, 2), F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
-                F.adaptive_avg_pool2d(x, 1), F.adaptive_avg_pool2d(x, (2, 4)))
+                F.adaptive_avg_pool2d(x, 1), F.adaptive_avg_pool2d(x, (2, 4)),
+                F.adaptive_avg_pool2d(x, (3, None)), F.adaptive_avg_pool2d(x[:, :, :5], (7, 3)))
 
 
 @dataclass
