@@ -62,7 +62,7 @@ def make_grid(tensor, nrow: int = 8, padding: int = 2, normalize: bool = False,
         return ndgrad.from_numpy(np.ascontiguousarray(array[0]))
     count, channels, image_height, image_width = array.shape
     columns = min(nrow, count)
-    rows = int(math.ceil(float(count) / columns))
+    rows = math.ceil(count / columns)
     height, width = image_height + padding, image_width + padding
     grid = np.full((channels, height * rows + padding, width * columns + padding), pad_value,
                    dtype=array.dtype)

@@ -71,7 +71,7 @@ def _torch_pair(img):
 
 
 @pytest.mark.parametrize("img", _inputs(), ids=["tensor", "pil"])
-def test_random_crop_is_torchvisions_crop_at_the_drawn_window(img, torchvision):
+def test_random_crop_is_torchvisions_crop_at_the_drawn_window(img, torchvision):  # noqa: F811 - the fixture
     TF = torchvision.transforms.functional
     transform = T.RandomCrop(12, padding=3, padding_mode="reflect")
     padded = TF.pad(_torch_pair(img), 3, padding_mode="reflect")
@@ -82,7 +82,7 @@ def test_random_crop_is_torchvisions_crop_at_the_drawn_window(img, torchvision):
 
 
 @pytest.mark.parametrize("img", _inputs(), ids=["tensor", "pil"])
-def test_random_resized_crop_is_torchvisions_resized_crop(img, torchvision):
+def test_random_resized_crop_is_torchvisions_resized_crop(img, torchvision):  # noqa: F811 - the fixture
     TF = torchvision.transforms.functional
     transform = T.RandomResizedCrop((9, 11))
     got, params = _replayed(transform, img,
@@ -92,7 +92,7 @@ def test_random_resized_crop_is_torchvisions_resized_crop(img, torchvision):
 
 
 @pytest.mark.parametrize("img", _inputs(), ids=["tensor", "pil"])
-def test_color_jitter_is_torchvisions_adjustments_in_the_drawn_order(img, torchvision):
+def test_color_jitter_is_torchvisions_adjustments_in_the_drawn_order(img, torchvision):  # noqa: F811 - the fixture
     TF = torchvision.transforms.functional
     ranges = [(0.6, 1.4), (0.6, 1.4), (0.6, 1.4), (-0.2, 0.2)]
     got, (order, *factors) = _replayed(T.ColorJitter(0.4, 0.4, 0.4, 0.2), img,
@@ -105,7 +105,7 @@ def test_color_jitter_is_torchvisions_adjustments_in_the_drawn_order(img, torchv
 
 
 @pytest.mark.parametrize("img", _inputs(), ids=["tensor", "pil"])
-def test_random_rotation_is_torchvisions_rotate(img, torchvision):
+def test_random_rotation_is_torchvisions_rotate(img, torchvision):  # noqa: F811 - the fixture
     TF = torchvision.transforms.functional
     transform = T.RandomRotation((-40, 40), T.InterpolationMode.BILINEAR, expand=True, fill=5)
     got, angle = _replayed(transform, img, lambda: T.RandomRotation.get_params([-40, 40]))

@@ -26,7 +26,7 @@ GRIDS = {
 
 
 @pytest.mark.parametrize("name", list(GRIDS))
-def test_make_grid_matches(name, torchvision):
+def test_make_grid_matches(name, torchvision):  # noqa: F811 - the fixture
     import torch
 
     images, kwargs = GRIDS[name]
@@ -36,7 +36,7 @@ def test_make_grid_matches(name, torchvision):
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=0, atol=1e-6)
 
 
-def test_make_grid_takes_a_list_and_leaves_its_input_alone(torchvision):
+def test_make_grid_takes_a_list_and_leaves_its_input_alone(torchvision):  # noqa: F811 - the fixture
     import torch
 
     tensors = [ndgrad.from_numpy(image.copy()) for image in BATCH]
@@ -48,7 +48,7 @@ def test_make_grid_takes_a_list_and_leaves_its_input_alone(torchvision):
 
 
 @pytest.mark.parametrize("name", ["defaults", "normalize", "gray", "rgba", "single"])
-def test_save_image_writes_torchvisions_pixels(name, tmp_path, torchvision):
+def test_save_image_writes_torchvisions_pixels(name, tmp_path, torchvision):  # noqa: F811 - the fixture
     import torch
     from PIL import Image
 

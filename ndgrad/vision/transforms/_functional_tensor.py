@@ -396,6 +396,67 @@ def solarize(img: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(img >= threshold, invert(img), img)
 
 
+def adjust_sharpness(img: np.ndarray, sharpness_factor: float) -> np.ndarray:
+    """Blends with a smoothed copy (3x3 kernel, centre weight 5; the border kept):
+    0 blurs, 1 is the original, above 1 sharpens."""
+    _check_factor(sharpness_factor, "sharpness_factor")
+    check_channels(img, (1, 3), "adjust_sharpness")
+    h, w = img.shape[-2:]
+    if h <= 2 or w <= 2:
+        return img
+    dtype = _work_dtype(img)
+    kernel = np.ones((3, 3), dtype=dtype)
+    kernel[1, 1] = 5
+    kernel /= kernel.sum()
+    work = img.astype(dtype)
+    smooth = _sequential_sum([work[..., i:h - 2 + i, j:w - 2 + j] * kernel[i, j]
+                              for i in range(3) for j in range(3)])
+    degenerate = img.copy()
+    degenerate[..., 1:-1, 1:-1] = _cast_back(smooth, img.dtype)
+    return _blend(img, degenerate, sharpness_factor)
+
+
+def autocontrast(img: np.ndarray) -> np.ndarray:
+    """Stretches each channel linearly so its darkest pixel is 0 and brightest the maximum."""
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found "
+                        f"{img.ndim}")
+    check_channels(img, (1, 3), "autocontrast")
+    bound, dtype = max_value(img.dtype), _work_dtype(img)
+    low = img.min(axis=(-2, -1), keepdims=True).astype(dtype)
+    high = img.max(axis=(-2, -1), keepdims=True).astype(dtype)
+    flat = high == low
+    low = np.where(flat, 0, low).astype(dtype)
+    # torch evaluates `bound / tensor` as reciprocal(tensor) * bound; so does this, for equal
+    # truncation of products that land on whole numbers.
+    spread = np.where(flat, 1, high - low).astype(dtype)
+    scale = np.where(flat, 1, (1 / spread) * dtype.type(bound)).astype(dtype)
+    return np.clip((img - low) * scale, 0, bound).astype(img.dtype)
+
+
+def _equalize_channel(channel: np.ndarray) -> np.ndarray:
+    histogram = np.bincount(channel.ravel(), minlength=256)
+    # Pillow's step: the pixel count outside the last non-empty bin, per output level.
+    step = histogram[histogram != 0][:-1].sum() // 255
+    if step == 0:
+        return channel
+    lut = (np.cumsum(histogram) + step // 2) // step
+    lut = np.clip(np.concatenate([[0], lut[:-1]]), 0, 255)
+    return lut[channel].astype(np.uint8)
+
+
+def equalize(img: np.ndarray) -> np.ndarray:
+    """Histogram equalisation of each channel of a uint8 image (Pillow's lookup table)."""
+    if not 3 <= img.ndim <= 4:
+        raise TypeError(f"Input image tensor should have 3 or 4 dimensions, but found "
+                        f"{img.ndim}")
+    if img.dtype != np.uint8:
+        raise TypeError(f"Only uint8 image tensors are supported, but found {img.dtype}")
+    check_channels(img, (1, 3), "equalize")
+    flat = img.reshape(-1, *img.shape[-2:])
+    return np.stack([_equalize_channel(channel) for channel in flat]).reshape(img.shape)
+
+
 # ---- geometry: sampling the input at affinely mapped output pixels ----
 
 def _affine_source(matrix: list[float], w: int, h: int, ow: int, oh: int, dtype: np.dtype):

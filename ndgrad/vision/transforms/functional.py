@@ -285,8 +285,8 @@ def center_crop(img, output_size):
         _, image_height, image_width = get_dimensions(img)
         if crop_width == image_width and crop_height == image_height:
             return img
-    top = int(round((image_height - crop_height) / 2.0))
-    left = int(round((image_width - crop_width) / 2.0))
+    top = round((image_height - crop_height) / 2.0)
+    left = round((image_width - crop_width) / 2.0)
     return crop(img, top, left, crop_height, crop_width)
 
 
@@ -429,12 +429,9 @@ def adjust_gamma(img, gamma: float, gain: float = 1):
 
 
 def adjust_sharpness(img, sharpness_factor: float):
-    """Blends with a smoothed copy (PIL images only here)."""
-    if _is_tensor(img):
-        raise NotImplementedError("adjust_sharpness is implemented for PIL images only in "
-                                  "ndgrad.vision")
-    F_pil.check_pil_image(img, "adjust_sharpness")
-    return F_pil.adjust_sharpness(img, sharpness_factor)
+    """Blends with a smoothed copy: 0 blurs, 1 is the original, 2 sharpens."""
+    return _apply("adjust_sharpness", img, F_pil.adjust_sharpness, F_t.adjust_sharpness,
+                  sharpness_factor)
 
 
 def invert(img):
@@ -455,20 +452,13 @@ def solarize(img, threshold: float):
 
 
 def autocontrast(img):
-    """Stretches each channel to the full range (PIL images only here)."""
-    if _is_tensor(img):
-        raise NotImplementedError("autocontrast is implemented for PIL images only in "
-                                  "ndgrad.vision")
-    F_pil.check_pil_image(img, "autocontrast")
-    return F_pil.autocontrast(img)
+    """Stretches each channel to the full value range."""
+    return _apply("autocontrast", img, F_pil.autocontrast, F_t.autocontrast)
 
 
 def equalize(img):
-    """Equalises the histogram (PIL images only here)."""
-    if _is_tensor(img):
-        raise NotImplementedError("equalize is implemented for PIL images only in ndgrad.vision")
-    F_pil.check_pil_image(img, "equalize")
-    return F_pil.equalize(img)
+    """Equalises the histogram of each channel (uint8)."""
+    return _apply("equalize", img, F_pil.equalize, F_t.equalize)
 
 
 def erase(img, i: int, j: int, h: int, w: int, v, inplace: bool = False):

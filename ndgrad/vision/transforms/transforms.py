@@ -19,10 +19,27 @@ from ndgrad.vision.transforms import functional as F
 from ndgrad.vision.transforms.functional import InterpolationMode, _interpolation
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop", "Grayscale",
-    "Lambda", "Normalize", "Pad", "PILToTensor", "RandomApply", "RandomCrop",
-    "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation",
-    "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor",
+    "CenterCrop",
+    "ColorJitter",
+    "Compose",
+    "ConvertImageDtype",
+    "FiveCrop",
+    "Grayscale",
+    "Lambda",
+    "Normalize",
+    "PILToTensor",
+    "Pad",
+    "RandomApply",
+    "RandomCrop",
+    "RandomGrayscale",
+    "RandomHorizontalFlip",
+    "RandomResizedCrop",
+    "RandomRotation",
+    "RandomVerticalFlip",
+    "Resize",
+    "TenCrop",
+    "ToPILImage",
+    "ToTensor",
 ]
 
 
@@ -268,15 +285,15 @@ class RandomResizedCrop(_Transform):
         for _ in range(10):
             target_area = area * _uniform(scale[0], scale[1])
             aspect_ratio = math.exp(_uniform(*log_ratio))
-            w = int(round(math.sqrt(target_area * aspect_ratio)))
-            h = int(round(math.sqrt(target_area / aspect_ratio)))
+            w = round(math.sqrt(target_area * aspect_ratio))
+            h = round(math.sqrt(target_area / aspect_ratio))
             if 0 < w <= width and 0 < h <= height:
                 return _randint(0, height - h + 1), _randint(0, width - w + 1), h, w
         in_ratio = float(width) / float(height)
         if in_ratio < min(ratio):
-            w, h = width, int(round(width / min(ratio)))
+            w, h = width, round(width / min(ratio))
         elif in_ratio > max(ratio):
-            w, h = int(round(height * max(ratio))), height
+            w, h = round(height * max(ratio)), height
         else:
             w, h = width, height
         return (height - h) // 2, (width - w) // 2, h, w
