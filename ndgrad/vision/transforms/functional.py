@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+import warnings
 from enum import Enum
 
 import numpy as np
@@ -67,14 +68,17 @@ def _array(img) -> np.ndarray:
     return img.numpy(force=True)
 
 
-def _tensor(array: np.ndarray):
-    return ndgrad.from_numpy(np.ascontiguousarray(array))
+def _tensor(array: np.ndarray, like=None):
+    """The array as a tensor, on the device of the tensor `like` (the computation is on the
+    host)."""
+    result = ndgrad.from_numpy(np.ascontiguousarray(array))
+    return result if like is None or like.device == result.device else result.to(like.device)
 
 
 def _apply(op: str, img, pil_fn, array_fn, *args):
     """Runs `pil_fn` on a PIL image or `array_fn` on a tensor's array (rewrapped)."""
     if _is_tensor(img):
-        return _tensor(array_fn(_array(img), *args))
+        return _tensor(array_fn(_array(img), *args), img)
     F_pil.check_pil_image(img, op)
     return pil_fn(img, *args)
 
@@ -180,7 +184,7 @@ def convert_image_dtype(image, dtype=ndgrad.float32):
     """Converts a tensor image to `dtype`, rescaling values (uint8 255 <-> float 1.0)."""
     if not _is_tensor(image):
         raise TypeError(f"Input img should be Tensor Image, got {type(image).__name__}")
-    return _tensor(F_t.convert_image_dtype(_array(image), _numpy_dtype(dtype)))
+    return _tensor(F_t.convert_image_dtype(_array(image), _numpy_dtype(dtype)), image)
 
 
 def normalize(tensor, mean: list[float], std: list[float], inplace: bool = False):
@@ -192,8 +196,8 @@ def normalize(tensor, mean: list[float], std: list[float], inplace: bool = False
     if tensor.ndim < 3:
         raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got "
                          f"tensor.size() = {tuple(tensor.shape)}")
-    mean = ndgrad.as_tensor(mean, dtype=tensor.dtype)
-    std = ndgrad.as_tensor(std, dtype=tensor.dtype)
+    mean = ndgrad.as_tensor(mean, dtype=tensor.dtype, device=tensor.device)
+    std = ndgrad.as_tensor(std, dtype=tensor.dtype, device=tensor.device)
     if (std == 0).any():
         raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, leading "
                          f"to division by zero.")
@@ -243,7 +247,11 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size: int | 
     if [height, width] == output_size:
         return img
     if _is_tensor(img):
-        return _tensor(F_t.resize(_array(img), output_size, interpolation.value, antialias))
+        return _tensor(F_t.resize(_array(img), output_size, interpolation.value, antialias),
+                       img)
+    if antialias is False:
+        warnings.warn("Anti-alias option is always applied for PIL Image input. Argument "
+                      "antialias is ignored.")
     return F_pil.resize(img, output_size, pil_modes_mapping[interpolation])
 
 
@@ -261,7 +269,7 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
     if _is_tensor(img):
         if fill is not None and not isinstance(fill, (int, float)):
             raise TypeError(f"Got inappropriate fill arg for a tensor: {fill!r} (a number)")
-        return _tensor(F_t.pad(_array(img), padding, fill, padding_mode))
+        return _tensor(F_t.pad(_array(img), padding, fill, padding_mode), img)
     F_pil.check_pil_image(img, "pad")
     return F_pil.pad(img, padding, fill, padding_mode)
 
@@ -355,7 +363,7 @@ def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: b
     matrix = F_t.inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
     out_size = F_t.affine_output_size(matrix, width, height) if expand else None
     return _tensor(F_t.affine_sample(array, matrix, interpolation.value,
-                                     _fill_for_tensor(fill), out_size))
+                                     _fill_for_tensor(fill), out_size), img)
 
 
 def affine(img, angle: float, translate: list[int], scale: float, shear,
@@ -383,7 +391,7 @@ def affine(img, angle: float, translate: list[int], scale: float, shear,
     matrix = F_t.inverse_affine_matrix(center_f, float(angle), [1.0 * t for t in translate],
                                        scale, shear)
     return _tensor(F_t.affine_sample(_array(img), matrix, interpolation.value,
-                                     _fill_for_tensor(fill)))
+                                     _fill_for_tensor(fill)), img)
 
 
 # ---- colour ----
