@@ -2,8 +2,7 @@
 from ndgrad.ops.elementwise import erf, exp2, expm1, log1p, sigmoid, where
 from ndgrad.ops.fused import log_softmax, softmax
 from ndgrad.ops.reduction import logsumexp
-from ndgrad.ops.special import (digamma, erfinv, gammainc, gammaincc, lgamma, mvlgamma,
-                                polygamma)
+from ndgrad.ops.special import digamma, erfinv, gammainc, gammaincc, lgamma, mvlgamma, polygamma
 
 expit = sigmoid
 gammaln = lgamma

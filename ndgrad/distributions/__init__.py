@@ -21,12 +21,17 @@ from ndgrad.distributions.normal import Normal
 from ndgrad.distributions.one_hot_categorical import OneHotCategorical
 from ndgrad.distributions.poisson import Poisson
 from ndgrad.distributions.relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
-from ndgrad.distributions.relaxed_categorical import (ExpRelaxedCategorical,
-                                                      RelaxedOneHotCategorical)
+from ndgrad.distributions.relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from ndgrad.distributions.studentT import StudentT
 from ndgrad.distributions.transformed_distribution import TransformedDistribution
-from ndgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
-                                             SigmoidTransform, TanhTransform, Transform)
+from ndgrad.distributions.transforms import (
+                                                      AffineTransform,
+                                                      ComposeTransform,
+                                                      ExpTransform,
+                                                      SigmoidTransform,
+                                                      TanhTransform,
+                                                      Transform,
+)
 from ndgrad.distributions.uniform import Uniform
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",

@@ -8,15 +8,16 @@ import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
 from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import (broadcast_all, lazy_property, logits_to_probs,
-                                        one_parametrization, probs_to_logits)
+from ndgrad.distributions.utils import (
+    broadcast_all,
+    lazy_property,
+    logits_to_probs,
+    one_parametrization,
+    probs_to_logits,
+)
+from ndgrad.nn.functional import binary_cross_entropy_with_logits
 
 __all__ = ["Bernoulli"]
-
-
-def binary_cross_entropy_with_logits(logits: Tensor, target) -> Tensor:
-    """-(target log sigmoid(logits) + (1 - target) log sigmoid(-logits)), elementwise."""
-    return logits.clamp(min=0) - logits * target + (-logits.abs()).exp().log1p()
 
 
 class Bernoulli(Distribution):
@@ -72,10 +73,10 @@ class Bernoulli(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return -binary_cross_entropy_with_logits(logits, value)
+        return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
-        return binary_cross_entropy_with_logits(self.logits, self.probs)
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand: bool = True):
         values = ndgrad.arange(2, dtype=self._param.dtype)

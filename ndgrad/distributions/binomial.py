@@ -5,8 +5,13 @@ import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
 from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import (broadcast_all, lazy_property, logits_to_probs,
-                                        one_parametrization, probs_to_logits)
+from ndgrad.distributions.utils import (
+    broadcast_all,
+    lazy_property,
+    logits_to_probs,
+    one_parametrization,
+    probs_to_logits,
+)
 from ndgrad.ops.special import lgamma
 
 __all__ = ["Binomial"]

@@ -9,8 +9,13 @@ import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
 from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import (finfo, lazy_property, logits_to_probs,
-                                        one_parametrization, probs_to_logits)
+from ndgrad.distributions.utils import (
+    finfo,
+    lazy_property,
+    logits_to_probs,
+    one_parametrization,
+    probs_to_logits,
+)
 
 __all__ = ["Categorical"]
 

@@ -87,9 +87,12 @@ class Distribution:
         no re-validation)."""
         batch_shape = Size(batch_shape)
         new = type(self).__new__(type(self)) if _instance is None else _instance
-        old_ndim = len(self.batch_shape)
+        old_batch = tuple(self.batch_shape)
+        old_ndim = len(old_batch)
         for name, value in self.__dict__.items():
-            if isinstance(value, Tensor) and tuple(value.shape[:old_ndim]) == tuple(self.batch_shape):
+            # Parameters lead with the batch dims; other tensors (an unbroadcast Cholesky
+            # factor, a shared temperature) are kept as they are.
+            if isinstance(value, Tensor) and tuple(value.shape[:old_ndim]) == old_batch:
                 value = value.expand(tuple(batch_shape) + tuple(value.shape[old_ndim:]))
             elif isinstance(value, Distribution):
                 extra = tuple(value.batch_shape[len(self.batch_shape):])

@@ -6,10 +6,16 @@ import numbers
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
-from ndgrad.distributions.bernoulli import binary_cross_entropy_with_logits
 from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import (broadcast_all, finfo, lazy_property, logits_to_probs,
-                                        one_parametrization, probs_to_logits)
+from ndgrad.distributions.utils import (
+    broadcast_all,
+    finfo,
+    lazy_property,
+    logits_to_probs,
+    one_parametrization,
+    probs_to_logits,
+)
+from ndgrad.nn.functional import binary_cross_entropy_with_logits
 
 __all__ = ["Geometric"]
 
@@ -70,4 +76,5 @@ class Geometric(Distribution):
         return value * (-probs).log1p() + self.probs.log()
 
     def entropy(self):
-        return binary_cross_entropy_with_logits(self.logits, self.probs) / self.probs
+        return (binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+                / self.probs)

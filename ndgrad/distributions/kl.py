@@ -19,14 +19,18 @@ from ndgrad.distributions.geometric import Geometric
 from ndgrad.distributions.gumbel import Gumbel
 from ndgrad.distributions.independent import Independent
 from ndgrad.distributions.laplace import Laplace
-from ndgrad.distributions.multivariate_normal import (MultivariateNormal, batch_mahalanobis,
-                                                     half_log_det)
+from ndgrad.distributions.multivariate_normal import (
+    MultivariateNormal,
+    batch_mahalanobis,
+    half_log_det,
+)
 from ndgrad.distributions.normal import Normal
 from ndgrad.distributions.one_hot_categorical import OneHotCategorical
 from ndgrad.distributions.poisson import Poisson
 from ndgrad.distributions.transformed_distribution import TransformedDistribution
 from ndgrad.distributions.uniform import Uniform
-from ndgrad.distributions.utils import softplus, sum_rightmost
+from ndgrad.distributions.utils import sum_rightmost
+from ndgrad.nn.functional import softplus
 from ndgrad.ops.special import digamma, lgamma
 
 __all__ = ["kl_divergence", "register_kl"]

@@ -9,8 +9,14 @@ from ndgrad.distributions import constraints
 from ndgrad.distributions.distribution import Distribution
 from ndgrad.distributions.transformed_distribution import TransformedDistribution
 from ndgrad.distributions.transforms import SigmoidTransform
-from ndgrad.distributions.utils import (broadcast_all, clamp_probs, lazy_property,
-                                        logits_to_probs, one_parametrization, probs_to_logits)
+from ndgrad.distributions.utils import (
+    broadcast_all,
+    clamp_probs,
+    lazy_property,
+    logits_to_probs,
+    one_parametrization,
+    probs_to_logits,
+)
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 

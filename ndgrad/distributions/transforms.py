@@ -7,7 +7,8 @@ import numbers
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
-from ndgrad.distributions.utils import clamp_probs, softplus, sum_rightmost
+from ndgrad.distributions.utils import clamp_probs, sum_rightmost
+from ndgrad.nn.functional import softplus
 
 __all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
            "TanhTransform", "Transform", "identity_transform"]

@@ -60,11 +60,6 @@ def one_parametrization(probs, logits):
     return (probs, True) if probs is not None else (logits, False)
 
 
-def softplus(x: Tensor) -> Tensor:
-    """log(1 + exp(x)), computed without overflow."""
-    return x.clamp(min=0) + (-x.abs()).exp().log1p()
-
-
 def sum_rightmost(value, dim: int):
     """`value` summed over its rightmost `dim` dims."""
     if dim == 0 or not isinstance(value, Tensor):
