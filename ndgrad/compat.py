@@ -29,7 +29,7 @@ import re
 import sys
 import types
 
-__all__ = ["install", "installed", "torch_name", "uninstall", "explain"]
+__all__ = ["explain", "install", "installed", "torch_name", "uninstall"]
 
 # PyTorch's top-level packages and the ndgrad modules that stand in for them.
 ALIASES = {"torch": "ndgrad", "torchvision": "ndgrad.vision"}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import ndgrad
 from ndgrad import compat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,3 +144,52 @@ def test_explain_names_the_pytorch_name(error, expected):
         assert message is None
     else:
         assert message == f"{expected} is not available in ndgrad"
+
+
+# ---- what programs ask about devices: the answers of PyTorch's CPU build
+
+DEVICE_QUERIES = {
+    "accelerator.is_available": lambda t: t.accelerator.is_available(),
+    "accelerator.current_accelerator": lambda t: t.accelerator.current_accelerator(),
+    "accelerator.device_count": lambda t: t.accelerator.device_count(),
+    "cuda.is_available": lambda t: t.cuda.is_available(),
+    "cuda.device_count": lambda t: t.cuda.device_count(),
+    "cuda.is_initialized": lambda t: t.cuda.is_initialized(),
+    "cuda.memory_allocated": lambda t: t.cuda.memory_allocated(),
+    "cuda.is_bf16_supported": lambda t: t.cuda.is_bf16_supported(),
+    "cuda.manual_seed_all": lambda t: t.cuda.manual_seed_all(1),
+    "backends.cudnn.is_available": lambda t: t.backends.cudnn.is_available(),
+    "backends.cudnn.version": lambda t: t.backends.cudnn.version(),
+    "backends.cudnn.flags": lambda t: [t.backends.cudnn.enabled, t.backends.cudnn.benchmark,
+                                       t.backends.cudnn.deterministic],
+    "backends.mps.is_available": lambda t: t.backends.mps.is_available(),
+    "backends.mps.is_built": lambda t: t.backends.mps.is_built(),
+    "backends.cuda.matmul.allow_tf32": lambda t: t.backends.cuda.matmul.allow_tf32,
+}
+
+
+@pytest.mark.parametrize("query", DEVICE_QUERIES.values(), ids=DEVICE_QUERIES.keys())
+def test_device_queries_answer_as_pytorch_on_the_cpu(query, torch):
+    import torch.backends.cuda  # imported by name, as programs do
+    assert query(ndgrad) == query(torch)
+
+
+@pytest.mark.parametrize("call", ["current_device_index", "synchronize", "empty_cache",
+                                  "memory_allocated"])
+def test_accelerator_calls_that_need_a_device_raise(call, torch):
+    with pytest.raises(RuntimeError, match="no.* available"):
+        getattr(torch.accelerator, call)()
+    with pytest.raises(RuntimeError, match="none is available"):
+        getattr(ndgrad.accelerator, call)()
+
+
+def test_cudnn_flags_are_settable_and_restored():
+    cudnn = ndgrad.backends.cudnn
+    with cudnn.flags(enabled=False, benchmark=True, deterministic=True):
+        assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic) == (False, True, True)
+    assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic) == (True, False, False)
+    cudnn.benchmark = True
+    try:
+        assert ndgrad.backends.cudnn.benchmark is True
+    finally:
+        cudnn.benchmark = False

@@ -12,7 +12,7 @@ _here = os.path.dirname(os.path.abspath(__file__))
 if importlib.util.find_spec("ndgrad") is None:  # ndgrad from a source tree, not installed
     sys.path.append(os.path.dirname(os.path.dirname(_here)))
 
-import ndgrad.compat  # noqa: E402
+import ndgrad.compat
 
 ndgrad.compat.install()
 

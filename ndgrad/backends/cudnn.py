@@ -26,7 +26,6 @@ def is_available() -> bool:
 
 def version() -> None:
     """None: no cuDNN library is loaded."""
-    return None
 
 
 def is_acceptable(tensor) -> bool:

@@ -6,7 +6,7 @@ import multiprocessing.connection
 import signal
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["ProcessContext", "ProcessException", "ProcessExitedException",
            "ProcessRaisedException", "spawn", "start_processes"]
