@@ -115,3 +115,7 @@ __all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "ad
 __all__ += ["binomial", "digamma", "distributions", "erfinv", "lgamma", "mvlgamma",
             "poisson", "polygamma", "special"]
 __all__ += ["accelerator", "backends", "cuda", "hub", "multiprocessing"]
+
+from ndgrad import _einops  # noqa: E402
+
+_einops.install()  # einops finds ndgrad tensors whether imported before or after ndgrad
