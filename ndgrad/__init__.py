@@ -3,6 +3,7 @@ from ndgrad import _args
 from ndgrad._tensor import Size, Tensor
 from ndgrad.serialization import load, save
 from ndgrad import autograd, datasets, linalg, nn, optim, utils
+from ndgrad import sparse
 from ndgrad import accelerator, backends, cuda, hub, multiprocessing
 from ndgrad._backend import device
 from ndgrad._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
@@ -34,8 +35,10 @@ from ndgrad.ops.inplace import index_copy, index_fill, index_put, masked_scatter
 from ndgrad.ops.rearrange import (diag, diag_embed, diagonal, flip, fliplr, flipud, repeat, roll,
                                   tile, tril, triu)
 from ndgrad.ops.linalg import (addmm, bmm, det, dot, einsum, ger, inner, inverse, logdet,
-                               matmul, matrix_power, mm, mv, outer, pinverse, slogdet, tensordot,
-                               vdot)
+                               matrix_power, mv, outer, pinverse, slogdet, tensordot, vdot)
+# mm and matmul take sparse operands too; with dense ones they are ops.linalg's.
+from ndgrad.ops.sparse import (layout, matmul, mm, sparse_coo, sparse_coo_tensor, spmm,
+                               strided)
 from ndgrad.ops.linalg import cholesky_legacy as cholesky
 from ndgrad.ops.linalg import cross_legacy as cross
 from ndgrad.ops.linalg import qr_legacy as qr
@@ -73,7 +76,8 @@ def is_floating_point(input: Tensor) -> bool:
     return _args.tensor_arg(input, "is_floating_point").is_floating_point()
 
 __all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
-           "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "bernoulli", "multinomial"]
+           "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "bernoulli", "multinomial", "layout", "sparse", "sparse_coo", "sparse_coo_tensor",
+           "spmm", "strided"]
 __all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "addmm", "all",
            "allclose", "amax", "amin", "any", "arange", "arccos", "arcsin", "arctan",
            "arctan2", "argmax", "argmin", "argsort", "as_tensor", "asin", "atan",

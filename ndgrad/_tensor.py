@@ -144,6 +144,15 @@ class Tensor(TensorBase):
         return self.device.type == "cuda"
 
     @property
+    def is_sparse(self) -> bool:
+        return False
+
+    @property
+    def layout(self):
+        """ndgrad.strided: a dense tensor (sparse ones have ndgrad.sparse_coo)."""
+        return _sparse.strided
+
+    @property
     def _version(self) -> int:
         return self._vc[0]
 
@@ -427,6 +436,14 @@ class Tensor(TensorBase):
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
+
+    def to_sparse(self, sparse_dim=None, *, layout=None):
+        """The nonzero elements as a sparse COO tensor (see ndgrad/ops/sparse.py)."""
+        return _sparse.to_sparse(self, sparse_dim, layout=layout)
+
+    def to_dense(self) -> Tensor:
+        """Self: a dense tensor is already dense."""
+        return self
 
     def share_memory_(self) -> Tensor:
         """Moves the data into memory that other processes can map (see ndgrad.multiprocessing);
@@ -1330,4 +1347,5 @@ from ndgrad.ops import linalg as _linalg  # noqa: E402
 from ndgrad.ops import rearrange as _rearrange  # noqa: E402
 from ndgrad.ops import reduction as _reduction  # noqa: E402
 from ndgrad.ops import sorting as _sorting  # noqa: E402
+from ndgrad.ops import sparse as _sparse  # noqa: E402
 from ndgrad.ops import shape as _shape  # noqa: E402
