@@ -65,16 +65,21 @@ class MultivariateNormal(Distribution):
         expanded = matrix.expand(batch_shape + (n, n))
         if scale_tril is not None:
             self.scale_tril = expanded
-            self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
             self.covariance_matrix = expanded
-            self._unbroadcasted_scale_tril = ndgrad.linalg.cholesky(covariance_matrix)
         else:
             self.precision_matrix = expanded
-            self._unbroadcasted_scale_tril = ndgrad.linalg.cholesky(
-                ndgrad.linalg.inv(precision_matrix))
         self.loc = loc.expand(batch_shape + (n,))
         super().__init__(batch_shape, (n,), validate_args=validate_args)
+        # Factorized after validation, so a matrix that is not positive definite gets the
+        # ValueError naming it rather than a failed Cholesky.
+        if scale_tril is not None:
+            self._unbroadcasted_scale_tril = scale_tril
+        elif covariance_matrix is not None:
+            self._unbroadcasted_scale_tril = ndgrad.linalg.cholesky(covariance_matrix)
+        else:
+            self._unbroadcasted_scale_tril = ndgrad.linalg.cholesky(
+                ndgrad.linalg.inv(precision_matrix))
 
     def expand(self, batch_shape, _instance=None):
         new = super().expand(batch_shape, _instance)
