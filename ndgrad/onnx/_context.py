@@ -1,8 +1,10 @@
 """The graph under construction: ONNX nodes, initializers, and the names of traced values.
 
 Note [dynamic sizes from a second trace]
-With dynamic axes the model is traced twice: with the given inputs (trace A) and with every
-dynamic axis grown (trace B, see _export.py). The two record the same ops; an integer option
+The model is traced twice: with the given inputs (trace A) and with every dynamic axis grown
+and the float data moved (trace B, see _export.py). The two record the same ops; a constant
+that differs between them was computed from the input outside the traced ops and is refused
+rather than frozen into the graph. An integer option
 that differs between them (a reshape target computed from x.size(0), a slice end) depends on
 the dynamic sizes. It is written as an expression k * size + c of one dynamic input dim,
 solved from the two traces, where Shape/Gather read that size at run time. Constants made
@@ -122,8 +124,8 @@ class GraphContext:
         """`a`, after checking that trace B saw the same value (it is written as a constant)."""
         if not _equal(a, b):
             raise OnnxExporterError(
-                f"{what} depends on the size of a dynamic axis ({a!r} vs {b!r} in a trace "
-                "with larger dynamic axes), which ONNX needs fixed here")
+                f"{what} depends on the input ({a!r} vs {b!r} in a trace with other values "
+                "and larger dynamic axes), which ONNX needs fixed here")
         return a
 
     def int_vector(self, a, b, what: str) -> str:
@@ -164,8 +166,8 @@ class GraphContext:
                     best = (rank, dim, k, c)
         if best is None:
             raise OnnxExporterError(
-                f"{what} changes with the dynamic axes ({va} vs {vb}) in a way that is not a "
-                "multiple of one dynamic input size")
+                f"{what} changes with the input ({va} vs {vb} in a trace with other values and "
+                "larger dynamic axes) in a way that is not a multiple of one dynamic input size")
         _, dim, k, c = best
         size = self._dim(dim)
         if k.denominator != 1:
@@ -186,8 +188,8 @@ class GraphContext:
     def constant_value(self, a, b, what: str) -> str:
         """An array or number seen in forward that no traced op produced, as a value.
 
-        With dynamic axes, a constant whose shape follows them must be filled with one value
-        (zeros, ones): it becomes ConstantOfShape; one whose values differ is refused."""
+        One whose values differ between the traces is refused; one whose shape follows the
+        dynamic axes must be filled with one value (zeros, ones): it becomes ConstantOfShape."""
         a, b = np.asarray(a), np.asarray(b)
         if a.shape == b.shape:
             if a.dtype != b.dtype or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):

@@ -59,11 +59,9 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
     model.eval()
     try:
         trace_a = _tracer.trace(model, call_args, call_kwargs, _registry.WATCHED)
-        dims, trace_b = [], trace_a
-        if dynamic:
-            grown_args, grown_kwargs, dims = _grow(call_args, call_kwargs, inputs,
-                                                   input_names, dynamic)
-            trace_b = _tracer.trace(model, grown_args, grown_kwargs, _registry.WATCHED)
+        second_args, second_kwargs, dims = _second_inputs(call_args, call_kwargs, inputs,
+                                                          input_names, dynamic)
+        trace_b = _tracer.trace(model, second_args, second_kwargs, _registry.WATCHED)
     finally:
         model.train(was_training)
     ctx = GraphContext(onnx, opset, dims)
@@ -157,23 +155,32 @@ def _dynamic_axes(dynamic_axes, input_names: list, inputs: list) -> dict:
     return result
 
 
-def _grow(args: tuple, kwargs: dict, inputs: list, input_names: list, dynamic: dict) -> tuple:
-    """The arguments of trace B: every dynamic axis grown by its name's step, data repeated.
+def _second_inputs(args: tuple, kwargs: dict, inputs: list, input_names: list,
+                   dynamic: dict) -> tuple:
+    """The arguments of trace B: every dynamic axis grown by its name's step (data repeated)
+    and floating-point data changed, so that a value computed from the input outside
+    the traced ops shows up as a difference between the traces.
 
     Returns (args, kwargs, [DynamicDim])."""
-    steps, dims, grown = {}, [], {}
-    for i, axes in dynamic.items():
-        data = inputs[i]._data
-        for axis, dim_name in axes.items():
-            size = inputs[i].shape[axis]
+    steps, dims, changed = {}, [], {}
+    rng = np.random.default_rng(0)
+    for i, tensor in enumerate(inputs):
+        data = tensor._data
+        for axis, dim_name in dynamic.get(i, {}).items():
+            size = tensor.shape[axis]
             # Axes given as a list get generated names; those of one size grow together, so
             # that (input [0], hidden [1]) holding the same batch stay compatible.
             group = (None, size) if dim_name.startswith(_GENERATED) else dim_name
             step = steps.setdefault(group, _GROWTH[len(steps) % len(_GROWTH)])
             dims.append(DynamicDim(input_names[i], axis, size, size + step))
             data = np.take(data, np.arange(size + step) % max(size, 1), axis=axis)
-        grown[id(inputs[i])] = Tensor._make(np.ascontiguousarray(data))
-    return _replace(args, grown), _replace(kwargs, grown), dims
+        if data.dtype.kind == "f" and data.size:
+            # Shuffled and scaled by up to 10%: the same range and signs (a model may need
+            # positive input), in another order with other values.
+            shuffled = rng.permutation(data.reshape(-1)).reshape(data.shape)
+            data = shuffled * (1 + 0.1 * rng.uniform(-1, 1, data.shape)).astype(data.dtype)
+        changed[id(tensor)] = Tensor._make(np.ascontiguousarray(data))
+    return _replace(args, changed), _replace(kwargs, changed), dims
 
 
 def _replace(value, grown: dict):
@@ -201,8 +208,9 @@ def _translate(ctx: GraphContext, trace_a, trace_b) -> None:
     if len(trace_a.records) != len(trace_b.records) or any(
             (a.kind, a.target) != (b.kind, b.target)
             for a, b in zip(trace_a.records, trace_b.records)):
-        raise OnnxExporterError("the model runs different operations when the dynamic axes "
-                                "change size, so one ONNX graph cannot describe it")
+        raise OnnxExporterError("the model runs different operations for other input values "
+                                "or sizes of the dynamic axes, so one ONNX graph cannot "
+                                "describe it")
     for record, twin in zip(trace_a.records, trace_b.records):
         node = Node(ctx, record, twin)
         if record.kind == "write":

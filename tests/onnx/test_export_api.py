@@ -148,12 +148,13 @@ class HiddenFromNumPy(nn.Module):
         return ndgrad.gather(x, 1, order)
 
 
-def test_values_computed_outside_the_graph_are_refused_with_dynamic_axes(tmp_path):
+@pytest.mark.parametrize("dynamic_axes", [None, {"x": [0]}])
+def test_values_computed_outside_the_graph_are_refused(dynamic_axes, tmp_path):
     runtime()
     path = tmp_path / "sorted.onnx"
     with pytest.raises(ndgrad.onnx.OnnxExporterError, match="cannot"):
         ndgrad.onnx.export(HiddenFromNumPy(), ndgrad.randn(2, 4), str(path),
-                           input_names=["x"], dynamic_axes={"x": [0]})
+                           input_names=["x"], dynamic_axes=dynamic_axes)
     assert not path.exists()
 
 
@@ -172,7 +173,7 @@ def test_traced_in_eval_mode_and_mode_restored():
     model = Probe()
     model.train()
     ndgrad.onnx.export(model, ndgrad.randn(2, 3), io.BytesIO())
-    assert model.seen == [(True, False)]
+    assert model.seen and set(model.seen) == {(True, False)}
     assert model.training and not ndgrad.onnx.is_in_onnx_export()
     with pytest.raises(ndgrad.onnx.OnnxExporterError, match="eval"):
         ndgrad.onnx.export(model, ndgrad.randn(2, 3), io.BytesIO(),
