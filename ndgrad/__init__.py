@@ -55,6 +55,8 @@ from ndgrad.ops.shape import (broadcast_to, cat, chunk, concat, concatenate, fla
 from ndgrad._random import binomial, poisson
 from ndgrad.ops.special import digamma, erfinv, lgamma, mvlgamma, polygamma
 from ndgrad import distributions, special
+from ndgrad import distributed  # cheap to import: MPI starts in init_process_group
+from ndgrad import onnx  # export only; the onnx package itself is imported by export()
 
 moveaxis = movedim
 
@@ -119,6 +121,8 @@ __all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "ad
 __all__ += ["binomial", "digamma", "distributions", "erfinv", "lgamma", "mvlgamma",
             "poisson", "polygamma", "special"]
 __all__ += ["accelerator", "backends", "cuda", "hub", "multiprocessing"]
+__all__ += ["distributed"]
+__all__ += ["onnx"]
 
 from ndgrad import _einops  # noqa: E402
 
