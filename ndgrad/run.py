@@ -2,7 +2,8 @@
 
 Installs the torch -> ndgrad aliases (ndgrad.compat.install), then runs the script as
 `__main__` with `sys.argv = [script, *args]` and the script's folder as `sys.path[0]`, as
-`python script.py args...` would; `-m module` runs a module as `python -m module` does. A
+`python script.py args...` would; `-m module` runs a module as `python -m module` does (a
+PyTorch module by its ndgrad name: `-m torch.distributed.run` is the distributed launcher). A
 PyTorch name ndgrad lacks ends the run with the user's frames of the traceback and a last line
 naming it, e.g. "torch.foo is not available in ndgrad".
 """
@@ -24,11 +25,11 @@ def _run(argv: list[str]) -> None:
             raise SystemExit(f"{USAGE}\nndgrad.run: -m needs a module name")
         sys.argv = argv[1:]
         sys.path[0] = os.getcwd()
-        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        # `-m torch.distributed.run` (torchrun) runs ndgrad's module of that name.
+        module = compat.ndgrad_name(argv[1]) or argv[1]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
         return
     script = argv[0]
-    if not os.path.exists(script):
-        raise SystemExit(f"ndgrad.run: can't open file '{script}': no such file")
     sys.argv = list(argv)
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     runpy.run_path(script, run_name="__main__")
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0 if argv else 2
+    if argv[0] != "-m" and not os.path.exists(argv[0]):
+        raise SystemExit(f"ndgrad.run: can't open file '{argv[0]}': no such file")
     compat.install()
     try:
         _run(argv)

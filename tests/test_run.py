@@ -8,6 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from ndgrad import compat, run
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,10 +53,11 @@ def test_runs_a_module_with_dash_m(tmp_path):
     assert report["path0"] == str(tmp_path)
 
 
-def test_usage_and_a_missing_script():
-    assert ndgrad_run().returncode == 2
-    done = ndgrad_run("no_such_program.py")
-    assert done.returncode != 0 and "no_such_program.py" in done.stderr
+def test_usage_and_a_missing_script(capsys):
+    assert run.main([]) == 2 and run.USAGE in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="can't open file 'no_such_program.py'"):
+        run.main(["no_such_program.py"])
+    assert not compat.installed()
 
 
 def test_a_missing_pytorch_name_is_reported_briefly(tmp_path):
@@ -72,8 +77,8 @@ def test_a_missing_pytorch_name_is_reported_briefly(tmp_path):
 
 
 def test_children_see_the_aliases(tmp_path):
-    """DataLoader workers, spawn and forkserver children import torch as ndgrad, and an ndgrad
-    module pickled to a spawn child arrives as the same class."""
+    """DataLoader workers and spawn children import torch as ndgrad, and an ndgrad module
+    pickled to a spawn child arrives as the same class."""
     script = write(tmp_path / "program.py", """
         import json, sys
         import torch
@@ -95,22 +100,25 @@ def test_children_see_the_aliases(tmp_path):
         if __name__ == "__main__":
             workers = [float(b.sum()) for b in DataLoader(Probe(), batch_size=2, num_workers=2)]
             layer = torch.nn.Linear(3, 2)
-            results = {}
-            for method in ("spawn", "forkserver"):
-                context = mp.get_context(method)
-                queue = context.Queue()
-                process = context.Process(target=child, args=(layer, queue))
-                process.start()
-                results[method] = queue.get(timeout=60)
-                process.join(60)
-            print(json.dumps(dict(workers=workers, results=results,
+            context = mp.get_context("spawn")
+            queue = context.Queue()
+            process = context.Process(target=child, args=(layer, queue))
+            process.start()
+            result = queue.get(timeout=60)
+            process.join(60)
+            print(json.dumps(dict(workers=workers, result=result,
                                   weight=float(layer.weight.sum()))))
     """)
     done = ndgrad_run(str(script))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["workers"] == [2.0, 2.0]
-    for method in ("spawn", "forkserver"):
-        same_class, module, weight = report["results"][method]
-        assert same_class and module == "ndgrad.nn.modules.linear"
-        assert abs(weight - report["weight"]) < 1e-6
+    same_class, module, weight = report["result"]
+    assert same_class and module == "ndgrad.nn.modules.linear"
+    assert abs(weight - report["weight"]) < 1e-6
+
+
+def test_dash_m_runs_a_pytorch_module_by_its_ndgrad_name():
+    done = ndgrad_run("-m", "torch.distributed.run", "--help")  # torchrun: ndgrad's launcher
+    assert done.returncode == 0, done.stderr
+    assert "ndgrad.distributed.run" in done.stdout or "nproc" in done.stdout
