@@ -295,16 +295,22 @@ def bernoulli_(self: Tensor, p=0.5, *, generator: Generator | None = None) -> Te
     return _fill(self, draws)
 
 
-def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
+_UNSET = object()
+
+
+def random_(self: Tensor, from_: int = 0, to=_UNSET, *,
             generator: Generator | None = None, **kwargs) -> Tensor:
-    """Fills self with integers from [from, to); `random_(to)` starts at 0 and `random_()`
-    covers [0, 2**mantissa] for floats and [0, max] for integers, as in PyTorch."""
+    """Fills self with integers from [from, to): `random_(to)` starts at 0, `to=None` and
+    `random_()` go up to 2**mantissa for floats and the largest value for integers, as in
+    PyTorch."""
     if "from" in kwargs:
         from_ = kwargs.pop("from")
     if kwargs:
         raise TypeError(f"random_() got unexpected keyword arguments {sorted(kwargs)}")
-    if to is None and from_ != 0:
+    if to is _UNSET and from_ != 0:
         from_, to = 0, from_
+    if to is _UNSET:
+        to = None
     if to is None:
         to = _random_upper(self.dtype)
     if from_ >= to:

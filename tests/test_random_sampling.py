@@ -70,6 +70,9 @@ def test_value_ranges():
     assert set(ndgrad.zeros(100, dtype=ndgrad.bool).random_().tolist()) == {False, True}
     wide = ndgrad.zeros(1000).random_()
     assert wide.min().item() >= 0 and wide.max().item() <= 2 ** 24
+    above = ndgrad.zeros(1000).random_(3, None)
+    assert above.min().item() >= 3 and above.max().item() > 2 ** 20
+    assert set(ndgrad.zeros(200).random_(**{"from": 2, "to": 4}).tolist()) == {2.0, 3.0}
 
 
 def test_multinomial_frequencies_with_replacement(torch):
