@@ -62,6 +62,11 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
         second_args, second_kwargs, dims = _second_inputs(call_args, call_kwargs, inputs,
                                                           input_names, dynamic)
         trace_b = _tracer.trace(model, second_args, second_kwargs, _registry.WATCHED)
+        if not _same_ops(trace_a, trace_b):
+            # A forward may cache what it computed on the module (word_language_model's
+            # causal mask): the first trace computed it, the second may have reused it. A
+            # third trace of the given inputs runs in the state the second one did.
+            trace_a = _tracer.trace(model, call_args, call_kwargs, _registry.WATCHED)
     finally:
         model.train(was_training)
     ctx = GraphContext(onnx, opset, dims)
@@ -204,10 +209,14 @@ def _value_info(onnx, name: str, tensor: Tensor, dims: dict):
     return onnx.helper.make_tensor_value_info(name, onnx_dtype(onnx, tensor._data.dtype), shape)
 
 
+def _same_ops(trace_a, trace_b) -> bool:
+    return len(trace_a.records) == len(trace_b.records) and all(
+        (a.kind, a.target) == (b.kind, b.target)
+        for a, b in zip(trace_a.records, trace_b.records))
+
+
 def _translate(ctx: GraphContext, trace_a, trace_b) -> None:
-    if len(trace_a.records) != len(trace_b.records) or any(
-            (a.kind, a.target) != (b.kind, b.target)
-            for a, b in zip(trace_a.records, trace_b.records)):
+    if not _same_ops(trace_a, trace_b):
         raise OnnxExporterError("the model runs different operations for other input values "
                                 "or sizes of the dynamic axes, so one ONNX graph cannot "
                                 "describe it")
