@@ -79,6 +79,8 @@ SPECS = [
     Spec("adjust_sharpness", lambda F, M: (0.3,), label="blur"),
     Spec("autocontrast"),
     Spec("equalize", kinds=("pil", "uint8")),
+    Spec("gaussian_blur", lambda F, M: ([5, 3], [1.5, 0.7])),
+    Spec("gaussian_blur", lambda F, M: (7,), label="default sigma"),
     Spec("rgb_to_grayscale", lambda F, M: (3,)),
     Spec("rgb_to_grayscale", label="one channel"),
     Spec("pad", lambda F, M: ([1, 2, 3, 4], 7, "constant")),
@@ -243,7 +245,10 @@ def test_tensor_transforms_are_modules_with_torchvision_reprs(torchvision):  # n
     assert isinstance(T.RandomCrop(4), ndgrad.nn.Module)
     for build in (lambda T: T.Resize(4), lambda T: T.Normalize([0.5], [0.5]),
                   lambda T: T.RandomResizedCrop(8), lambda T: T.ColorJitter(0.1, 0.2),
-                  lambda T: T.RandomRotation(10), lambda T: T.Pad(2)):
+                  lambda T: T.RandomRotation(10), lambda T: T.Pad(2),
+                  lambda T: T.RandomAffine(5, (0.1, 0.2), shear=3, fill=1),
+                  lambda T: T.GaussianBlur(3), lambda T: T.RandomErasing(),
+                  lambda T: T.RandomInvert(0.3)):
         assert repr(build(T)) == repr(build(torchvision.transforms))
 
 

@@ -28,6 +28,15 @@ RANDOM = {
     "RandomRotation": lambda: T.RandomRotation(40, T.InterpolationMode.BILINEAR, fill=5),
     "RandomGrayscale": lambda: T.RandomGrayscale(0.5),
     "RandomApply": lambda: T.RandomApply([T.ColorJitter(0.5)], p=0.5),
+    "RandomAffine": lambda: T.RandomAffine(30, (0.2, 0.1), (0.7, 1.3), (-10, 10, -5, 5)),
+    "GaussianBlur": lambda: T.GaussianBlur(5, (0.1, 3.0)),
+    "RandomInvert": lambda: T.RandomInvert(),
+    "RandomPosterize": lambda: T.RandomPosterize(2),
+    "RandomSolarize": lambda: T.RandomSolarize(120),
+    "RandomAdjustSharpness": lambda: T.RandomAdjustSharpness(3.0),
+    "RandomEqualize": lambda: T.RandomEqualize(),
+    "RandomChoice": lambda: T.RandomChoice([T.RandomCrop(9), T.CenterCrop(9)], [0.3, 0.7]),
+    "RandomOrder": lambda: T.RandomOrder([T.RandomCrop(15), T.Resize(18)]),
 }
 
 
@@ -112,6 +121,55 @@ def test_random_rotation_is_torchvisions_rotate(img, torchvision):  # noqa: F811
     fill = [5.0] * 3 if isinstance(img, ndgrad.Tensor) else 5
     assert_pixels_match(got, TF.rotate(_torch_pair(img), angle, TF.InterpolationMode.BILINEAR, True,
                           None, fill))
+
+
+@pytest.mark.parametrize("img", _inputs(), ids=["tensor", "pil"])
+def test_random_affine_is_torchvisions_affine(img, torchvision):  # noqa: F811 - the fixture
+    TF = torchvision.transforms.functional
+    ranges = ([-30.0, 30.0], (0.2, 0.1), (0.7, 1.3), [-10.0, 10.0, -5.0, 5.0])
+    transform = T.RandomAffine(*ranges, interpolation=T.InterpolationMode.BILINEAR, fill=7)
+    got, params = _replayed(transform, img, lambda: T.RandomAffine.get_params(*ranges, [26, 21]))
+    fill = [7.0] * 3 if isinstance(img, ndgrad.Tensor) else 7
+    assert_pixels_match(got, TF.affine(_torch_pair(img), *params,
+                                       interpolation=TF.InterpolationMode.BILINEAR, fill=fill))
+
+
+@pytest.mark.parametrize("img", _inputs(), ids=["tensor", "pil"])
+def test_gaussian_blur_is_torchvisions_at_the_drawn_sigma(img, torchvision):  # noqa: F811
+    TF = torchvision.transforms.functional
+    got, sigma = _replayed(T.GaussianBlur((5, 3), (0.5, 2.0)), img,
+                           lambda: T.GaussianBlur.get_params(0.5, 2.0))
+    assert_pixels_match(got, TF.gaussian_blur(_torch_pair(img), [5, 3], [sigma, sigma]))
+
+
+def test_random_erasing_is_torchvisions_erase(torchvision):  # noqa: F811 - the fixture
+    import torch
+
+    image = ndgrad.from_numpy(UINT8.astype(np.float32) / 255)
+    transform = T.RandomErasing(1.0, value=(0.1, 0.2, 0.3))
+
+    def draw():
+        ndgrad.rand(1)  # the p draw comes first
+        return T.RandomErasing.get_params(image, (0.02, 0.33), (0.3, 3.3), [0.1, 0.2, 0.3])
+
+    got, (top, left, h, w, fill) = _replayed(transform, image, draw)
+    expected = torchvision.transforms.functional.erase(
+        torch.from_numpy(image.numpy().copy()), top, left, h, w,
+        torch.from_numpy(fill.numpy()))
+    assert 0 < h * w < 21 * 26
+    assert_pixels_match(got, expected)
+    ndgrad.manual_seed(3)
+    noisy = T.RandomErasing(1.0, value="random")(image).numpy()
+    changed = noisy != image.numpy()
+    assert changed.any() and changed.all(axis=0).sum() == changed[0].sum()
+
+
+def test_random_choice_follows_its_weights():
+    ndgrad.manual_seed(0)
+    choice = T.RandomChoice([T.Lambda(lambda _: 0), T.Lambda(lambda _: 1)], p=[1, 3])
+    picks = [choice(None) for _ in range(400)]
+    # 400 draws at 0.75: within 5 standard deviations (0.022 each).
+    assert abs(np.mean(picks) - 0.75) < 0.11
 
 
 def test_flip_frequency_follows_p():

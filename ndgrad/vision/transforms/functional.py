@@ -16,11 +16,12 @@ import numpy as np
 import ndgrad
 from ndgrad.vision.transforms import _functional_pil as F_pil
 from ndgrad.vision.transforms import _functional_tensor as F_t
+from ndgrad.vision.transforms import _functional_tensor_color as F_c
 
 __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
-    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "get_dimensions",
+    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur", "get_dimensions",
     "get_image_num_channels", "get_image_size", "hflip", "invert", "normalize", "pad",
     "pil_to_tensor", "posterize", "resize", "resized_crop", "rgb_to_grayscale", "rotate",
     "solarize", "ten_crop", "to_grayscale", "to_pil_image", "to_tensor", "vflip",
@@ -404,69 +405,89 @@ def to_grayscale(img, num_output_channels: int = 1):
 
 def rgb_to_grayscale(img, num_output_channels: int = 1):
     """Grayscale version of a PIL image or RGB tensor (1 or 3 equal channels)."""
-    return _apply("rgb_to_grayscale", img, F_pil.to_grayscale, F_t.rgb_to_grayscale,
+    return _apply("rgb_to_grayscale", img, F_pil.to_grayscale, F_c.rgb_to_grayscale,
                   num_output_channels)
 
 
 def adjust_brightness(img, brightness_factor: float):
     """Scales brightness: 0 is black, 1 the original, 2 twice as bright."""
-    return _apply("adjust_brightness", img, F_pil.adjust_brightness, F_t.adjust_brightness,
+    return _apply("adjust_brightness", img, F_pil.adjust_brightness, F_c.adjust_brightness,
                   brightness_factor)
 
 
 def adjust_contrast(img, contrast_factor: float):
     """Scales contrast about the mean gray: 0 is flat gray, 1 the original."""
-    return _apply("adjust_contrast", img, F_pil.adjust_contrast, F_t.adjust_contrast,
+    return _apply("adjust_contrast", img, F_pil.adjust_contrast, F_c.adjust_contrast,
                   contrast_factor)
 
 
 def adjust_saturation(img, saturation_factor: float):
     """Scales saturation: 0 is grayscale, 1 the original."""
-    return _apply("adjust_saturation", img, F_pil.adjust_saturation, F_t.adjust_saturation,
+    return _apply("adjust_saturation", img, F_pil.adjust_saturation, F_c.adjust_saturation,
                   saturation_factor)
 
 
 def adjust_hue(img, hue_factor: float):
     """Shifts hue by hue_factor turns of the colour wheel, in [-0.5, 0.5]."""
-    return _apply("adjust_hue", img, F_pil.adjust_hue, F_t.adjust_hue, hue_factor)
+    return _apply("adjust_hue", img, F_pil.adjust_hue, F_c.adjust_hue, hue_factor)
 
 
 def adjust_gamma(img, gamma: float, gain: float = 1):
     """gain * img ** gamma on the [0, 1] intensity scale."""
-    return _apply("adjust_gamma", img, F_pil.adjust_gamma, F_t.adjust_gamma, gamma, gain)
+    return _apply("adjust_gamma", img, F_pil.adjust_gamma, F_c.adjust_gamma, gamma, gain)
 
 
 def adjust_sharpness(img, sharpness_factor: float):
     """Blends with a smoothed copy: 0 blurs, 1 is the original, 2 sharpens."""
-    return _apply("adjust_sharpness", img, F_pil.adjust_sharpness, F_t.adjust_sharpness,
+    return _apply("adjust_sharpness", img, F_pil.adjust_sharpness, F_c.adjust_sharpness,
                   sharpness_factor)
 
 
 def invert(img):
     """Inverts colours (max - value)."""
-    return _apply("invert", img, F_pil.invert, F_t.invert)
+    return _apply("invert", img, F_pil.invert, F_c.invert)
 
 
 def posterize(img, bits: int):
     """Keeps the `bits` most significant bits of each channel (uint8)."""
     if not 0 <= bits <= 8:
         raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
-    return _apply("posterize", img, F_pil.posterize, F_t.posterize, bits)
+    return _apply("posterize", img, F_pil.posterize, F_c.posterize, bits)
 
 
 def solarize(img, threshold: float):
     """Inverts every pixel at or above `threshold`."""
-    return _apply("solarize", img, F_pil.solarize, F_t.solarize, threshold)
+    return _apply("solarize", img, F_pil.solarize, F_c.solarize, threshold)
 
 
 def autocontrast(img):
     """Stretches each channel to the full value range."""
-    return _apply("autocontrast", img, F_pil.autocontrast, F_t.autocontrast)
+    return _apply("autocontrast", img, F_pil.autocontrast, F_c.autocontrast)
 
 
 def equalize(img):
     """Equalises the histogram of each channel (uint8)."""
-    return _apply("equalize", img, F_pil.equalize, F_t.equalize)
+    return _apply("equalize", img, F_pil.equalize, F_c.equalize)
+
+
+def gaussian_blur(img, kernel_size, sigma=None):
+    """Blurs with a Gaussian of odd `kernel_size` (x, y) and `sigma` (x, y; default
+    0.15 * k + 0.35 per size k); PIL images are blurred as tensors, as torchvision does."""
+    kernel_size = [kernel_size] * 2 if isinstance(kernel_size, int) else list(kernel_size)
+    if len(kernel_size) != 2 or any(k <= 0 or k % 2 == 0 for k in kernel_size):
+        raise ValueError(f"kernel_size should have odd and positive integers. Got "
+                         f"{kernel_size}")
+    if sigma is None:
+        sigma = [k * 0.15 + 0.35 for k in kernel_size]
+    sigma = [float(sigma)] * 2 if isinstance(sigma, (int, float)) else [float(s) for s in sigma]
+    sigma = sigma * 2 if len(sigma) == 1 else sigma
+    if len(sigma) != 2 or min(sigma) <= 0:
+        raise ValueError(f"sigma should be one or two positive values. Got {sigma}")
+    if _is_tensor(img):
+        return _tensor(F_c.gaussian_blur(_array(img), kernel_size, sigma), img)
+    F_pil.check_pil_image(img, "gaussian_blur")
+    blurred = F_c.gaussian_blur(_array(pil_to_tensor(img)), kernel_size, sigma)
+    return to_pil_image(blurred.transpose(1, 2, 0), mode=img.mode)
 
 
 def erase(img, i: int, j: int, h: int, w: int, v, inplace: bool = False):

@@ -6,12 +6,12 @@ not torch's: the same seed gives different crops than torchvision).
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import numbers
 import warnings
 from collections.abc import Sequence
-
-import numpy as np
 
 import ndgrad
 from ndgrad.nn import Module
@@ -20,19 +20,20 @@ from ndgrad.vision.transforms.functional import InterpolationMode, _interpolatio
 
 __all__ = [
     "CenterCrop",
-    "ColorJitter",
     "Compose",
     "ConvertImageDtype",
     "FiveCrop",
-    "Grayscale",
     "Lambda",
     "Normalize",
     "PILToTensor",
     "Pad",
+    "RandomAffine",
     "RandomApply",
+    "RandomChoice",
     "RandomCrop",
-    "RandomGrayscale",
+    "RandomErasing",
     "RandomHorizontalFlip",
+    "RandomOrder",
     "RandomResizedCrop",
     "RandomRotation",
     "RandomVerticalFlip",
@@ -310,8 +311,8 @@ class RandomResizedCrop(_Transform):
                 f"interpolation={self.interpolation.value}, antialias={self.antialias})")
 
 
-class RandomHorizontalFlip(_Transform):
-    """Mirrors left to right with probability p."""
+class _RandomlyApplied(_Transform):
+    """Applies `self.apply` to the image with probability p."""
 
     _repr_fields = ("p",)
 
@@ -319,44 +320,62 @@ class RandomHorizontalFlip(_Transform):
         super().__init__()
         self.p = p
 
+    def apply(self, img):
+        raise NotImplementedError
+
     def forward(self, img):
-        return F.hflip(img) if ndgrad.rand(1).item() < self.p else img
+        return self.apply(img) if ndgrad.rand(1).item() < self.p else img
 
 
-class RandomVerticalFlip(RandomHorizontalFlip):
+class RandomHorizontalFlip(_RandomlyApplied):
+    """Mirrors left to right with probability p."""
+
+    def apply(self, img):
+        return F.hflip(img)
+
+
+class RandomVerticalFlip(_RandomlyApplied):
     """Mirrors top to bottom with probability p."""
 
-    def forward(self, img):
-        return F.vflip(img) if ndgrad.rand(1).item() < self.p else img
+    def apply(self, img):
+        return F.vflip(img)
 
 
-class Grayscale(_Transform):
-    """Converts to grayscale with 1 or 3 output channels."""
+class RandomChoice:
+    """Applies one of the transforms, picked with probabilities proportional to `p`."""
 
-    _repr_fields = ("num_output_channels",)
+    def __init__(self, transforms, p=None) -> None:
+        if not isinstance(transforms, Sequence):
+            raise TypeError("Argument transforms should be a sequence")
+        if p is not None and (not isinstance(p, Sequence) or len(p) != len(transforms)):
+            raise TypeError(f"Argument p should be a sequence of {len(transforms)} weights")
+        self.transforms, self.p = transforms, p
 
-    def __init__(self, num_output_channels: int = 1) -> None:
-        super().__init__()
-        self.num_output_channels = num_output_channels
+    def __call__(self, *args):
+        weights = [1.0] * len(self.transforms) if self.p is None else [float(w) for w in self.p]
+        cumulative = list(itertools.accumulate(weights))
+        draw = ndgrad.rand(1).item() * cumulative[-1]
+        index = min(bisect.bisect_right(cumulative, draw), len(weights) - 1)
+        return self.transforms[index](*args)
 
-    def forward(self, img):
-        return F.rgb_to_grayscale(img, num_output_channels=self.num_output_channels)
+    def __repr__(self) -> str:
+        return f"{Compose.__repr__(self)}(p={self.p})"
 
 
-class RandomGrayscale(_Transform):
-    """Converts to grayscale (keeping the channel count) with probability p."""
+class RandomOrder:
+    """Applies the transforms in a random order."""
 
-    _repr_fields = ("p",)
+    def __init__(self, transforms) -> None:
+        if not isinstance(transforms, Sequence):
+            raise TypeError("Argument transforms should be a sequence")
+        self.transforms = transforms
 
-    def __init__(self, p: float = 0.1) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, img):
-        channels = F.get_dimensions(img)[0]
-        if ndgrad.rand(1).item() < self.p:
-            return F.rgb_to_grayscale(img, num_output_channels=channels)
+    def __call__(self, img):
+        for index in ndgrad.randperm(len(self.transforms)).tolist():
+            img = self.transforms[index](img)
         return img
+
+    __repr__ = Compose.__repr__
 
 
 class RandomApply(_Transform):
@@ -378,72 +397,17 @@ class RandomApply(_Transform):
         return f"{type(self).__name__}(\n    p={self.p}{body}\n)"
 
 
-def _jitter_range(value, name: str, center: float = 1, bound=(0, float("inf")),
-                  clip_first_on_zero: bool = True):
-    """[min, max] of a ColorJitter factor (None when it is the identity)."""
-    if isinstance(value, numbers.Number):
-        if value < 0:
-            raise ValueError(f"If {name} is a single number, it must be non negative.")
-        value = [center - float(value), center + float(value)]
-        if clip_first_on_zero:
-            value[0] = max(value[0], 0.0)
-    elif isinstance(value, (tuple, list)) and len(value) == 2:
-        value = [float(value[0]), float(value[1])]
-    else:
-        raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
-    if not bound[0] <= value[0] <= value[1] <= bound[1]:
-        raise ValueError(f"{name} values should be between {bound}, but got {value}.")
-    return None if value[0] == value[1] == center else tuple(value)
-
-
-class ColorJitter(_Transform):
-    """Random brightness, contrast, saturation and hue changes, applied in random order."""
-
-    _repr_fields = ("brightness", "contrast", "saturation", "hue")
-
-    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0) -> None:
-        super().__init__()
-        self.brightness = _jitter_range(brightness, "brightness")
-        self.contrast = _jitter_range(contrast, "contrast")
-        self.saturation = _jitter_range(saturation, "saturation")
-        self.hue = _jitter_range(hue, "hue", center=0, bound=(-0.5, 0.5),
-                                 clip_first_on_zero=False)
-
-    @staticmethod
-    def get_params(brightness, contrast, saturation, hue) -> tuple:
-        """(order of the four adjustments, and each factor or None)."""
-        order = ndgrad.randperm(4)
-        factors = [None if r is None else _uniform(r[0], r[1])
-                   for r in (brightness, contrast, saturation, hue)]
-        return (order, *factors)
-
-    def forward(self, img):
-        order, *factors = self.get_params(self.brightness, self.contrast, self.saturation,
-                                          self.hue)
-        adjust = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
-        for index in np.asarray(order).tolist():
-            if factors[index] is not None:
-                img = adjust[index](img, factors[index])
-        return img
-
-
 class RandomRotation(_Transform):
     """Rotates by an angle drawn uniformly from `degrees` ((-d, d) for a number d)."""
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand: bool = False,
                  center=None, fill=0) -> None:
         super().__init__()
-        if isinstance(degrees, numbers.Number):
-            if degrees < 0:
-                raise ValueError("If degrees is a single number, it must be positive.")
-            degrees = [-degrees, degrees]
-        elif not isinstance(degrees, Sequence) or len(degrees) != 2:
-            raise ValueError(f"degrees should be a sequence of length 2, got {degrees!r}")
         if center is not None and (not isinstance(center, Sequence) or len(center) != 2):
             raise ValueError(f"center should be a sequence of length 2, got {center!r}")
         if fill is not None and not isinstance(fill, (Sequence, numbers.Number)):
             raise TypeError("Fill should be either a sequence or a number.")
-        self.degrees = [float(d) for d in degrees]
+        self.degrees = _angle_range(degrees, "degrees", (2,))
         self.interpolation = _interpolation(interpolation)
         self.expand, self.center, self.fill = expand, center, 0 if fill is None else fill
 
@@ -453,11 +417,7 @@ class RandomRotation(_Transform):
         return _uniform(float(degrees[0]), float(degrees[1]))
 
     def forward(self, img):
-        fill = self.fill
-        if isinstance(img, ndgrad.Tensor):
-            channels = F.get_dimensions(img)[0]
-            fill = [float(fill)] * channels if isinstance(fill, (int, float)) else \
-                [float(f) for f in fill]
+        fill = _fill_per_channel(self.fill, img)
         angle = self.get_params(self.degrees)
         return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
 
@@ -466,6 +426,133 @@ class RandomRotation(_Transform):
         return (f"{type(self).__name__}(degrees={self.degrees}, "
                 f"interpolation={self.interpolation.value}, expand={self.expand}{center}, "
                 f"fill={self.fill})")
+
+
+def _fill_per_channel(fill, img):
+    """For tensors, the fill as one float per channel (as torchvision passes it on)."""
+    if not isinstance(img, ndgrad.Tensor):
+        return fill
+    if isinstance(fill, (int, float)):
+        return [float(fill)] * F.get_dimensions(img)[0]
+    return [float(f) for f in fill]
+
+
+class RandomAffine(_Transform):
+    """Random rotation (degrees), translation (fractions of the size), scale and shear."""
+
+    def __init__(self, degrees, translate=None, scale=None, shear=None,
+                 interpolation=InterpolationMode.NEAREST, fill=0, center=None) -> None:
+        super().__init__()
+        self.degrees = _angle_range(degrees, "degrees", (2,))
+        if translate is not None and (len(translate) != 2 or
+                                      not all(0.0 <= t <= 1.0 for t in translate)):
+            raise ValueError(f"translate should be two values between 0 and 1, got {translate}")
+        if scale is not None and (len(scale) != 2 or not all(s > 0 for s in scale)):
+            raise ValueError(f"scale should be two positive values, got {scale}")
+        self.translate, self.scale = translate, scale
+        self.shear = None if shear is None else _angle_range(shear, "shear", (2, 4))
+        self.interpolation = _interpolation(interpolation)
+        if fill is not None and not isinstance(fill, (Sequence, numbers.Number)):
+            raise TypeError("Fill should be either a sequence or a number.")
+        self.fill, self.center = 0 if fill is None else fill, center
+
+    @staticmethod
+    def get_params(degrees, translate, scale_ranges, shears, img_size) -> tuple:
+        """(angle, (tx, ty) in pixels, scale, (shear_x, shear_y)); img_size is (width, height)."""
+        angle = _uniform(float(degrees[0]), float(degrees[1]))
+        translations = (0, 0)
+        if translate is not None:
+            max_dx, max_dy = float(translate[0] * img_size[0]), float(translate[1] * img_size[1])
+            translations = (round(_uniform(-max_dx, max_dx)), round(_uniform(-max_dy, max_dy)))
+        scale = 1.0 if scale_ranges is None else _uniform(scale_ranges[0], scale_ranges[1])
+        shear_x = shear_y = 0.0
+        if shears is not None:
+            shear_x = _uniform(shears[0], shears[1])
+            if len(shears) == 4:
+                shear_y = _uniform(shears[2], shears[3])
+        return angle, translations, scale, (shear_x, shear_y)
+
+    def forward(self, img):
+        fill = _fill_per_channel(self.fill, img)
+        _, height, width = F.get_dimensions(img)
+        params = self.get_params(self.degrees, self.translate, self.scale, self.shear,
+                                 [width, height])
+        return F.affine(img, *params, interpolation=self.interpolation, fill=fill,
+                        center=self.center)
+
+    def __repr__(self) -> str:
+        optional = [("translate", self.translate, None), ("scale", self.scale, None),
+                    ("shear", self.shear, None),
+                    ("interpolation", self.interpolation.value, InterpolationMode.NEAREST.value),
+                    ("fill", self.fill, 0), ("center", self.center, None)]
+        shown = "".join(f", {name}={value}" for name, value, default in optional
+                        if value != default)
+        return f"{type(self).__name__}(degrees={self.degrees}{shown})"
+
+
+def _angle_range(value, name: str, sizes: tuple) -> list[float]:
+    """[-x, x] for a number x, else the sequence (of a length in `sizes`) as floats."""
+    if isinstance(value, numbers.Number):
+        if value < 0:
+            raise ValueError(f"If {name} is a single number, it must be positive.")
+        return [-float(value), float(value)]
+    if not isinstance(value, Sequence) or len(value) not in sizes:
+        raise ValueError(f"{name} should be a sequence of length "
+                         f"{' or '.join(map(str, sizes))}, got {value!r}")
+    return [float(v) for v in value]
+
+
+class RandomErasing(_Transform):
+    """With probability p, sets a random rectangle of a tensor image (area fraction in
+    `scale`, aspect ratio in `ratio`) to `value` (a number, one per channel, or "random"
+    for standard normal noise)."""
+
+    _repr_fields = ("p", "scale", "ratio", "value", "inplace")
+
+    def __init__(self, p: float = 0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        if not isinstance(value, (numbers.Number, str, tuple, list)):
+            raise TypeError("Argument value should be either a number or str or a sequence")
+        if isinstance(value, str) and value != "random":
+            raise ValueError("If value is str, it should be 'random'")
+        if scale[0] < 0 or scale[1] > 1:
+            raise ValueError("Scale should be between 0 and 1")
+        if p < 0 or p > 1:
+            raise ValueError("Random erasing probability should be between 0 and 1")
+        self.p, self.scale, self.ratio, self.value, self.inplace = p, scale, ratio, value, inplace
+
+    @staticmethod
+    def get_params(img, scale, ratio, value=None) -> tuple:
+        """(top, left, h, w, fill tensor): ten tries at a box inside the image, else the
+        whole image with itself as the fill (a no-op)."""
+        channels, height, width = img.shape[-3], img.shape[-2], img.shape[-1]
+        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+        for _ in range(10):
+            area = height * width * _uniform(scale[0], scale[1])
+            aspect_ratio = math.exp(_uniform(*log_ratio))
+            h = round(math.sqrt(area * aspect_ratio))
+            w = round(math.sqrt(area / aspect_ratio))
+            if not (h < height and w < width):
+                continue
+            if value is None:
+                fill = ndgrad.empty([channels, h, w], dtype=ndgrad.float32).normal_()
+            else:
+                fill = ndgrad.tensor(value)[:, None, None]
+            return _randint(0, height - h + 1), _randint(0, width - w + 1), h, w, fill
+        return 0, 0, height, width, img
+
+    def forward(self, img):
+        if ndgrad.rand(1).item() >= self.p:
+            return img
+        value = None if isinstance(self.value, str) else \
+            [float(self.value)] if isinstance(self.value, numbers.Number) else \
+            [float(v) for v in self.value]
+        if value is not None and len(value) not in (1, img.shape[-3]):
+            raise ValueError(f"If value is a sequence, it should have either a single value or "
+                             f"{img.shape[-3]} (number of input channels)")
+        top, left, h, w, fill = self.get_params(img, self.scale, self.ratio, value)
+        return F.erase(img, top, left, h, w, fill, self.inplace)
 
 
 class FiveCrop(_Transform):
