@@ -9,11 +9,18 @@ from __future__ import annotations
 import enum
 
 from ndgrad.onnx import errors
+from ndgrad.onnx._export import export
 from ndgrad.onnx._tracer import is_in_onnx_export
 from ndgrad.onnx.errors import OnnxExporterError
 
-__all__ = ["errors", "export", "is_in_onnx_export", "OnnxExporterError", "TrainingMode",
-           "OperatorExportTypes"]
+__all__ = [
+    "OnnxExporterError",
+    "OperatorExportTypes",
+    "TrainingMode",
+    "errors",
+    "export",
+    "is_in_onnx_export",
+]
 
 
 class TrainingMode(enum.IntEnum):
@@ -31,6 +38,3 @@ class OperatorExportTypes(enum.IntEnum):
     ONNX_ATEN = 1
     ONNX_ATEN_FALLBACK = 2
     ONNX_FALLTHROUGH = 3
-
-
-from ndgrad.onnx._export import export  # noqa: E402  (export's defaults use TrainingMode)

@@ -92,7 +92,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
 def _import_onnx():
     try:
         import onnx
-        import onnx.numpy_helper  # noqa: F401
+        import onnx.numpy_helper
     except ImportError as error:
         raise ImportError("ndgrad.onnx.export needs the onnx package: "
                           "pip install 'ndgrad[onnx]'") from error

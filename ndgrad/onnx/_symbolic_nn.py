@@ -11,9 +11,9 @@ from ndgrad.ops import conv
 
 
 def _geometry_attrs(geometry) -> dict:
-    return dict(strides=list(geometry.stride), dilations=list(geometry.dilation),
-                pads=[b for b, _ in geometry.padding] + [a for _, a in geometry.padding],
-                group=geometry.groups)
+    return {"strides": list(geometry.stride), "dilations": list(geometry.dilation),
+                "pads": [b for b, _ in geometry.padding] + [a for _, a in geometry.padding],
+                "group": geometry.groups}
 
 
 @op(conv.Conv)

@@ -77,8 +77,8 @@ def _rnn(node):
 
 
 def _attrs(module, directions: int) -> dict:
-    attrs = dict(hidden_size=module.hidden_size,
-                 direction="bidirectional" if directions == 2 else "forward")
+    attrs = {"hidden_size": module.hidden_size,
+                 "direction": "bidirectional" if directions == 2 else "forward"}
     if module.mode == "GRU":
         attrs["linear_before_reset"] = 1
     elif module.mode.startswith("RNN"):

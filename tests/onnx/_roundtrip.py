@@ -41,17 +41,19 @@ def outputs(model, args: tuple) -> list:
     return flat
 
 
-def check_roundtrip(model, args: tuple, dynamic: dict | None = None, sizes=(5,)) -> bytes:
+def check_roundtrip(model, args: tuple, dynamic: dict | None = None, sizes=(5,),
+                    **options) -> bytes:
     """Exports model(*args) and checks onnxruntime's outputs against the model's, for the
     traced inputs and for inputs whose dynamic axes ({input position: axis}) take `sizes`.
-    Returns the file's bytes."""
+    `options` go to export. Returns the file's bytes."""
     onnx, ort = runtime()
     model.eval()
     names = [f"in{i}" for i in range(len(_tensors(args)))]
     dynamic = dynamic or {}
     buffer = io.BytesIO()
     ndgrad.onnx.export(model, args, buffer, input_names=names,
-                       dynamic_axes={names[i]: [axis] for i, axis in dynamic.items()})
+                       dynamic_axes={names[i]: [axis] for i, axis in dynamic.items()},
+                       **options)
     data = buffer.getvalue()
     onnx.checker.check_model(onnx.load_from_string(data))
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])

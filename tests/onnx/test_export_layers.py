@@ -2,8 +2,8 @@
 traced batch size and at another one (the batch axis exported as dynamic)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
@@ -145,3 +145,26 @@ class _Attention(nn.Module):
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_roundtrip_with_dynamic_batch(spec):
     check_roundtrip(spec.model(), spec.inputs(), spec.dynamic)
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_reductions_in_the_opsets_that_moved_axes_to_inputs(opset):
+    check_roundtrip(Reductions(), (ndgrad.randn(2, 3, 4),), {0: 0}, opset_version=opset)
+
+
+class Passthrough(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(ndgrad.randn(3))
+
+    def forward(self, x):
+        return x, self.scale, nn.functional.dropout(x, 0.5, training=False)
+
+
+def test_outputs_that_are_inputs_or_parameters():
+    check_roundtrip(Passthrough(), (ndgrad.randn(2, 3),), {0: 0})
+
+
+@pytest.mark.parametrize("rnn", ["LSTM", "GRU", "RNN"])
+def test_unbatched_recurrent_input_without_state(rnn):
+    check_roundtrip(getattr(nn, rnn)(3, 4, num_layers=2), (ndgrad.randn(5, 3),), {0: 0})
