@@ -21,6 +21,7 @@ launcher see the same aliases; forked children inherit them with the process mem
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.util
@@ -57,17 +58,43 @@ class MissingNameError(AttributeError):
     """An attribute PyTorch has and ndgrad lacks."""
 
 
-class _AliasedModule(types.ModuleType):
-    """The class an ndgrad module gets while aliased: a failed attribute lookup names the
-    PyTorch attribute. Only failed lookups reach __getattr__, so found ones cost nothing."""
+def _missing_attribute(module: types.ModuleType, original, name: str):
+    """A module's __getattr__ while the aliases are installed: tries the module's own
+    __getattr__ (`original`, e.g. lazy submodules), then names the missing PyTorch name."""
+    if original is not None:
+        try:
+            return original(name)
+        except AttributeError:
+            pass
+    if name.startswith("__"):
+        raise AttributeError(f"module '{module.__name__}' has no attribute '{name}'")
+    raise MissingNameError(f"{torch_name(module.__name__)}.{name} is not available in ndgrad "
+                           f"(module '{module.__name__}' has no attribute '{name}')",
+                           name=name, obj=module)
 
-    def __getattr__(self, name: str):
-        module = object.__getattribute__(self, "__name__")
-        if name.startswith("__"):
-            raise AttributeError(f"module '{module}' has no attribute '{name}'")
-        raise MissingNameError(f"{torch_name(module)}.{name} is not available in ndgrad "
-                               f"(module '{module}' has no attribute '{name}')",
-                               name=name, obj=self)
+
+# Modules given a missing-name __getattr__, with the __getattr__ they had before (or None).
+# Python calls a module's __getattr__ only when a lookup fails: found names cost nothing.
+_marked: dict[str, object] = {}
+
+
+def _mark(module: types.ModuleType) -> None:
+    if module.__name__ not in _marked:
+        original = module.__dict__.get("__getattr__")
+        _marked[module.__name__] = original
+        module.__getattr__ = functools.partial(_missing_attribute, module, original)
+
+
+def _unmark_all() -> None:
+    for name, original in _marked.items():
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        if original is None:
+            module.__dict__.pop("__getattr__", None)
+        else:
+            module.__getattr__ = original
+    _marked.clear()
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -84,8 +111,7 @@ class _AliasLoader(importlib.abc.Loader):
         # The module ran when ndgrad imported it. The import system has just set its __spec__
         # to the alias's; give it its own back, so it still knows itself as ndgrad's.
         module.__spec__ = self.spec
-        if type(module) is types.ModuleType:
-            module.__class__ = _AliasedModule
+        _mark(module)
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):
@@ -128,6 +154,9 @@ def install() -> None:
             raise RuntimeError(f"{torch_root} ({module.__file__}) is already imported; call "
                                f"ndgrad.compat.install() before the first import {torch_root}")
     sys.meta_path.insert(0, _finder)
+    for name, module in list(sys.modules.items()):
+        if (name == "ndgrad" or name.startswith("ndgrad.")) and module is not None:
+            _mark(module)
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if SITE_FOLDER not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([SITE_FOLDER] + [p for p in paths if p])
@@ -141,8 +170,7 @@ def uninstall() -> None:
         module = sys.modules[name]
         if module.__name__.startswith("ndgrad"):
             del sys.modules[name]
-            if type(module) is _AliasedModule:
-                module.__class__ = types.ModuleType
+    _unmark_all()
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
              if p and p != SITE_FOLDER]
     if paths:

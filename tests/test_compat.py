@@ -81,8 +81,8 @@ def test_missing_names_are_named_in_a_short_error():
     result = python_with_aliases("""
         import traceback
         errors = {}
-        for statement in ("import torch.foo", "import torch.nn.bar.baz",
-                          "import torchvision.qux", "import torch; torch.nn.foo"):
+        for statement in ("import torch; torch.nn.foo", "import torch.foo",
+                          "import torch.nn.bar.baz", "import torchvision; torchvision.qux"):
             try:
                 exec(statement)
             except ImportError as error:
@@ -92,36 +92,41 @@ def test_missing_names_are_named_in_a_short_error():
                 errors[statement] = [type(error).__name__, str(error),
                                      len(traceback.extract_tb(error.__traceback__))]
         import torch
+        import torchvision
         print(json.dumps(dict(errors=errors, hasattr=hasattr(torch, "compile"),
-                              getattr=getattr(torch.backends, "foo", "default"))))
+                              getattr=getattr(torch.backends, "foo", "default"),
+                              lazy=torchvision.utils.__name__)))
     """)
     errors = result["errors"]
     assert errors["import torch.foo"][:2] == [
         "ModuleNotFoundError", "torch.foo is not available in ndgrad (there is no module "
         "ndgrad.foo)"]
     assert errors["import torch.nn.bar.baz"][1].startswith("torch.nn.bar is not available")
-    assert errors["import torchvision.qux"][1].startswith("torchvision.qux is not available")
+    assert errors["import torchvision; torchvision.qux"][1].startswith(
+        "torchvision.qux is not available")
     assert errors["import torch; torch.nn.foo"][:2] == [
         "MissingNameError", "torch.nn.foo is not available in ndgrad (module 'ndgrad.nn' has "
         "no attribute 'foo')"]
     assert all(frames <= 3 for _, _, frames in errors.values()), errors
     assert result["hasattr"] is False and result["getattr"] == "default"
+    assert result["lazy"] == "ndgrad.vision.utils"  # the module's own __getattr__ still runs
 
 
 def test_uninstall_removes_the_aliases_and_the_child_hook():
     result = python_with_aliases("""
-        import os, torch, torch.nn
+        import os, torch, torch.nn, torchvision
         before = os.environ["PYTHONPATH"].split(os.pathsep)[0]
         ndgrad.compat.uninstall()
         print(json.dumps(dict(hook=before == ndgrad.compat.SITE_FOLDER,
                               left=[n for n in sys.modules if n.split(".")[0] == "torch"],
                               path=os.environ.get("PYTHONPATH", ""),
-                              module_class=type(sys.modules["ndgrad.nn"]).__name__,
+                              hooks=[n for n, m in sys.modules.items()
+                                     if n.startswith("ndgrad") and "__getattr__" in vars(m)],
                               installed=ndgrad.compat.installed())))
     """)
     assert result["hook"] and result["left"] == [] and not result["installed"]
     assert compat.SITE_FOLDER not in result["path"]
-    assert result["module_class"] == "module"
+    assert result["hooks"] == ["ndgrad.vision"]  # its own lazy loader, given back
 
 
 def test_install_refuses_once_pytorch_is_imported(torch):
