@@ -40,6 +40,21 @@ def test_post_accumulate_grad_hook_sees_the_whole_gradient_once():
         (weight * 2).register_post_accumulate_grad_hook(print)
 
 
+def test_post_accumulate_grad_hooks_fire_while_backward_runs():
+    """The last layer's parameters are complete before backward reaches the first layer:
+    that is when DDP starts their all-reduce, overlapping the rest of backward."""
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    events = []
+    for name, p in model.named_parameters():
+        p.register_post_accumulate_grad_hook(lambda t, name=name: events.append(name))
+    hidden = model[0](ndgrad.randn(3, 4))
+    hidden.register_hook(lambda grad: events.append("first layer reached"))
+    model[2](model[1](hidden)).sum().backward()
+    assert sorted(events[:2]) == ["2.bias", "2.weight"]
+    assert events[2] == "first layer reached"
+    assert sorted(events[3:]) == ["0.bias", "0.weight"]
+
+
 def test_ddp_digits_example_through_the_launcher():
     pytest.importorskip("sklearn")
     done, _ = launch("launcher", 2, [str(ROOT / "examples" / "ddp_digits.py"), "--epochs", "2"])
