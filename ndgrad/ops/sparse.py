@@ -506,10 +506,8 @@ def mm(input, mat2) -> Tensor:
     return matmul(input, mat2)
 
 
-def spmm(input: SparseCooTensor, mat2: Tensor) -> Tensor:
-    """Sparse matrix times dense matrix (PyTorch's legacy torch.spmm)."""
-    if not isinstance(input, SparseCooTensor):
-        raise RuntimeError(f"spmm: expected a sparse first operand, got {_describe(input)}")
+def spmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Sparse (or dense) matrix times dense matrix: PyTorch's legacy name for mm."""
     return mm(input, mat2)
 
 

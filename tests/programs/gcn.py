@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 from torch.optim import Adam
 
 
@@ -21,7 +21,7 @@ class GraphConv(nn.Module):
     """One graph convolution, H' = A_hat (H W) (+ b), with A_hat the normalised adjacency."""
 
     def __init__(self, input_dim, output_dim, use_bias=False):
-        super(GraphConv, self).__init__()
+        super().__init__()
         self.kernel = nn.Parameter(torch.Tensor(input_dim, output_dim))
         nn.init.xavier_normal_(self.kernel)
         self.bias = None
@@ -41,7 +41,7 @@ class GCN(nn.Module):
     """Two graph convolutions with ReLU and dropout between them, log-probabilities out."""
 
     def __init__(self, input_dim, hidden_dim, output_dim, use_bias=True, dropout_p=0.1):
-        super(GCN, self).__init__()
+        super().__init__()
         self.gc1 = GraphConv(input_dim, hidden_dim, use_bias=use_bias)
         self.gc2 = GraphConv(hidden_dim, output_dim, use_bias=use_bias)
         self.dropout = nn.Dropout(dropout_p)
