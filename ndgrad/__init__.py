@@ -124,6 +124,6 @@ __all__ += ["accelerator", "backends", "cuda", "hub", "multiprocessing"]
 __all__ += ["distributed"]
 __all__ += ["onnx"]
 
-from ndgrad import _einops  # noqa: E402
+from ndgrad import _einops
 
 _einops.install()  # einops finds ndgrad tensors whether imported before or after ndgrad

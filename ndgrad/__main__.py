@@ -42,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", default="ndgrad-run", help="folder for the checkpoint and plot")
     parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
                         help="an MLP, or a LeNet-style CNN on the 8x8 images")
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="also log loss and accuracy per epoch for TensorBoard to DIR")
     return parser.parse_args(argv)
 
 
@@ -91,6 +93,7 @@ def train(args: argparse.Namespace) -> dict:
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                         generator=ndgrad.Generator().manual_seed(args.seed))
     history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
+    writer = _summary_writer(args.tensorboard)
     for epoch in range(1, args.epochs + 1):
         total, seen = 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False, file=sys.stdout)
@@ -111,7 +114,21 @@ def train(args: argparse.Namespace) -> dict:
         print(f"epoch {epoch:3d}  loss {history['loss'][-1]:.4f}  "
               f"train accuracy {history['train_accuracy'][-1]:.2%}  "
               f"test accuracy {history['test_accuracy'][-1]:.2%}")
+        if writer is not None:
+            writer.add_scalar("loss/train", history["loss"][-1], epoch)
+            writer.add_scalars("accuracy", {"train": history["train_accuracy"][-1],
+                                            "test": history["test_accuracy"][-1]}, epoch)
+    if writer is not None:
+        writer.close()
     return {"model": model, "optimizer": optimizer, "history": history}
+
+
+def _summary_writer(log_dir: str | None):
+    """A TensorBoard SummaryWriter for --tensorboard DIR, or None."""
+    if log_dir is None:
+        return None
+    from ndgrad.utils.tensorboard import SummaryWriter
+    return SummaryWriter(log_dir)
 
 
 def plot(history: dict, path: str) -> None:
