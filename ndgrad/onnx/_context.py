@@ -37,7 +37,7 @@ class GraphContext:
         self.nodes, self.initializers = [], []
         self._counts = {}
         self._tensors = {}   # id(Tensor) -> (Tensor, name); the Tensor is kept alive
-        self._parameters = {}  # id(Tensor) -> (Tensor, state_dict name, as initializer?)
+        self._parameters = {}  # id(Tensor) -> (Tensor, state_dict name, how it enters)
         self.parameter_inputs = []
         self._arrays = {}    # id(array) -> name: index arrays that are a traced tensor's data
         self._dims = {}      # (input name, axis) -> name of its run-time size, shape [1]
@@ -54,10 +54,10 @@ class GraphContext:
         self._tensors[id(tensor)] = (tensor, name)
         self._arrays[id(tensor._data)] = name
 
-    def add_parameter(self, tensor: Tensor, name: str, initializer: bool) -> None:
+    def add_parameter(self, tensor: Tensor, name: str, initializer: bool, as_input: bool) -> None:
         """Registers a parameter or buffer; it enters the graph when first used, as an
-        initializer (or as a graph input when export_params=False)."""
-        self._parameters[id(tensor)] = (tensor, name, initializer)
+        initializer, a graph input, or both (a graph input with a default value)."""
+        self._parameters[id(tensor)] = (tensor, name, initializer, as_input)
 
     def lookup(self, value) -> str | None:
         """The name of a traced tensor or parameter (or of an array that is one's data)."""
@@ -71,10 +71,10 @@ class GraphContext:
         return self._arrays.get(id(value))
 
     def _use_parameter(self, tensor: Tensor) -> str:
-        _, name, initializer = self._parameters[id(tensor)]
+        _, name, initializer, as_input = self._parameters[id(tensor)]
         if initializer:
             self.initializer(tensor._data, name)
-        else:
+        if as_input:
             dtype = onnx_dtype(self.onnx, tensor._data.dtype)
             self.parameter_inputs.append(
                 self.onnx.helper.make_tensor_value_info(name, dtype, list(tensor.shape)))

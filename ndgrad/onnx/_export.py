@@ -19,7 +19,7 @@ from ndgrad.onnx.errors import OnnxExporterError, UnsupportedOperatorError
 _TRANSLATIONS = ("_symbolic_elementwise", "_symbolic_nn", "_symbolic_reduction",
                  "_symbolic_rnn", "_symbolic_shape")
 
-_DEFAULT_OPSET = 17
+_DEFAULT_OPSET = 20  # torch.onnx's default
 _MIN_OPSET = 13
 # How much trace B grows each dynamic axis (one per axis name, see _context.py): distinct,
 # so that a size computed from two dynamic axes tells which one it follows.
@@ -33,7 +33,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
            operator_export_type=0, opset_version: int | None = None,
            do_constant_folding: bool = True, dynamic_axes=None,
            keep_initializers_as_inputs: bool = False, dynamo: bool = False,
-           **unused_options) -> None:
+           dynamic_shapes=None, **unused_options) -> None:
     """Exports `model` to the ONNX file `f` (a path or a binary file object).
 
     One forward pass `model(*args, **kwargs)` is traced in eval mode (`args` a tensor or a
@@ -44,6 +44,9 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
     torch.onnx.export that only steer PyTorch's exporters (dynamo, do_constant_folding,
     operator_export_type, optimize, ...) are accepted and change nothing. Returns None.
     """
+    if dynamic_shapes is not None:
+        raise OnnxExporterError("dynamic_shapes (torch.export's form) is not supported; name "
+                                "the dynamic axes with dynamic_axes={input_name: {axis: name}}")
     onnx = _import_onnx()
     for family in _TRANSLATIONS:
         importlib.import_module(f"ndgrad.onnx.{family}")
@@ -55,23 +58,12 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
     inputs = _flatten((call_args, call_kwargs))
     input_names = _names(input_names, len(inputs), "input")
     dynamic = _dynamic_axes(dynamic_axes, input_names, inputs)
-    was_training = model.training
-    model.eval()
-    try:
-        trace_a = _tracer.trace(model, call_args, call_kwargs, _registry.WATCHED)
-        second_args, second_kwargs, dims = _second_inputs(call_args, call_kwargs, inputs,
-                                                          input_names, dynamic)
-        trace_b = _tracer.trace(model, second_args, second_kwargs, _registry.WATCHED)
-        if not _same_ops(trace_a, trace_b):
-            # A forward may cache what it computed on the module (word_language_model's
-            # causal mask): the first trace computed it, the second may have reused it. A
-            # third trace of the given inputs runs in the state the second one did.
-            trace_a = _tracer.trace(model, call_args, call_kwargs, _registry.WATCHED)
-    finally:
-        model.train(was_training)
+    trace_a, trace_b, dims = _traces(model, call_args, call_kwargs, inputs, input_names,
+                                     dynamic)
     ctx = GraphContext(onnx, opset, dims)
     for name, tensor in _state(model):
-        ctx.add_parameter(tensor, name, export_params and not keep_initializers_as_inputs)
+        ctx.add_parameter(tensor, name, initializer=export_params,
+                          as_input=keep_initializers_as_inputs or not export_params)
     graph_inputs = [_value_info(onnx, name, t, dynamic.get(i, {}))
                     for i, (name, t) in enumerate(zip(input_names, inputs))]
     for name, tensor in zip(input_names, inputs):
@@ -87,6 +79,27 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
     if verbose:
         print(onnx.helper.printable_graph(graph))
     _write(proto.SerializeToString(), f)
+
+
+def _traces(model, args: tuple, kwargs: dict, inputs: list, input_names: list,
+            dynamic: dict) -> tuple:
+    """Traces A (the given inputs) and B (see _second_inputs) in eval mode, restoring the
+    model's mode after. Returns (trace A, trace B, [DynamicDim])."""
+    was_training = model.training
+    model.eval()
+    try:
+        trace_a = _tracer.trace(model, args, kwargs, _registry.WATCHED)
+        second_args, second_kwargs, dims = _second_inputs(args, kwargs, inputs, input_names,
+                                                          dynamic)
+        trace_b = _tracer.trace(model, second_args, second_kwargs, _registry.WATCHED)
+        if not _same_ops(trace_a, trace_b):
+            # A forward may cache what it computed on the module (word_language_model's
+            # causal mask): the first trace computed it, the second may have reused it. A
+            # third trace of the given inputs runs in the state the second one did.
+            trace_a = _tracer.trace(model, args, kwargs, _registry.WATCHED)
+    finally:
+        model.train(was_training)
+    return trace_a, trace_b, dims
 
 
 def _import_onnx():

@@ -200,3 +200,22 @@ def test_import_without_onnx_and_the_error_naming_the_extra():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert "pip install 'ndgrad[onnx]'" in done.stdout, done.stderr
+
+
+def test_keep_initializers_as_inputs_lists_them_with_their_values():
+    onnx, ort = runtime()
+    buffer = io.BytesIO()
+    model, x = nn.Linear(3, 2), ndgrad.randn(4, 3)
+    ndgrad.onnx.export(model, x, buffer, keep_initializers_as_inputs=True)
+    graph = onnx.load_from_string(buffer.getvalue()).graph
+    assert [i.name for i in graph.input] == ["input_0", "weight", "bias"]
+    assert sorted(i.name for i in graph.initializer) == ["bias", "weight"]
+    session = ort.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input_0": x.numpy()})
+    np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-5)
+
+
+def test_dynamic_shapes_points_to_dynamic_axes():
+    with pytest.raises(ndgrad.onnx.OnnxExporterError, match="dynamic_axes"):
+        ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), io.BytesIO(),
+                           dynamic_shapes=({0: "batch"},))
