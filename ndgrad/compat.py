@@ -185,8 +185,8 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 def explain(error: BaseException) -> str | None:
     """'torch.X.name is not available in ndgrad' when `error` is a failed lookup of a PyTorch
     name in an ndgrad module (`from torch import name`, `torch.X.name`); otherwise None."""
-    if isinstance(error, ModuleNotFoundError) and "is not available in ndgrad" in str(error):
-        return str(error).split(" (")[0]
+    if isinstance(error, ModuleNotFoundError) and ndgrad_name(error.name or "") is not None:
+        return f"{error.name} is not available in ndgrad"  # torch.cuda.amp: a module's child
     if isinstance(error, AttributeError) and isinstance(getattr(error, "obj", None),
                                                         types.ModuleType):
         module = error.obj.__name__

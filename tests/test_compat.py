@@ -140,9 +140,13 @@ def test_install_refuses_once_pytorch_is_imported(torch):
     (ImportError("cannot import name 'Foo' from 'ndgrad.vision.models'"),
      "torchvision.models.Foo"),
     (AttributeError("no", name="bar", obj=compat), "torch.compat.bar"),
+    (ModuleNotFoundError("No module named 'torch.cuda.amp'; 'torch.cuda' is not a package",
+                         name="torch.cuda.amp"), "torch.cuda.amp"),
+    (ModuleNotFoundError("No module named 'PIL'", name="PIL"), None),
     (ImportError("cannot import name 'foo' from 'numpy'"), None),
     (ValueError("cannot import name 'foo' from 'ndgrad'"), None),
-], ids=["from_import", "torchvision", "attribute", "not_ndgrad", "not_a_lookup"])
+], ids=["from_import", "torchvision", "attribute", "submodule_of_a_module", "dependency",
+        "not_ndgrad", "not_a_lookup"])
 def test_explain_names_the_pytorch_name(error, expected):
     message = compat.explain(error)
     if expected is None:

@@ -6,13 +6,13 @@ whose data is in shared memory (Tensor.share_memory_) sends a duplicate of its s
 descriptor and its place in the segment, and the receiver maps the same memory: in-place
 updates in either process are seen by both (Hogwild training). Any other tensor is copied.
 As in PyTorch, a tensor's .grad does not travel, and a non-leaf tensor that requires grad is
-refused.
+refused. A GPU tensor arrives as a copy on the same device.
 """
 from __future__ import annotations
 
 from multiprocessing import reduction
 
-from ndgrad import _shared_memory
+from ndgrad import _backend, _shared_memory
 from ndgrad._tensor import Tensor
 from ndgrad.nn.parameter import Buffer, Parameter
 
@@ -28,9 +28,11 @@ def _wrap(kind: type, array, requires_grad: bool, persistent: bool) -> Tensor:
     return Tensor._make(array, requires_grad=requires_grad)
 
 
-def rebuild_tensor(kind: type, array, requires_grad: bool, persistent: bool) -> Tensor:
-    """A received copy of a tensor."""
-    return _wrap(kind, array, requires_grad, persistent)
+def rebuild_tensor(kind: type, array, requires_grad: bool, persistent: bool,
+                   device: str = "cpu") -> Tensor:
+    """A received copy of a tensor, on the device it was sent from."""
+    return _wrap(kind, _backend.move_to(array, _backend.device(device)), requires_grad,
+                 persistent)
 
 
 def rebuild_shared_tensor(kind: type, fd, size: int, where: tuple, requires_grad: bool,
@@ -50,9 +52,9 @@ def reduce_tensor(tensor: Tensor):
     array = tensor._data
     persistent = getattr(tensor, "persistent", True)
     segment = _shared_memory.segment_of(array)
-    if segment is None:
-        array = array if tensor.device.type == "cpu" else tensor.cpu()._data
-        return rebuild_tensor, (type(tensor), array, tensor.requires_grad, persistent)
+    if segment is None:  # GPU arrays travel through the host
+        return rebuild_tensor, (type(tensor), _backend.to_host(array), tensor.requires_grad,
+                                persistent, str(tensor.device))
     where = _shared_memory.location(array, segment)
     return rebuild_shared_tensor, (type(tensor), reduction.DupFd(segment.fd), segment.size,
                                    where, tensor.requires_grad, persistent)
