@@ -30,7 +30,7 @@ import re
 import sys
 import types
 
-__all__ = ["explain", "install", "installed", "torch_name", "uninstall"]
+__all__ = ["MissingNameError", "explain", "install", "installed", "torch_name", "uninstall"]
 
 # PyTorch's top-level packages and the ndgrad modules that stand in for them.
 ALIASES = {"torch": "ndgrad", "torchvision": "ndgrad.vision"}

@@ -67,8 +67,9 @@ def test_submodules_are_the_ndgrad_modules_themselves():
         found = {{name: importlib.import_module(name).__name__ for name in names}}
         same = all(sys.modules[name] is importlib.import_module(found[name]) for name in names)
         import torch.nn as nn, torch.nn.modules.rnn
+        rnn = sys.modules["ndgrad.nn.modules.rnn"]
         print(json.dumps(dict(found=found, same=same, own_spec=nn.__spec__.name,
-                              attribute=torch.nn.modules.rnn is sys.modules["ndgrad.nn.modules.rnn"],
+                              attribute=torch.nn.modules.rnn is rnn,
                               linear=nn.Linear.__module__)))
     """)
     assert result["found"] == SUBMODULES
@@ -128,6 +129,21 @@ def test_uninstall_removes_the_aliases_and_the_child_hook():
     assert compat.SITE_FOLDER not in result["path"]
     assert result["hooks"] == ["ndgrad.vision"]  # its own lazy loader, given back
 
+
+
+def test_any_python_child_gets_the_aliases_and_the_sitecustomize_they_hide(tmp_path):
+    """A plain subprocess (as a launcher starts ranks) maps torch too, and a sitecustomize that
+    was already on its path still runs after ndgrad's."""
+    (tmp_path / "sitecustomize.py").write_text("import builtins\nbuiltins.HIDDEN_RAN = True\n")
+    result = python_with_aliases(f"""
+        import os, subprocess
+        env = dict(os.environ, PYTHONPATH=os.environ["PYTHONPATH"] + os.pathsep + {str(tmp_path)!r})
+        code = "import builtins, sys, torch; print(torch.__name__, builtins.HIDDEN_RAN)"
+        child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               timeout=120, env=env, cwd="/")
+        print(json.dumps(dict(out=child.stdout.split(), err=child.stderr[-2000:])))
+    """)
+    assert result["out"] == ["ndgrad", "True"], result["err"]
 
 def test_install_refuses_once_pytorch_is_imported(torch):
     with pytest.raises(RuntimeError, match="already imported"):
