@@ -2,6 +2,8 @@
 import os
 import pickle
 import pickletools
+import struct
+from functools import partial
 
 import numpy as np
 import pytest
@@ -78,19 +80,49 @@ CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "
                "truck"]
 
 
-def write_cifar(root, protocol: int, per_batch: int = 3) -> None:
-    """CIFAR10's six batches and meta file, `per_batch` random images each."""
+def python2_pickle(value) -> bytes:
+    """`value` (a dict, list, str, small int or 2-D uint8 array) pickled as Python 2 and NumPy 1
+    wrote the real CIFAR files: protocol 2, byte strings, numpy.core.multiarray._reconstruct."""
+    def string(text) -> bytes:
+        raw = text.encode("latin1") if isinstance(text, str) else text
+        if len(raw) < 256:
+            return b"U" + bytes([len(raw)]) + raw  # SHORT_BINSTRING
+        return b"T" + struct.pack("<I", len(raw)) + raw  # BINSTRING
+
+    def body(item) -> bytes:
+        if isinstance(item, dict):
+            return b"}(" + b"".join(body(k) + body(v) for k, v in item.items()) + b"u"
+        if isinstance(item, list):
+            return b"](" + b"".join(body(x) for x in item) + b"e"
+        if isinstance(item, (str, bytes)):
+            return string(item)
+        if isinstance(item, int):
+            return b"M" + struct.pack("<H", item)
+        shape = body(item.shape[0]) + body(item.shape[1]) + b"\x86"
+        dtype = (b"cnumpy\ndtype\n" + string("u1") + b"K\x00K\x01\x87R(K\x03" + string("|")
+                 + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb")
+        return (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85"
+                + string("b") + b"\x87R(K\x01" + shape + dtype + b"\x89"
+                + string(item.tobytes()) + b"tb")
+
+    return b"\x80\x02" + body(value) + b"."
+
+
+def write_cifar(root, protocol, per_batch: int = 3) -> None:
+    """CIFAR10's six batches and meta file, `per_batch` random images each, pickled with
+    `protocol` (or "python2": as the real files are)."""
     folder = root / "cifar-10-batches-py"
     folder.mkdir()
-    rng = np.random.default_rng(protocol)
+    rng = np.random.default_rng(len(str(protocol)))
+    dump = python2_pickle if protocol == "python2" else partial(pickle.dumps, protocol=protocol)
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     for name in names:
         batch = {"batch_label": name, "filenames": [f"{name}_{i}.png" for i in range(per_batch)],
                  "data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
                  "labels": rng.integers(0, 10, per_batch).tolist()}
-        (folder / name).write_bytes(pickle.dumps(batch, protocol=protocol))
+        (folder / name).write_bytes(dump(batch))
     meta = {"num_cases_per_batch": per_batch, "label_names": CIFAR_NAMES, "num_vis": 3072}
-    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=protocol))
+    (folder / "batches.meta").write_bytes(dump(meta))
 
 
 def unchecked_cifar10(torchvision):
@@ -102,7 +134,7 @@ def unchecked_cifar10(torchvision):
         "meta": {**base.meta, "md5": None}})
 
 
-@pytest.mark.parametrize("protocol", [2, 4, 5])
+@pytest.mark.parametrize("protocol", ["python2", 2, 4, 5])
 @pytest.mark.parametrize("train", [True, False])
 def test_cifar10_matches_torchvision(tmp_path, torchvision, protocol, train):
     write_cifar(tmp_path, protocol)

@@ -3,19 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
-
 from ndgrad._random import Generator, randint, randn
-from ndgrad.vision.datasets.vision import VisionDataset, _pillow
-
-
-def _to_pil(image: np.ndarray):
-    """A (C, H, W) float image as a PIL image, converted as torchvision's ToPILImage converts
-    floats: times 255, truncated, wrapped to uint8 (values outside [0, 1] wrap around)."""
-    pixels = (np.trunc(image * 255).astype(np.int64) % 256).astype(np.uint8)
-    pixels = np.ascontiguousarray(pixels.transpose(1, 2, 0))
-    # One channel is mode "L"; two, three and four are "LA", "RGB" and "RGBA".
-    return _pillow().fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+from ndgrad.vision.datasets.vision import VisionDataset
+from ndgrad.vision.transforms.functional import to_pil_image
 
 
 class FakeData(VisionDataset):
@@ -41,7 +31,8 @@ class FakeData(VisionDataset):
         generator = Generator().manual_seed(index + self.random_offset)
         image = randn(*self.image_size, generator=generator)
         target = randint(0, self.num_classes, size=(1,), generator=generator)[0]
-        image, target = self._apply(_to_pil(image.numpy()), target)
+        # As torchvision's ToPILImage: floats times 255, cast to uint8 (wrapping around).
+        image, target = self._apply(to_pil_image(image), target)
         return image, target.item()
 
     def __len__(self) -> int:
