@@ -63,6 +63,50 @@ def _round(node):
     return node.add("Round", [node.input(0)])
 
 
+def _trunc_value(node, x: str) -> str:
+    """Rounds toward zero: ONNX has Floor and Ceil but no Trunc."""
+    zero = node.ctx.constant(0, node.result_dtype)
+    return node.add("Where", [node.add("Less", [x, zero]), node.add("Ceil", [x]),
+                              node.add("Floor", [x])])
+
+
+@op(rounding.Trunc)
+def _trunc(node):
+    return _trunc_value(node, node.input(0))
+
+
+def _python_mod(node, a: str, b: str) -> str:
+    """a - floor(a / b) * b, the remainder with the divisor's sign (Python's and PyTorch's
+    remainder); ONNX's Mod gives it for integers only (fmod=0)."""
+    if node.result_dtype.kind in "iu":
+        return node.add("Mod", [a, b], fmod=0)
+    quotient = node.add("Floor", [node.add("Div", [a, b])])
+    return node.add("Sub", [a, node.add("Mul", [quotient, b])])
+
+
+@op(arithmetic.Remainder)
+def _remainder(node):
+    dtype = node.result_dtype
+    return _python_mod(node, node.input(0, dtype), node.input(1, dtype))
+
+
+@op(rounding.FloorDivide)
+def _floor_divide(node):
+    """floor(a / b); for integers (a - a mod b) / b, exact where ONNX's Div truncates."""
+    dtype = node.result_dtype
+    a, b = node.input(0, dtype), node.input(1, dtype)
+    if dtype.kind in "iu":
+        return node.add("Div", [node.add("Sub", [a, _python_mod(node, a, b)]), b])
+    return node.add("Floor", [node.add("Div", [a, b])])
+
+
+@op(rounding.TruncDivide)
+def _trunc_divide(node):
+    dtype = node.result_dtype
+    quotient = node.add("Div", [node.input(0, dtype), node.input(1, dtype)])
+    return quotient if dtype.kind in "iu" else _trunc_value(node, quotient)
+
+
 @op(arithmetic.Where)
 def _where(node):
     dtype = node.result_dtype

@@ -77,26 +77,29 @@ def _avg_pool(n: int):
 
 def _adaptive_avg_pool(n: int):
     def translate(node):
-        """Global average pooling, or per spatial dim a product with the (out, in) matrix
-        whose row i averages PyTorch's window i: [floor(i*in/out), ceil((i+1)*in/out))."""
         spatial = node.arg("input").shape[-n:]
         out = _as_list(node.option("output_size"), n)
         out = [size if o is None else int(o) for size, o in zip(spatial, out)]
-        x = node.input("input")
-        if all(o == 1 for o in out):
-            return node.ctx.reduce("ReduceMean", x, list(range(-n, 0)), keepdims=True)
-        ndim = node.arg("input").ndim
-        dtype = node.result_dtype
-        for axis, (size, o) in enumerate(zip(spatial, out), ndim - n):
-            if size == o:
-                continue
-            perm = list(range(ndim))
-            perm[axis], perm[-1] = perm[-1], perm[axis]
-            moved = node.add("Transpose", [x], perm=perm)
-            weights = node.ctx.constant(_window_means(size, o).T, dtype)
-            x = node.add("Transpose", [node.add("MatMul", [moved, weights])], perm=perm)
-        return x
+        return _adaptive_mean(node, node.input("input"), spatial, out)
     return translate
+
+
+def _adaptive_mean(node, x: str, spatial: tuple, out: list) -> str:
+    """Global average pooling, or per spatial dim a product with the (out, in) matrix whose
+    row i averages PyTorch's window i: [floor(i*in/out), ceil((i+1)*in/out))."""
+    n = len(spatial)
+    if all(o == 1 for o in out):
+        return node.ctx.reduce("ReduceMean", x, list(range(-n, 0)), keepdims=True)
+    ndim = node.arg("input").ndim
+    for axis, (size, o) in enumerate(zip(spatial, out), ndim - n):
+        if size == o:
+            continue
+        perm = list(range(ndim))
+        perm[axis], perm[-1] = perm[-1], perm[axis]
+        moved = node.add("Transpose", [x], perm=perm)
+        weights = node.ctx.constant(_window_means(size, o).T, node.result_dtype)
+        x = node.add("Transpose", [node.add("MatMul", [moved, weights])], perm=perm)
+    return x
 
 
 def _window_means(size: int, out: int) -> np.ndarray:
@@ -127,3 +130,42 @@ def _embedding(node):
         unsupported(node, "embedding with max_norm")
     indices = node.input("input", np.int64)
     return node.add("Gather", [node.input("weight"), indices], axis=0)
+
+
+# ---- interpolate: ONNX Resize with PyTorch's source-index arithmetic
+
+_RESIZE = {  # mode -> (ONNX mode, coordinate transformation, nearest rounding)
+    "nearest": ("nearest", "asymmetric", "floor"),
+    "nearest-exact": ("nearest", "half_pixel", "round_prefer_ceil"),
+    "linear": ("linear", "pytorch_half_pixel", None),
+    "bilinear": ("linear", "pytorch_half_pixel", None),
+    "trilinear": ("linear", "pytorch_half_pixel", None),
+    "bicubic": ("cubic", "pytorch_half_pixel", None),
+}
+
+
+@call("interpolate", F.interpolate)
+def _interpolate(node):
+    """Resize by the given scale factors (PyTorch maps output to input positions with them
+    unless recompute_scale_factor), else to the output's size; 'area' is adaptive pooling."""
+    mode = node.option("mode", "nearest")
+    x = node.input("input")
+    result = node.record.result
+    n = result.ndim - 2
+    if mode == "area":
+        return _adaptive_mean(node, x, node.arg("input").shape[2:], list(result.shape[2:]))
+    onnx_mode, transform, rounding = _RESIZE[mode]
+    if node.option("align_corners", None) and onnx_mode != "nearest":
+        transform = "align_corners"
+    scale = node.option("scale_factor", None)
+    scales = sizes = None
+    if scale is not None and not node.option("recompute_scale_factor", None):
+        scales = node.ctx.constant([1.0, 1.0] + [float(s) for s in _as_list(scale, n)],
+                                   np.float32)
+    else:
+        sizes = node.ints(result.shape, node.twin.result.shape, "the output size")
+    attrs = {"nearest_mode": rounding} if rounding else {}
+    if onnx_mode == "cubic":
+        attrs["cubic_coeff_a"] = -0.75
+    return node.add("Resize", [x, None, scales, sizes], mode=onnx_mode,
+                    coordinate_transformation_mode=transform, **attrs)

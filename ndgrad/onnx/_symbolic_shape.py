@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ndgrad.onnx._context import _INT64_MAX
-from ndgrad.onnx._registry import op, unsupported
-from ndgrad.ops import indexing, rearrange, shape
+from ndgrad.onnx._registry import call, op, unsupported
+from ndgrad.ops import indexing, rearrange, shape, sorting
 
 _INT64_MIN = np.iinfo(np.int64).min
 
@@ -172,3 +172,56 @@ def _getitem(node):
     if x == node.input(0):
         x = node.add("Identity", [x])
     return x
+
+
+# ---- padding, sorting: translated whole (they index with positions computed outside)
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+              "circular": "wrap"}
+
+
+@call("pad", rearrange.pad)
+def _pad(node):
+    """F.pad: torch's pairs run from the last dim backwards, ONNX's are all befores then all
+    afters; negative widths crop in both."""
+    mode = node.option("mode", "constant")
+    if mode not in _PAD_MODES or (mode == "circular" and node.ctx.opset < 19):
+        unsupported(node, f"padding mode '{mode}' at opset {node.ctx.opset}")
+    ndim = node.arg("input").ndim
+    pad = [int(p) for p in node.option("pad")]
+    before, after = [0] * ndim, [0] * ndim
+    for i in range(len(pad) // 2):
+        before[ndim - 1 - i], after[ndim - 1 - i] = pad[2 * i], pad[2 * i + 1]
+    inputs = [node.input("input"), node.ctx.ints(before + after)]
+    if mode == "constant":
+        value = node.option("value", None)
+        inputs.append(node.ctx.constant(0 if value is None else value, node.result_dtype))
+    return node.add("Pad", inputs, mode=_PAD_MODES[mode])
+
+
+def _top_k(node, k_a: int, k_b: int, dim: int, largest: bool) -> list:
+    k = node.ints([k_a], [k_b], "k")
+    return node.add("TopK", [node.input("input"), k], 2, axis=dim, largest=int(bool(largest)),
+                    sorted=1)
+
+
+@call("topk", sorting.topk)
+def _topk(node):
+    dim = int(node.option("dim", -1)) % max(node.arg("input").ndim, 1)
+    return _top_k(node, int(node.arg("k")), int(node.twin_arg("k")), dim,
+                  node.option("largest", True))
+
+
+def _sort(node) -> list:
+    """sort as a TopK over the whole dim (ties keep their order, as in a stable sort)."""
+    x, twin = node.arg("input"), node.twin_arg("input")
+    dim = int(node.option("dim", -1)) % max(x.ndim, 1)
+    return _top_k(node, x.shape[dim], twin.shape[dim], dim, node.option("descending", False))
+
+
+call("sort", sorting.sort)(_sort)
+
+
+@call("argsort", sorting.argsort)
+def _argsort(node):
+    return _sort(node)[1]

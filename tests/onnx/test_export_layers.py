@@ -81,6 +81,36 @@ class Pools(nn.Module):
                 F.adaptive_avg_pool2d(x, (3, None)), F.adaptive_avg_pool2d(x[:, :, :5], (7, 3)))
 
 
+class Rounding(nn.Module):
+    def forward(self, x, tokens):
+        return (x.trunc(), x.round(), x.sign() * x.frac(), x % 1.5, x // 0.7,
+                ndgrad.div(x, 0.7, rounding_mode="trunc"), tokens % 3, (tokens - 4) // 3,
+                ndgrad.div(tokens - 4, 3, rounding_mode="trunc"))
+
+
+class Sorting(nn.Module):
+    def forward(self, x):
+        values, indices = x.sort(1, descending=True)
+        return values, indices, x.argsort(-1), x.topk(2, dim=-1, largest=False), x.max(1)
+
+
+class Padding(nn.Module):
+    def forward(self, x):
+        return (F.pad(x, (1, 2)), F.pad(x, (1, 1, 2, 0), value=-1.0),
+                F.pad(x, (2, 1, 1, 1), mode="reflect"), F.pad(x, (1, 1, 1, 1), mode="replicate"),
+                F.pad(x, (1, 2, 2, 1), mode="circular"), F.pad(x, (-1, 1)))
+
+
+class Resizing(nn.Module):
+    def forward(self, x):
+        return (F.interpolate(x, scale_factor=2), F.interpolate(x, size=(9, 4)),
+                F.interpolate(x, scale_factor=1.7, mode="nearest-exact"),
+                F.interpolate(x, scale_factor=2, mode="bilinear"),
+                F.interpolate(x, size=(5, 9), mode="bilinear", align_corners=True),
+                F.interpolate(x, scale_factor=2, mode="bicubic"),
+                F.interpolate(x, size=(3, 2), mode="area"))
+
+
 @dataclass
 class Spec:
     name: str
@@ -116,6 +146,13 @@ SPECS = [
         nn.ConvTranspose2d(4, 2, 2, stride=2, groups=2)),
         lambda: (ndgrad.randn(2, 3, 5, 5),), {0: 0}),
     Spec("pools", Pools, lambda: (ndgrad.randn(2, 3, 8, 8),), {0: 0}),
+    Spec("rounding", Rounding, lambda: (ndgrad.randn(2, 5) * 3, _tokens(2, 5)), {0: 0, 1: 0}),
+    Spec("sorting", Sorting, lambda: (ndgrad.randn(2, 4, 5),), {0: 0}),
+    Spec("padding", Padding, lambda: (ndgrad.randn(2, 3, 4, 5),), {0: 0}),
+    Spec("interpolate", Resizing, lambda: (ndgrad.randn(2, 3, 4, 6),), {0: 0}),
+    Spec("norms", lambda: nn.Sequential(nn.GroupNorm(2, 4), nn.InstanceNorm2d(4, affine=True),
+                                        nn.LayerNorm([5, 5]), nn.PReLU(4)),
+         lambda: (ndgrad.randn(2, 4, 5, 5),), {0: 0}),
     Spec("embedding_layer_norm", Embedder, lambda: (_tokens(2, 7),), {0: 0}),
     Spec("mha", lambda: _Attention(), lambda: (ndgrad.randn(5, 2, 8),), {0: 1}),
     Spec("transformer_encoder_layer", lambda: nn.TransformerEncoderLayer(
