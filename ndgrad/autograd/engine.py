@@ -267,20 +267,8 @@ class _EarlyLeaves:
         self.leaf_grads = leaf_grads
         self.shared = shared
         self.on_arrays = on_arrays
-        self.pending: dict = {}
-        seen = set(buffers)
-        stack = list(buffers)
-        while stack:
-            for edge in stack.pop()._edges:
-                if edge is None:
-                    continue
-                child, _, leaf = edge
-                if child is None:
-                    if leaf._post_accumulate_hooks:
-                        self.pending[id(leaf)] = self.pending.get(id(leaf), 0) + 1
-                elif child not in seen:
-                    seen.add(child)
-                    stack.append(child)
+        self.pending = {key: count for key, (leaf, count) in leaf_uses(buffers).items()
+                        if leaf._post_accumulate_hooks}
 
     def arrived(self, leaf: Tensor) -> None:
         key = id(leaf)
@@ -292,6 +280,25 @@ class _EarlyLeaves:
             return
         del self.pending[key]
         _finish_leaf(*self.leaf_grads.pop(key), self.shared, self.on_arrays)
+
+
+def leaf_uses(nodes) -> dict:
+    """{id(leaf): (leaf, how many edges lead to it)} over the graph reachable from `nodes`."""
+    uses: dict = {}
+    seen = set(nodes)
+    stack = list(nodes)
+    while stack:
+        for edge in stack.pop()._edges:
+            if edge is None:
+                continue
+            child, _, leaf = edge
+            if child is None:
+                entry = uses.get(id(leaf))
+                uses[id(leaf)] = (leaf, 1 if entry is None else entry[1] + 1)
+            elif child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return uses
 
 
 def _finish_leaf(t: Tensor, grad, shared: set, on_arrays: bool) -> None:

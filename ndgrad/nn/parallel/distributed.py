@@ -17,6 +17,7 @@ import numpy as np
 from ndgrad import distributed as dist
 from ndgrad._creation import from_numpy
 from ndgrad._tensor import Tensor
+from ndgrad.autograd.engine import leaf_uses
 from ndgrad.autograd.grad_mode import is_grad_enabled
 from ndgrad.nn.modules.module import Module
 
@@ -251,18 +252,5 @@ def _reached_leaves(output: Any) -> set:
             stack.extend(item)
         elif isinstance(item, dict):
             stack.extend(item.values())
-    reached = {id(t) for t in tensors if t.grad_fn is None}
     nodes = [t.grad_fn for t in tensors if t.grad_fn is not None]
-    seen = set(nodes)
-    while nodes:
-        # A graph node's edges are (node, output_nr, leaf); next_functions hides the leaf.
-        for edge in nodes.pop()._edges:
-            if edge is None:
-                continue
-            child, _, leaf = edge
-            if child is None:
-                reached.add(id(leaf))
-            elif child not in seen:
-                seen.add(child)
-                nodes.append(child)
-    return reached
+    return {id(t) for t in tensors if t.grad_fn is None} | set(leaf_uses(nodes))
