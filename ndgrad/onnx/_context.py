@@ -2,13 +2,13 @@
 
 Note [dynamic sizes from a second trace]
 The model is traced twice: with the given inputs (trace A) and with every dynamic axis grown
-and the float data moved (trace B, see _export.py). The two record the same ops; a constant
-that differs between them was computed from the input outside the traced ops and is refused
-rather than frozen into the graph. An integer option
-that differs between them (a reshape target computed from x.size(0), a slice end) depends on
-the dynamic sizes. It is written as an expression k * size + c of one dynamic input dim,
-solved from the two traces, where Shape/Gather read that size at run time. Constants made
-inside forward (zeros(batch, hidden)) get the same treatment for their shape.
+and the float data changed (trace B, see _export.py). The two record the same ops. A constant
+that differs between them was computed from the input outside the traced ops: it is refused
+rather than frozen into the graph. An integer option that differs (a reshape target computed
+from x.size(0), a slice end) depends on the dynamic sizes: it is written as k * size + c of
+one dynamic input dim, k and c solved from the two traces, the size read at run time by
+Shape/Gather. A constant made inside forward whose shape follows the dynamic axes
+(zeros(batch, hidden)) becomes ConstantOfShape of such sizes.
 """
 from __future__ import annotations
 

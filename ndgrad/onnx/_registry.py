@@ -41,7 +41,9 @@ def unsupported(node, what: str):
 
 
 class Node:
-    """One record of trace A with its twin of trace B (the same record when there is none)."""
+    """One record of trace A with its twin of trace B, as a translation reads them: `input`
+    gives ONNX values, `option` settings that must not depend on the input, `ints` sizes that
+    may (see Note [dynamic sizes from a second trace] in _context.py)."""
 
     def __init__(self, ctx, record, twin) -> None:
         self.ctx, self.record, self.twin = ctx, record, twin

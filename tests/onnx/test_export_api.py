@@ -219,3 +219,18 @@ def test_dynamic_shapes_points_to_dynamic_axes():
     with pytest.raises(ndgrad.onnx.OnnxExporterError, match="dynamic_axes"):
         ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), io.BytesIO(),
                            dynamic_shapes=({0: "batch"},))
+
+
+class ZerosState(nn.Module):
+    """A state made inside forward with the batch size, as init_hidden does."""
+
+    def forward(self, x):
+        state = ndgrad.zeros(x.size(0), 3) + 0.5
+        return x[:, :3] * state + ndgrad.ones_like(x[:, 1:4])
+
+
+def test_constants_shaped_by_the_dynamic_axes_become_constant_of_shape():
+    onnx, _ = runtime()
+    data = check_roundtrip(ZerosState(), (ndgrad.randn(2, 5),), {0: 0}, sizes=(1, 7))
+    ops = {node.op_type for node in onnx.load_from_string(data).graph.node}
+    assert "ConstantOfShape" in ops and "Shape" in ops
