@@ -24,14 +24,8 @@ from ndgrad.distributions.relaxed_bernoulli import LogitRelaxedBernoulli, Relaxe
 from ndgrad.distributions.relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from ndgrad.distributions.studentT import StudentT
 from ndgrad.distributions.transformed_distribution import TransformedDistribution
-from ndgrad.distributions.transforms import (
-                                                      AffineTransform,
-                                                      ComposeTransform,
-                                                      ExpTransform,
-                                                      SigmoidTransform,
-                                                      TanhTransform,
-                                                      Transform,
-)
+from ndgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
+                                             SigmoidTransform, TanhTransform, Transform)
 from ndgrad.distributions.uniform import Uniform
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",

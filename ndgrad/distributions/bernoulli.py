@@ -2,41 +2,30 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
 from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import (
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    one_parametrization,
-    probs_to_logits,
-)
+from ndgrad.distributions.utils import (broadcast_all, lazy_property, logits_to_probs,
+                                        one_parametrization, probs_to_logits)
 from ndgrad.nn.functional import binary_cross_entropy_with_logits
 
-__all__ = ["Bernoulli"]
+__all__ = ["Bernoulli", "BinaryProbsLogits"]
 
 
-class Bernoulli(Distribution):
-    """Bernoulli(probs or logits): 1 with probability probs, else 0."""
+class BinaryProbsLogits:
+    """The probs/logits pair of a distribution over binary trials: the one given is stored
+    (as `_param`), the other derived from it on first use."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.boolean
-    has_enumerate_support = True
-
-    def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
+    def _store_probs_or_logits(self, probs, logits, *others) -> tuple:
+        """Stores whichever of probs/logits is given, broadcast with `others`; returns
+        `others` broadcast."""
         param, is_probs = one_parametrization(probs, logits)
-        scalar = isinstance(param, numbers.Number)
-        (param,) = broadcast_all(param)
-        if is_probs:
-            self.probs = param
-        else:
-            self.logits = param
+        *others, param = broadcast_all(*others, param)
+        setattr(self, "probs" if is_probs else "logits", param)
         self._param = param
-        super().__init__(() if scalar else param.shape, validate_args=validate_args)
+        return tuple(others)
 
     @lazy_property
     def logits(self):
@@ -49,6 +38,18 @@ class Bernoulli(Distribution):
     @property
     def param_shape(self):
         return self._param.size()
+
+
+class Bernoulli(BinaryProbsLogits, Distribution):
+    """Bernoulli(probs or logits): 1 with probability probs, else 0."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
+        self._store_probs_or_logits(probs, logits)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     @property
     def mean(self):

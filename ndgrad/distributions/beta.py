@@ -1,8 +1,6 @@
 """The beta distribution on [0, 1]."""
 from __future__ import annotations
 
-import numbers
-
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
@@ -24,11 +22,9 @@ class Beta(Distribution):
 
     def __init__(self, concentration1, concentration0,
                  validate_args: bool | None = None) -> None:
-        scalar = (isinstance(concentration1, numbers.Number)
-                  and isinstance(concentration0, numbers.Number))
         c1, c0 = broadcast_all(concentration1, concentration0)
         self._dirichlet = Dirichlet(ndgrad.stack([c1, c0], -1), validate_args=validate_args)
-        super().__init__(() if scalar else self._dirichlet.batch_shape,
+        super().__init__(self._dirichlet.batch_shape,
                          validate_args=validate_args)
 
     @property

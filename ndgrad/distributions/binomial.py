@@ -4,14 +4,8 @@ from __future__ import annotations
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
+from ndgrad.distributions.bernoulli import BinaryProbsLogits
 from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import (
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    one_parametrization,
-    probs_to_logits,
-)
 from ndgrad.ops.special import lgamma
 
 __all__ = ["Binomial"]
@@ -22,7 +16,7 @@ def _clamp_by_zero(x: Tensor) -> Tensor:
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(BinaryProbsLogits, Distribution):
     """Binomial(total_count, probs or logits): P(k) = C(n, k) p^k (1 - p)^(n - k)."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer,
@@ -31,31 +25,13 @@ class Binomial(Distribution):
 
     def __init__(self, total_count=1, probs=None, logits=None,
                  validate_args: bool | None = None) -> None:
-        param, is_probs = one_parametrization(probs, logits)
-        self.total_count, param = broadcast_all(total_count, param)
-        self.total_count = self.total_count.to(param.dtype)
-        if is_probs:
-            self.probs = param
-        else:
-            self.logits = param
-        self._param = param
-        super().__init__(param.shape, validate_args=validate_args)
+        (total_count,) = self._store_probs_or_logits(probs, logits, total_count)
+        self.total_count = total_count.to(self._param.dtype)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):

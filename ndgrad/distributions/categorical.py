@@ -9,15 +9,10 @@ import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
 from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import (
-    finfo,
-    lazy_property,
-    logits_to_probs,
-    one_parametrization,
-    probs_to_logits,
-)
+from ndgrad.distributions.utils import (finfo, lazy_property, logits_to_probs, one_parametrization,
+                                        probs_to_logits)
 
-__all__ = ["Categorical"]
+__all__ = ["Categorical", "CategoricalWrapper"]
 
 
 class Categorical(Distribution):
@@ -102,3 +97,28 @@ class Categorical(Distribution):
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
+
+
+class CategoricalWrapper(Distribution):
+    """A distribution defined through a Categorical (`self._categorical`): its probs, logits
+    and expand are the Categorical's."""
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded_copy(batch_shape,
+                                   _categorical=self._categorical.expand(batch_shape))
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape

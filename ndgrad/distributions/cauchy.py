@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import ndgrad
 from ndgrad import Tensor
@@ -23,8 +22,7 @@ class Cauchy(Distribution):
 
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
-        scalar = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(() if scalar else self.loc.shape, validate_args=validate_args)
+        super().__init__(self.loc.shape, validate_args=validate_args)
 
     @property
     def mean(self):

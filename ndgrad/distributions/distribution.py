@@ -101,6 +101,15 @@ class Distribution:
         new._batch_shape = batch_shape
         return new
 
+    def _expanded_copy(self, batch_shape, **attributes) -> Distribution:
+        """A shallow copy with the batch shape and `attributes` replaced (for the expand of
+        distributions that wrap others); not validated again."""
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(attributes)
+        new._batch_shape = Size(batch_shape)
+        return new
+
     def sample(self, sample_shape=()) -> Tensor:
         """Draws `sample_shape` samples (outside the graph)."""
         with ndgrad.no_grad():

@@ -1,8 +1,6 @@
 """The exponential distribution."""
 from __future__ import annotations
 
-import numbers
-
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
@@ -21,8 +19,7 @@ class Exponential(Distribution):
 
     def __init__(self, rate, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
-        scalar = isinstance(rate, numbers.Number)
-        super().__init__(() if scalar else self.rate.shape, validate_args=validate_args)
+        super().__init__(self.rate.shape, validate_args=validate_args)
 
     @property
     def mean(self):

@@ -1,8 +1,6 @@
 """The gamma distribution (shape/rate parametrization)."""
 from __future__ import annotations
 
-import numbers
-
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
 from ndgrad.distributions.distribution import Distribution
@@ -23,8 +21,7 @@ class Gamma(Distribution):
 
     def __init__(self, concentration, rate, validate_args: bool | None = None) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        scalar = isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number)
-        super().__init__(() if scalar else self.concentration.shape,
+        super().__init__(self.concentration.shape,
                          validate_args=validate_args)
 
     @property

@@ -28,13 +28,9 @@ class Independent(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = type(self).__new__(type(self))
         moved = tuple(self.event_shape[:self.reinterpreted_batch_ndims])
-        new.base_dist = self.base_dist.expand(tuple(batch_shape) + moved)
-        new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded_copy(batch_shape,
+                                   base_dist=self.base_dist.expand(tuple(batch_shape) + moved))
 
     @property
     def has_rsample(self):

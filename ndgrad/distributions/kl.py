@@ -19,11 +19,8 @@ from ndgrad.distributions.geometric import Geometric
 from ndgrad.distributions.gumbel import Gumbel
 from ndgrad.distributions.independent import Independent
 from ndgrad.distributions.laplace import Laplace
-from ndgrad.distributions.multivariate_normal import (
-    MultivariateNormal,
-    batch_mahalanobis,
-    half_log_det,
-)
+from ndgrad.distributions.multivariate_normal import (MultivariateNormal, batch_mahalanobis,
+                                                      half_log_det)
 from ndgrad.distributions.normal import Normal
 from ndgrad.distributions.one_hot_categorical import OneHotCategorical
 from ndgrad.distributions.poisson import Poisson

@@ -4,8 +4,7 @@ from __future__ import annotations
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
-from ndgrad.distributions.categorical import Categorical
-from ndgrad.distributions.distribution import Distribution
+from ndgrad.distributions.categorical import Categorical, CategoricalWrapper
 
 __all__ = ["OneHotCategorical"]
 
@@ -14,7 +13,7 @@ def _one_hot(index: Tensor, num_classes: int, dtype) -> Tensor:
     return (index.unsqueeze(-1) == ndgrad.arange(num_classes)).to(dtype)
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalWrapper):
     """OneHotCategorical(probs or logits): the one-hot vector of a Categorical draw."""
 
     arg_constraints = {"probs": constraints.simplex,
@@ -26,29 +25,6 @@ class OneHotCategorical(Distribution):
         self._categorical = Categorical(probs, logits)
         param = self._categorical._param
         super().__init__(param.shape[:-1], param.shape[-1:], validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = type(self).__new__(type(self))
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

@@ -1,27 +1,19 @@
 """The relaxed (Concrete / Gumbel-softmax) Bernoulli distribution on (0, 1)."""
 from __future__ import annotations
 
-import numbers
-
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
+from ndgrad.distributions.bernoulli import BinaryProbsLogits
 from ndgrad.distributions.distribution import Distribution
 from ndgrad.distributions.transformed_distribution import TransformedDistribution
 from ndgrad.distributions.transforms import SigmoidTransform
-from ndgrad.distributions.utils import (
-    broadcast_all,
-    clamp_probs,
-    lazy_property,
-    logits_to_probs,
-    one_parametrization,
-    probs_to_logits,
-)
+from ndgrad.distributions.utils import (broadcast_all, clamp_probs)
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(BinaryProbsLogits, Distribution):
     """The logit of a RelaxedBernoulli draw: (logit(U) + logits) / temperature."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -31,27 +23,8 @@ class LogitRelaxedBernoulli(Distribution):
     def __init__(self, temperature, probs=None, logits=None,
                  validate_args: bool | None = None) -> None:
         self.temperature = temperature
-        param, is_probs = one_parametrization(probs, logits)
-        scalar = isinstance(param, numbers.Number)
-        (param,) = broadcast_all(param)
-        if is_probs:
-            self.probs = param
-        else:
-            self.logits = param
-        self._param = param
-        super().__init__(() if scalar else param.shape, validate_args=validate_args)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
+        self._store_probs_or_logits(probs, logits)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)

@@ -4,8 +4,7 @@ from __future__ import annotations
 import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
-from ndgrad.distributions.categorical import Categorical
-from ndgrad.distributions.distribution import Distribution
+from ndgrad.distributions.categorical import Categorical, CategoricalWrapper
 from ndgrad.distributions.transformed_distribution import TransformedDistribution
 from ndgrad.distributions.transforms import ExpTransform
 from ndgrad.distributions.utils import clamp_probs
@@ -14,7 +13,7 @@ from ndgrad.ops.special import lgamma
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(CategoricalWrapper):
     """The log of a RelaxedOneHotCategorical draw: log_softmax((logits + Gumbel) / T)."""
 
     arg_constraints = {"probs": constraints.simplex,
@@ -28,26 +27,6 @@ class ExpRelaxedCategorical(Distribution):
         self.temperature = temperature
         param = self._categorical._param
         super().__init__(param.shape[:-1], param.shape[-1:], validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = type(self).__new__(type(self))
-        new._categorical = self._categorical.expand(batch_shape)
-        new.temperature = self.temperature
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)

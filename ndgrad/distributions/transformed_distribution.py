@@ -31,13 +31,9 @@ class TransformedDistribution(Distribution):
         super().__init__(shape[:split], shape[split:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = type(self).__new__(type(self)) if _instance is None else _instance
         extra = tuple(self.base_dist.batch_shape)[len(self.batch_shape):]
-        new.base_dist = self.base_dist.expand(tuple(batch_shape) + extra)
-        new.transforms = self.transforms
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded_copy(batch_shape,
+                                   base_dist=self.base_dist.expand(tuple(batch_shape) + extra))
 
     @constraints.dependent_property(is_discrete=False)
     def support(self):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import ndgrad
 from ndgrad import Tensor
@@ -22,8 +21,7 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args: bool | None = None) -> None:
         self.low, self.high = broadcast_all(low, high)
-        scalar = isinstance(low, numbers.Number) and isinstance(high, numbers.Number)
-        super().__init__(() if scalar else self.low.shape, validate_args=validate_args)
+        super().__init__(self.low.shape, validate_args=validate_args)
         if self._validate_args and not bool((self.low < self.high).all()):
             raise ValueError("Uniform is not defined when low>= high")
 
