@@ -65,6 +65,31 @@ def test_against_torch(spec, dtype, torch):
     check_against_torch(spec, torch, dtype)
 
 
+
+BLOCKED_SPECS = [
+    conv("conv1d", [(5, 4, 10), (6, 2, 3), (6,)], stride=2, padding=2, dilation=2, groups=2),
+    conv("conv2d", [(5, 3, 6, 5), (4, 3, 3, 2), (4,)], padding=1),
+    conv("conv2d", [(5, 4, 7, 6), (6, 2, 3, 3)], stride=2, padding=(1, 2), groups=2),
+    conv("conv3d", [(5, 2, 4, 5, 4), (3, 2, 2, 3, 2), (3,)], stride=(1, 2, 1), padding=1),
+    conv("conv_transpose2d", [(5, 4, 4, 3), (4, 3, 3, 2), (6,)], stride=(2, 3),
+         padding=(1, 0), output_padding=(1, 2), groups=2, dilation=(1, 2)),
+]
+
+
+@pytest.mark.parametrize("samples", [1, 2])
+@pytest.mark.parametrize("spec", BLOCKED_SPECS, ids=str)
+def test_sample_blocks_against_torch(spec, samples, torch, monkeypatch):
+    """Columns built per block of samples (Note [columns per block of samples]; a batch of 5
+    in blocks of 1 or 2 samples, the last one shorter) give the same values, gradients and
+    second derivatives as PyTorch."""
+    conv_ops = ndgrad.ops.conv
+    if samples == 1:
+        monkeypatch.setattr(conv_ops, "_BLOCK_BYTES", 1)  # the smallest block: one sample
+    else:
+        monkeypatch.setattr(conv_ops, "_sample_blocks", lambda x, geometry: [
+            (i, min(i + samples, x.shape[0])) for i in range(0, x.shape[0], samples)])
+    check_against_torch(spec, torch, "float64")
+
 # Small shapes: finite differences cost one forward per input element.
 GRADCHECK_SPECS = [
     conv("conv1d", [(1, 2, 5), (2, 1, 2), (2,)], stride=2, padding=1, groups=2),
