@@ -11,7 +11,7 @@ import pytest
 import ndgrad
 from ndgrad.vision import datasets
 from tests.datasets.test_datasets import _serve_mnist, mnist_arrays, server, write_idx  # noqa: F401
-from tests.vision._torchvision import torchvision  # noqa: F401
+from tests.vision._torchvision import torchvision  # noqa: F401 - the oracle fixture
 
 
 def assert_same_items(ours, theirs, indices):
@@ -37,7 +37,7 @@ def write_mnist(root, name: str, suffix: str = "", seed: int = 0) -> dict:
 
 @pytest.mark.parametrize("name", ["MNIST", "FashionMNIST"])
 @pytest.mark.parametrize("train", [True, False])
-def test_mnist_matches_torchvision(tmp_path, torchvision, name, train):
+def test_mnist_matches_torchvision(tmp_path, torchvision, name, train):  # noqa: F811 - the fixture
     write_mnist(tmp_path, name)
     ours = getattr(datasets, name)(tmp_path, train=train)
     theirs = getattr(torchvision.datasets, name)(str(tmp_path), train=train)
@@ -125,7 +125,7 @@ def write_cifar(root, protocol, per_batch: int = 3) -> None:
     (folder / "batches.meta").write_bytes(dump(meta))
 
 
-def unchecked_cifar10(torchvision):
+def unchecked_cifar10(torchvision):  # noqa: F811 - the fixture
     """torchvision's CIFAR10 with its MD5 checks off, so that synthetic files load."""
     base = torchvision.datasets.CIFAR10
     return type("CIFAR10", (base,), {
@@ -136,7 +136,7 @@ def unchecked_cifar10(torchvision):
 
 @pytest.mark.parametrize("protocol", ["python2", 2, 4, 5])
 @pytest.mark.parametrize("train", [True, False])
-def test_cifar10_matches_torchvision(tmp_path, torchvision, protocol, train):
+def test_cifar10_matches_torchvision(tmp_path, torchvision, protocol, train):  # noqa: F811 - the fixture
     write_cifar(tmp_path, protocol)
     ours = datasets.CIFAR10(tmp_path, train=train)
     theirs = unchecked_cifar10(torchvision)(str(tmp_path), train=train)
@@ -204,7 +204,7 @@ def relative(samples, root):
     return [(os.path.relpath(path, root), target) for path, target in samples]
 
 
-def test_image_folder_matches_torchvision(tmp_path, torchvision):
+def test_image_folder_matches_torchvision(tmp_path, torchvision):  # noqa: F811 - the fixture
     write_tree(tmp_path)
     ours = datasets.ImageFolder(tmp_path, allow_empty=True)
     theirs = torchvision.datasets.ImageFolder(str(tmp_path), allow_empty=True)
@@ -215,7 +215,7 @@ def test_image_folder_matches_torchvision(tmp_path, torchvision):
     assert_same_items(ours, theirs, range(len(theirs)))
 
 
-def test_image_folder_empty_class_and_filters(tmp_path, torchvision):
+def test_image_folder_empty_class_and_filters(tmp_path, torchvision):  # noqa: F811 - the fixture
     write_tree(tmp_path)
     for module in (datasets, torchvision.datasets):
         with pytest.raises(FileNotFoundError, match="classes empty"):
@@ -228,7 +228,7 @@ def test_image_folder_empty_class_and_filters(tmp_path, torchvision):
         datasets.ImageFolder(tmp_path / "empty")
 
 
-def test_dataset_folder_with_a_loader_and_extensions(tmp_path, torchvision):
+def test_dataset_folder_with_a_loader_and_extensions(tmp_path, torchvision):  # noqa: F811 - the fixture
     write_tree(tmp_path)
     kwargs = {"loader": np.load, "extensions": (".npy",), "allow_empty": True,
               "target_transform": lambda target: target * 10}
@@ -246,7 +246,7 @@ def test_dataset_folder_with_a_loader_and_extensions(tmp_path, torchvision):
 # ---- FakeData and the base class -------------------------------------------------------------
 
 @pytest.mark.parametrize("image_size", [(3, 6, 5), (1, 4, 7)])
-def test_fake_data_like_torchvision(torchvision, image_size):
+def test_fake_data_like_torchvision(torchvision, image_size):  # noqa: F811 - the fixture
     ours = datasets.FakeData(size=6, image_size=image_size, num_classes=3)
     theirs = torchvision.datasets.FakeData(size=6, image_size=image_size, num_classes=3)
     state = ndgrad.get_rng_state()

@@ -53,7 +53,7 @@ def test_mnist_example_trains_one_short_epoch(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "ndgrad.run", str(PROGRAM), "--data", str(tmp_path / "data"),
          "--epochs", "1", "--batch-size", "32", "--log-interval", "1"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     losses = [float(x) for x in re.findall(r"Loss: ([0-9.]+)", done.stdout)]
     assert len(losses) == 5  # 160 images in batches of 32

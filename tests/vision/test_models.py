@@ -5,7 +5,7 @@ import pytest
 
 import ndgrad
 from ndgrad.vision import models
-from tests.vision._torchvision import torchvision  # noqa: F401
+from tests.vision._torchvision import torchvision  # noqa: F401 - the oracle fixture
 
 # Builders and keyword arguments checked for names, shapes and order (small num_classes keeps
 # them cheap).
@@ -25,7 +25,7 @@ def skip_random_init(monkeypatch):
         monkeypatch.setattr(ndgrad.nn.init, name, lambda tensor, *args, **kwargs: tensor)
 
 
-def build(torchvision, name, **kwargs):
+def build(torchvision, name, **kwargs):  # noqa: F811 - the fixture
     """The same model from ndgrad and from torchvision, with random weights and batch norm
     statistics (so that eval mode differs from train mode) copied into ndgrad's model through
     NumPy arrays. Weights are uniform with variance 1/fan_in rather than drawn by the models'
@@ -58,7 +58,7 @@ def layout(model):
 
 
 @pytest.mark.parametrize("name, kwargs", STRUCTURES, ids=lambda x: str(x))
-def test_structure_matches_torchvision(torchvision, skip_random_init, name, kwargs):
+def test_structure_matches_torchvision(torchvision, skip_random_init, name, kwargs):  # noqa: F811 - the fixture
     import torch
 
     with torch.device("meta"):
@@ -73,7 +73,7 @@ def test_structure_matches_torchvision(torchvision, skip_random_init, name, kwar
     ("resnet18", 64, {}), ("resnet50", 32, {"num_classes": 10}), ("alexnet", 64, {}),
     ("mobilenet_v2", 32, {}), ("vgg11_bn", 32, {"num_classes": 10}),
 ], ids=lambda x: str(x))
-def test_eval_outputs_match_torchvision(torchvision, skip_random_init, name, size, kwargs):
+def test_eval_outputs_match_torchvision(torchvision, skip_random_init, name, size, kwargs):  # noqa: F811 - the fixture
     import torch
 
     ours, theirs = build(torchvision, name, **kwargs)
@@ -86,7 +86,7 @@ def test_eval_outputs_match_torchvision(torchvision, skip_random_init, name, siz
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
-def test_resnet18_train_gradients_match_torchvision(torchvision):
+def test_resnet18_train_gradients_match_torchvision(torchvision):  # noqa: F811 - the fixture
     import torch
 
     ours, theirs = build(torchvision, "resnet18", num_classes=5)
@@ -113,7 +113,7 @@ def test_resnet18_train_gradients_match_torchvision(torchvision):
 
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
-def test_initialisation_statistics_like_torchvision(torchvision, name):
+def test_initialisation_statistics_like_torchvision(torchvision, name):  # noqa: F811 - the fixture
     ndgrad.manual_seed(0)
     ours = dict(getattr(models, name)(num_classes=100).named_parameters())
     theirs = dict(getattr(torchvision.models, name)(num_classes=100).named_parameters())

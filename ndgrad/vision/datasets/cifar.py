@@ -7,7 +7,8 @@ import io
 import os
 import pickle
 import tarfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

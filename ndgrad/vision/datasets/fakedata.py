@@ -1,7 +1,8 @@
 """FakeData: random images and labels, the same for an index every time it is read."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ndgrad._random import Generator, randint, randn
 from ndgrad.vision.datasets.vision import VisionDataset

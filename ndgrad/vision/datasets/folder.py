@@ -3,7 +3,8 @@ order (classes sorted by name, files sorted within each walked folder)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ndgrad.vision.datasets.vision import VisionDataset, _pillow
 

@@ -3,7 +3,8 @@ samples as (PIL image in mode "L", int)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -2,7 +2,8 @@
 depthwise convolutions and ReLU6; the same module names, parameter order and initialisation."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ndgrad import nn
 from ndgrad.vision.models._api import make_divisible, no_pretrained_weights
@@ -48,7 +49,7 @@ class InvertedResidual(nn.Module):
             raise ValueError(f"stride should be 1 or 2 instead of {stride}")
         norm_layer = norm_layer or nn.BatchNorm2d
         self.stride = stride
-        hidden_dim = int(round(inp * expand_ratio))
+        hidden_dim = round(inp * expand_ratio)
         self.use_res_connect = stride == 1 and inp == oup
         layers: list[nn.Module] = []
         if expand_ratio != 1:

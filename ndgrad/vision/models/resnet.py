@@ -2,7 +2,8 @@
 variants; the same module names, parameter order and initialisation."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ndgrad
 from ndgrad import nn
@@ -87,7 +88,7 @@ class Bottleneck(nn.Module):
 class ResNet(nn.Module):
     """A 7x7 stem, max pooling, four stages of `layers[i]` blocks and a linear classifier."""
 
-    def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: list[int],
+    def __init__(self, block: type[BasicBlock | Bottleneck], layers: list[int],
                  num_classes: int = 1000, zero_init_residual: bool = False, groups: int = 1,
                  width_per_group: int = 64,
                  replace_stride_with_dilation: list[bool] | None = None,
