@@ -4,9 +4,9 @@ from __future__ import annotations
 import ndgrad
 from ndgrad import Size, Tensor
 from ndgrad.distributions import constraints
-from ndgrad.distributions.utils import lazy_property
+from ndgrad.distributions.utils import broadcast_all, lazy_property
 
-__all__ = ["Distribution"]
+__all__ = ["Distribution", "LocScale"]
 
 
 class Distribution:
@@ -182,3 +182,24 @@ class Distribution:
 def _describe(value: Tensor):
     """A parameter as __repr__ shows it: its value if it has one element, else its size."""
     return value if value.numel() == 1 else value.size()
+
+
+class LocScale(Distribution):
+    """A real-valued location-scale family (Normal, Laplace, Cauchy): reparameterized draws
+    loc + scale * eps, mode at loc."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc

@@ -5,31 +5,14 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
-from ndgrad.distributions import constraints
-from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import broadcast_all, finfo
+from ndgrad.distributions.distribution import LocScale
+from ndgrad.distributions.utils import finfo
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

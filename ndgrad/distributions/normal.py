@@ -5,32 +5,14 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
-from ndgrad.distributions import constraints
-from ndgrad.distributions.distribution import Distribution
-from ndgrad.distributions.utils import broadcast_all
+from ndgrad.distributions.distribution import LocScale
 from ndgrad.ops.special import erfinv
 
 __all__ = ["Normal"]
 
 
-class Normal(Distribution):
+class Normal(LocScale):
     """Normal(loc, scale): density exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi))."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
