@@ -40,10 +40,23 @@ class Activations(nn.Module):
         self.layers = nn.ModuleList([nn.ReLU(), nn.GELU(), nn.GELU("tanh"), nn.SiLU(),
                                      nn.Tanh(), nn.Sigmoid(), nn.LeakyReLU(0.1), nn.ELU(),
                                      nn.Hardtanh(), nn.Softplus(), nn.Softmax(-1),
-                                     nn.LogSoftmax(1)])
+                                     nn.LogSoftmax(1), nn.Hardswish(), nn.Mish(), nn.CELU(),
+                                     nn.SELU(), nn.Softsign(), nn.LogSigmoid(),
+                                     nn.Threshold(0.1, 2.0), nn.ReLU6(), nn.Hardsigmoid(),
+                                     nn.Softmin(1), nn.Tanhshrink(), nn.Hardshrink(),
+                                     nn.Softshrink(), nn.GLU(-1)])
 
     def forward(self, x):
         return tuple(layer(x) for layer in self.layers)
+
+
+class Gathers(nn.Module):
+    """stack, unbind, gather, index_select, masked_fill, tril."""
+
+    def forward(self, x, index):
+        stacked = ndgrad.stack(x.unbind(1), 2)
+        picked = ndgrad.gather(x, 2, index) + x.index_select(1, ndgrad.tensor([0, 2]))[:, :1, :2]
+        return stacked, picked, x.masked_fill(x > 0, -1.0), x.tril()
 
 
 class Reductions(nn.Module):
@@ -131,6 +144,11 @@ SPECS = [
     Spec("elementwise", Elementwise, lambda: (ndgrad.randn(2, 4), ndgrad.randn(2, 4)),
          {0: 0, 1: 0}),
     Spec("shapes", Shapes, lambda: (ndgrad.randn(2, 6, 5),), {0: 0}),
+    Spec("gathers", Gathers, lambda: (ndgrad.randn(2, 3, 4), ndgrad.randint(0, 4, (2, 3, 2))),
+         {0: 0, 1: 0}),
+    Spec("conv3d", lambda: nn.Sequential(nn.Conv3d(2, 3, 3, padding=1), nn.MaxPool3d(2),
+                                         nn.ConvTranspose3d(3, 2, 2, stride=2)),
+         lambda: (ndgrad.randn(2, 2, 4, 4, 4),), {0: 0}),
     Spec("reductions", Reductions, lambda: (ndgrad.randn(2, 3, 4),), {0: 0}),
     Spec("matmul", MatMul, lambda: (ndgrad.randn(2, 4, 5),), {0: 0}),
     Spec("conv1d", lambda: nn.Sequential(nn.Conv1d(3, 4, 3, stride=2, padding=1),
