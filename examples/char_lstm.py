@@ -200,7 +200,8 @@ def plot(losses: list, evaluations: list, entropy: float, path: str) -> None:
 
 def run(chars: int = 200_000, steps: int = 2000, batch_size: int = 32, seq_len: int = 64,
         hidden: int = 256, layers: int = 1, lr: float = 3e-3, seed: int = 0,
-        plot_path: str | None = None, samples: int = 2, verbose: bool = True) -> dict:
+        plot_path: str | None = None, samples: int = 2, verbose: bool = True,
+        tensorboard: str | None = None) -> dict:
     """Trains on `chars` characters of generated text (the last tenth held out) and returns
     the unigram entropy, the per-step training losses, the held-out losses as (step, loss)
     pairs and the sampled texts; losses in nats per character."""
@@ -222,6 +223,10 @@ def run(chars: int = 200_000, steps: int = 2000, batch_size: int = 32, seq_len: 
     # Cosine decay to zero ends training at a settled point rather than mid-oscillation.
     schedule = ndgrad.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     generator = ndgrad.Generator().manual_seed(seed)
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     losses, evaluations, postfix = [], [], {}
     bar = tqdm(range(1, steps + 1), desc="training", disable=not verbose)
     for step in bar:
@@ -235,12 +240,20 @@ def run(chars: int = 200_000, steps: int = 2000, batch_size: int = 32, seq_len: 
         optimizer.step()
         schedule.step()
         losses.append(loss.item())
+        if writer:
+            writer.add_scalar("loss/train", losses[-1], step)
         if step % max(1, steps // 10) == 0 or step == steps:
             evaluations.append((step, evaluate(model, held_out, seq_len)))
             postfix["held_out"] = f"{evaluations[-1][1]:.3f}"
+            if writer:
+                writer.add_scalar("loss/held_out", evaluations[-1][1], step)
         postfix["loss"] = f"{losses[-1]:.3f}"
         bar.set_postfix(postfix, refresh=False)
     texts = [sample(model, alphabet, prompt, 200) for prompt in ["The ", "Anna "][:samples]]
+    if writer:
+        for i, t in enumerate(texts):
+            writer.add_text("sample", t, i)
+        writer.close()
     if verbose:
         print(f"held-out loss {evaluations[-1][1]:.3f} nats/char "
               f"(unigram entropy {entropy:.3f}) after {steps} steps")
@@ -261,8 +274,9 @@ if __name__ == "__main__":
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default="char_lstm.png", help="where to save the loss plot")
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
     args = parser.parse_args()
     start = time.perf_counter()
     run(args.chars, args.steps, hidden=args.hidden, layers=args.layers, seed=args.seed,
-        plot_path=args.plot)
+        plot_path=args.plot, tensorboard=args.tensorboard)
     print(f"{time.perf_counter() - start:.1f} s")

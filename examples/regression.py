@@ -4,8 +4,10 @@ per-sample SGD with the article's gradient clipping to [-1000, 1000].
 
 The article's training loop runs as written: model(X), (pred - y) @ (pred - y),
 loss.backward(), optimizer.step(), optimizer.zero_grad(). The epoch loss falls epoch by epoch.
-Run: python examples/regression.py
+Run: python examples/regression.py [--tensorboard DIR]
 """
+import argparse
+
 import numpy as np
 from sklearn import datasets
 
@@ -21,8 +23,14 @@ def make_dataset():
                                            ndgrad.tensor(y, dtype=ndgrad.float32))
 
 
-def run(epochs: int = 20, lr: float = 1e-5, seed: int = 0, verbose: bool = True) -> list:
-    """Trains with batch size 1 and returns the mean loss of each epoch."""
+def run(epochs: int = 20, lr: float = 1e-5, seed: int = 0, verbose: bool = True,
+        tensorboard: str | None = None) -> list:
+    """Trains with batch size 1 and returns the mean loss of each epoch; logs for TensorBoard
+    to the folder `tensorboard` if given."""
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     ndgrad.manual_seed(seed)
     dataset = ndgrad.utils.data.DataLoader(make_dataset(), batch_size=1)
     model = nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1))
@@ -42,8 +50,14 @@ def run(epochs: int = 20, lr: float = 1e-5, seed: int = 0, verbose: bool = True)
         training_loss.append(epoch_loss)
         if verbose:
             print(f"Epoch {epoch} | Loss: {epoch_loss}")
+        if writer:
+            writer.add_scalar("loss/train", epoch_loss, epoch)
+    if writer:
+        writer.close()
     return training_loss
 
 
 if __name__ == "__main__":
-    run()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
+    run(tensorboard=parser.parse_args().tensorboard)

@@ -2,7 +2,7 @@
 lr 0.1, 2000 full-batch epochs, a 20% test split with scikit-learn's random_state=2.
 
 The article reports 76.67% test accuracy with the first two features and 100% with all four.
-Run: python examples/softmax_regression_iris.py [--features 2|4]
+Run: python examples/softmax_regression_iris.py [--features 2|4] [--tensorboard DIR]
 """
 import argparse
 
@@ -35,8 +35,14 @@ def generate_dataset(features: int):
             ndgrad.Tensor(y_test))
 
 
-def run(features: int = 2, epochs: int = 2000, seed: int = 0, verbose: bool = True) -> float:
-    """Trains as the article does and returns the test accuracy in percent."""
+def run(features: int = 2, epochs: int = 2000, seed: int = 0, verbose: bool = True,
+        tensorboard: str | None = None) -> float:
+    """Trains as the article does and returns the test accuracy in percent; logs for
+    TensorBoard to the folder `tensorboard` if given."""
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     ndgrad.manual_seed(seed)
     X_train, X_test, y_train, y_test = generate_dataset(features)
     model = SoftmaxRegression(features, 3)
@@ -50,16 +56,23 @@ def run(features: int = 2, epochs: int = 2000, seed: int = 0, verbose: bool = Tr
         optimizer.step()
         if verbose and (epoch + 1) % 20 == 0:
             print(f"Train - Loss: {l.item()}")
+        if writer and (epoch + 1) % 20 == 0:
+            writer.add_scalar("loss/train", l.item(), epoch + 1)
     with ndgrad.no_grad():
         outputs = model(X_test)
     correct = np.sum(outputs.numpy().argmax(-1) == y_test.numpy().argmax(-1))
     accuracy = 100 * correct / len(y_test)
     if verbose:
         print(f"Test Accuracy:{accuracy}")
+    if writer:
+        writer.add_scalar("accuracy/test", accuracy, epochs)
+        writer.close()
     return accuracy
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=int, choices=[2, 4], default=2)
-    run(parser.parse_args().features)
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
+    args = parser.parse_args()
+    run(args.features, tensorboard=args.tensorboard)

@@ -89,7 +89,7 @@ def plot(losses: list, evaluations: list, path: str) -> None:
 def run(length: int = 16, task: str = "sort", steps: int = 1500, batch_size: int = 128,
         train_size: int = 100_000, test_size: int = 2000, d_model: int = 64,
         lr: float = 3e-3, seed: int = 0, plot_path: str | None = None,
-        verbose: bool = True) -> dict:
+        verbose: bool = True, tensorboard: str | None = None) -> dict:
     """Trains and returns the held-out token and sequence accuracies (fractions), the
     per-step losses and the held-out token accuracies as (step, accuracy) pairs."""
     from tqdm import tqdm
@@ -104,6 +104,10 @@ def run(length: int = 16, task: str = "sort", steps: int = 1500, batch_size: int
     # Warm-up then annealing: a Transformer trained at full rate from the start diverges
     # more often, and the low rate at the end settles the last few errors.
     schedule = ndgrad.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     losses, evaluations, postfix = [], [], {}
     batches = forever(loader)
     bar = tqdm(range(1, steps + 1), desc=f"{task} {length} digits", disable=not verbose)
@@ -115,12 +119,20 @@ def run(length: int = 16, task: str = "sort", steps: int = 1500, batch_size: int
         optimizer.step()
         schedule.step()
         losses.append(loss.item())
+        if writer:
+            writer.add_scalar("loss/train", losses[-1], step)
+            writer.add_scalar("lr", schedule.get_last_lr()[0], step)
         if step % max(1, steps // 10) == 0 or step == steps:
             evaluations.append((step, evaluate(model, test, task)[0]))
             postfix["accuracy"] = f"{evaluations[-1][1]:.4f}"
+            if writer:
+                writer.add_scalar("accuracy/held_out_tokens", evaluations[-1][1], step)
         postfix["loss"] = f"{losses[-1]:.4f}"
         bar.set_postfix(postfix, refresh=False)
     token_accuracy, sequence_accuracy = evaluate(model, test, task)
+    if writer:
+        writer.add_scalar("accuracy/held_out_sequences", sequence_accuracy, steps)
+        writer.close()
     if verbose:
         with ndgrad.no_grad():
             predicted = model(test[:3]).argmax(-1)
@@ -143,7 +155,9 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default="transformer_sort.png", help="where to save the plot")
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
     args = parser.parse_args()
     start = time.perf_counter()
-    run(args.length, args.task, args.steps, seed=args.seed, plot_path=args.plot)
+    run(args.length, args.task, args.steps, seed=args.seed, plot_path=args.plot,
+        tensorboard=args.tensorboard)
     print(f"{time.perf_counter() - start:.1f} s")

@@ -1,8 +1,10 @@
 """SummaryWriter: event files read back with TensorBoard's EventAccumulator, against the
 same calls on torch.utils.tensorboard."""
 import importlib
+import importlib.util
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +181,28 @@ def test_demo_logs_loss_and_accuracy(tmp_path):
     assert [e.value for e in loss] == pytest.approx(history["loss"])
     test_accuracy = _accumulate(tmp_path / "accuracy_test").Scalars("accuracy")
     assert [e.value for e in test_accuracy] == pytest.approx(history["test_accuracy"])
+
+
+EXAMPLES = {  # short runs: name, run() arguments, tags it logs
+    "mlp_digits": ({"epochs": 1}, ["accuracy/test", "loss/train"]),
+    "regression": ({"epochs": 2}, ["loss/train"]),
+    "softmax_regression_iris": ({"epochs": 40}, ["accuracy/test", "loss/train"]),
+    "char_lstm": ({"chars": 2000, "steps": 3, "hidden": 8, "seq_len": 8, "samples": 1},
+                  ["loss/held_out", "loss/train"]),
+    "transformer_sort": ({"length": 4, "steps": 3, "train_size": 256, "test_size": 32,
+                          "d_model": 16, "batch_size": 32},
+                         ["accuracy/held_out_sequences", "accuracy/held_out_tokens",
+                          "loss/train", "lr"]),
+}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_examples_log_for_tensorboard(tmp_path, name):
+    pytest.importorskip("sklearn")
+    path = Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_tensorboard_example_{name}", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    arguments, tags = EXAMPLES[name]
+    example.run(**arguments, verbose=False, tensorboard=str(tmp_path))
+    assert sorted(_accumulate(tmp_path).Tags()["scalars"]) == tags
