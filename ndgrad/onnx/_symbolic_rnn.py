@@ -22,16 +22,22 @@ def _gates(array, mode: str):
     return np.concatenate([blocks[i] for i in _GATE_ORDER[mode]])
 
 
+def _parameter(module, name: str, layer: int, direction: int):
+    """A weight or bias by PyTorch's name (weight_ih_l0, bias_hh_l1_reverse, ...), its rows in
+    ONNX's gate order."""
+    suffix = f"_l{layer}" + ("_reverse" if direction else "")
+    return _gates(getattr(module, name + suffix)._data, module.mode)
+
+
 def _layer_weights(module, layer: int, directions: int) -> tuple:
     """W, R and B of one layer, stacked over directions as ONNX wants them."""
     w, r, b = [], [], []
-    for direction in range(directions):
-        w_ih, b_ih, (w_hh, b_hh, _) = module._weights(layer * directions + direction)
-        w.append(_gates(w_ih._data, module.mode))
-        r.append(_gates(w_hh._data, module.mode))
-        if b_ih is not None:
-            b.append(np.concatenate([_gates(b_ih._data, module.mode),
-                                     _gates(b_hh._data, module.mode)]))
+    for d in range(directions):
+        w.append(_parameter(module, "weight_ih", layer, d))
+        r.append(_parameter(module, "weight_hh", layer, d))
+        if module.bias:
+            b.append(np.concatenate([_parameter(module, "bias_ih", layer, d),
+                                     _parameter(module, "bias_hh", layer, d)]))
     return np.stack(w), np.stack(r), (np.stack(b) if b else None)
 
 
