@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import pickletools
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -320,7 +320,3 @@ def _build_plain(inst, state) -> None:
     for key, value in (slots or {}).items():
         setattr(inst, key, value)
 
-
-def names(objects: Iterable) -> dict:
-    """{"module.qualname": object} for objects (classes, functions)."""
-    return {f"{obj.__module__}.{obj.__qualname__}": obj for obj in objects}
