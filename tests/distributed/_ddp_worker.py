@@ -152,10 +152,15 @@ def check_buffers(rank: int, size: int) -> None:
     ddp(ndgrad.ones(1, 2))
     assert net.running.tolist() == [0.0] * 3, "forward did not broadcast the buffers"
     quiet = WithBuffers(rank)
-    quiet_ddp = DDP(quiet, broadcast_buffers=False)
-    quiet.running.fill_(float(rank))
+    quiet_ddp = DDP(quiet, broadcast_buffers=False)  # PyTorch's: no buffer sync at all
     quiet_ddp(ndgrad.ones(1, 2))
     assert quiet.running.tolist() == [float(rank)] * 3, "broadcast_buffers=False broadcast"
+    at_init = WithBuffers(rank)
+    at_init_ddp = DDP(at_init, forward_sync_buffers=False)  # synced at construction only
+    assert at_init.steps.tolist() == [0, 0], "forward_sync_buffers=False skipped the init sync"
+    at_init.running.fill_(float(rank))
+    at_init_ddp(ndgrad.ones(1, 2))
+    assert at_init.running.tolist() == [float(rank)] * 3, "forward_sync_buffers=False synced"
 
 
 def check_errors(rank: int, size: int) -> None:

@@ -43,28 +43,41 @@ class _Bucket:
 class DistributedDataParallel(Module):
     """Wraps `module` so that backward averages its gradients over the process group.
 
-    At construction the parameters and buffers (integer ones too) of group rank 0 are copied
-    to every rank; before each forward the buffers are again, unless `broadcast_buffers=False`.
+    At construction (unless `init_sync=False`) the parameters and buffers (integer ones too)
+    of group rank 0 are copied to every rank; before each forward the buffers are again,
+    unless `broadcast_buffers=False` (which, as in PyTorch, also skips them at construction)
+    or `forward_sync_buffers=False`.
     Inside `no_sync()` gradients only accumulate locally; the first backward after it
     averages the accumulated sums. With `find_unused_parameters=True`, parameters that the
     forward's output does not depend on are found in the graph and count as ready (a
     parameter unused on every rank keeps its .grad). `device_ids`, `output_device`, `dim`,
-    `gradient_as_bucket_view` and `static_graph` are accepted for PyTorch compatibility; on
-    the CPU they change nothing.
+    `gradient_as_bucket_view`, `static_graph` and the other tuning arguments are accepted for
+    PyTorch compatibility and change nothing here.
     """
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
-                 broadcast_buffers: bool = True, process_group=None,
-                 bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
-                 check_reduction: bool = False, gradient_as_bucket_view: bool = False,
-                 static_graph: bool = False, **kwargs) -> None:
+                 broadcast_buffers: bool | None = None, init_sync: bool = True,
+                 process_group=None, bucket_cap_mb: float | None = None,
+                 find_unused_parameters: bool = False, check_reduction: bool = False,
+                 gradient_as_bucket_view: bool = False, static_graph: bool = False,
+                 delay_all_reduce_named_params=None, param_to_hook_all_reduce=None,
+                 mixed_precision=None, device_mesh=None,
+                 skip_all_reduce_unused_params: bool = False, bucket_cap_mb_list=None,
+                 batched_grad_copy: bool = False,
+                 forward_sync_buffers: bool | None = None) -> None:
         super().__init__()
         if not dist.is_initialized():
             raise RuntimeError("DistributedDataParallel needs the default process group: call "
                                "ndgrad.distributed.init_process_group() first")
         self.module = module
         self.process_group = process_group
-        self.broadcast_buffers = broadcast_buffers
+        # PyTorch's rule: broadcast_buffers (deprecated) decides both syncs of the buffers;
+        # forward_sync_buffers decides the forward one, and the buffers are synced at init.
+        if forward_sync_buffers is not None:
+            self.broadcast_buffers, sync_buffers = forward_sync_buffers, True
+        else:
+            sync_buffers = broadcast_buffers is None or bool(broadcast_buffers)
+            self.broadcast_buffers = sync_buffers
         self.find_unused_parameters = find_unused_parameters
         self.require_backward_grad_sync = True
         cap_mb = _DEFAULT_BUCKET_MB if bucket_cap_mb is None else bucket_cap_mb
@@ -76,9 +89,10 @@ class DistributedDataParallel(Module):
         self._names = {id(p): n for n, p in named}
         self._params = [p for _, p in named]
         self._src = dist.get_process_group_ranks(self._group)[0]
-        self._check_same_shapes(named)
-        _broadcast_coalesced(list(module.parameters()) + list(module.buffers()), self._src,
-                             process_group)
+        if init_sync:
+            self._check_same_shapes(named)
+            synced = list(module.parameters()) + (list(module.buffers()) if sync_buffers else [])
+            _broadcast_coalesced(synced, self._src, process_group)
         self._buckets = _make_buckets(self._params, self.bucket_bytes_cap)
         position = {id(p): i for i, p in enumerate(self._params)}
         # id -> (its bucket, its place there, its place in self._params)
