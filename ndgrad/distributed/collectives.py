@@ -288,7 +288,8 @@ def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | 
                 async_op)
 
 
-def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_ids=None):
+def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_ids=None,
+            timeout=None):
     """Returns once every rank of the group has entered the barrier."""
     pg = _member(group, "barrier")
     if pg is None:

@@ -132,13 +132,16 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
 def new_group(ranks: list[int] | None = None, timeout: timedelta | None = None,
               backend: str | None = None, pg_options=None,
               use_local_synchronization: bool = False, group_desc: str | None = None,
-              device_id=None) -> ProcessGroup:
-    """Makes a group of the given global ranks (all ranks if None); every rank must call it."""
+              device_id=None, sort_ranks: bool = True) -> ProcessGroup:
+    """Makes a group of the given global ranks (all ranks if None); every rank must call it.
+    Group ranks follow the sorted global ranks, or the given order with sort_ranks=False."""
     world = _require_init("new_group")
     size = world.size()
-    members = sorted(set(range(size) if ranks is None else (int(r) for r in ranks)))
-    if ranks is not None and len(members) != len(list(ranks)):
-        raise ValueError(f"new_group: ranks {list(ranks)} contain duplicates")
+    members = list(range(size)) if ranks is None else [int(r) for r in ranks]
+    if len(set(members)) != len(members):
+        raise ValueError(f"new_group: ranks {members} contain duplicates")
+    if sort_ranks:
+        members.sort()
     outside = [r for r in members if not 0 <= r < size]
     if outside:
         raise ValueError(f"new_group: ranks {outside} are not in the world of {size} ranks")

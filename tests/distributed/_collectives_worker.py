@@ -164,6 +164,9 @@ def subgroups(rank: int, size: int) -> None:
     members = [0, 2] if size > 2 else [1]
     sub = dist.new_group(members)
     assert dist.get_process_group_ranks(sub) == members
+    # Every rank makes every group. With sort_ranks=False the given order holds.
+    given_order = dist.new_group([size - 1, 0], sort_ranks=False)
+    assert dist.get_rank(given_order) == {size - 1: 0, 0: 1}.get(rank, -1)
     if rank not in members:
         assert dist.get_rank(sub) == -1 and dist.get_world_size(sub) == -1
         untouched = ndgrad.ones(2)
