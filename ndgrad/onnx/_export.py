@@ -24,6 +24,11 @@ _MIN_OPSET = 13
 # How much trace B grows each dynamic axis (one per axis name, see _context.py): distinct,
 # so that a size computed from two dynamic axes tells which one it follows.
 _GROWTH = (3, 7, 11, 13, 17, 19, 23, 29)
+# torch.onnx.export's options that only steer PyTorch's own exporters.
+_IGNORED_OPTIONS = frozenset({
+    "external_data", "custom_translation_table", "report", "optimize", "verify", "profile",
+    "dump_exported_program", "artifacts_dir", "custom_opsets", "export_modules_as_functions",
+    "autograd_inlining"})
 # How the names of dynamic axes given as a list begin (torch names them likewise).
 _GENERATED = "dynamic_axes_"
 
@@ -44,6 +49,9 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
     torch.onnx.export that only steer PyTorch's exporters (dynamo, do_constant_folding,
     operator_export_type, optimize, ...) are accepted and change nothing. Returns None.
     """
+    unknown = sorted(set(unused_options) - _IGNORED_OPTIONS)
+    if unknown:
+        raise TypeError(f"export() got an unexpected keyword argument '{unknown[0]}'")
     if dynamic_shapes is not None:
         raise OnnxExporterError("dynamic_shapes (torch.export's form) is not supported; name "
                                 "the dynamic axes with dynamic_axes={input_name: {axis: name}}")

@@ -158,6 +158,9 @@ def _softmax(node):
 
 @op(fused.Linear)
 def _linear(node):
+    """Gemm for a 2-D input (as PyTorch exports it), else MatMul with the weight transposed."""
+    if node.arg(0).ndim == 2 and node.arg(1).ndim == 2:
+        return node.add("Gemm", [node.input(0), node.input(1), node.input(2)], transB=1)
     weight = node.input(1)
     if node.arg(1).ndim == 2:
         weight = node.add("Transpose", [weight], perm=[1, 0])

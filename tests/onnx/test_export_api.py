@@ -234,3 +234,10 @@ def test_constants_shaped_by_the_dynamic_axes_become_constant_of_shape():
     data = check_roundtrip(ZerosState(), (ndgrad.randn(2, 5),), {0: 0}, sizes=(1, 7))
     ops = {node.op_type for node in onnx.load_from_string(data).graph.node}
     assert "ConstantOfShape" in ops and "Shape" in ops
+
+
+def test_unknown_option_is_a_type_error_and_torch_options_are_accepted():
+    with pytest.raises(TypeError, match="opset"):
+        ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), io.BytesIO(), opset=17)
+    ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), io.BytesIO(), dynamo=True,
+                       optimize=True, do_constant_folding=False, external_data=False)
