@@ -1,8 +1,10 @@
 """ndgrad.vision.datasets against torchvision reading the same synthetic files."""
+import hashlib
 import os
 import pickle
 import pickletools
 import struct
+import tarfile
 from functools import partial
 
 import numpy as np
@@ -152,6 +154,26 @@ def test_cifar10_missing_files_are_not_found(tmp_path):
     os.remove(tmp_path / "cifar-10-batches-py" / "data_batch_3")
     with pytest.raises(RuntimeError, match="not found: data_batch_3"):
         datasets.CIFAR10(tmp_path)
+
+
+def test_cifar10_download_fetches_checks_and_unpacks_the_archive(tmp_path, server):  # noqa: F811
+    (tmp_path / "source").mkdir()
+    write_cifar(tmp_path / "source", 4)
+    archive = tmp_path / "archive.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "source" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    body = archive.read_bytes()
+    server.files["/mnist/cifar.tgz"] = (body, "ok")
+    local = type("CIFAR10", (datasets.CIFAR10,), {"url": server.url + "cifar.tgz",
+                                                  "tgz_md5": hashlib.md5(body).hexdigest()})
+    data = local(tmp_path / "root", train=False, download=True)
+    np.testing.assert_array_equal(data.data, datasets.CIFAR10(tmp_path / "source", False).data)
+    local(tmp_path / "root", download=True)  # the files are there: nothing fetched again
+    assert server.requests == ["/mnist/cifar.tgz"]
+    corrupt = type("CIFAR10", (local,), {"tgz_md5": "0" * 32})
+    with pytest.raises(RuntimeError, match="checksum"):
+        corrupt(tmp_path / "other", download=True)
+    assert not (tmp_path / "other" / "cifar-10-batches-py").exists()
 
 
 class _Payload:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ndgrad.datasets.mnist import download_file
-from ndgrad.vision.datasets.vision import VisionDataset, _pillow
+from ndgrad.vision.datasets.vision import SplitDataset, _pillow
 
 # The callables behind NumPy's own pickles, taken from the reducers themselves so that no
 # module is imported by name: _reconstruct (protocols <= 4) and _frombuffer (protocol 5).
@@ -48,7 +48,7 @@ def load_batch(path: str) -> dict:
     return _ArrayUnpickler(io.BytesIO(data), encoding="latin1").load()
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(SplitDataset):
     """CIFAR10: 32x32 RGB images in 10 classes, 50000 for training and 10000 for testing.
 
     Reads the python batches under `root/cifar-10-batches-py/`. Checksums are not checked, so
@@ -72,11 +72,7 @@ class CIFAR10(VisionDataset):
     def __init__(self, root: str | os.PathLike, train: bool = True,
                  transform: Callable | None = None, target_transform: Callable | None = None,
                  download: bool = False) -> None:
-        super().__init__(os.fspath(root), transform=transform,
-                         target_transform=target_transform)
-        self.train = train
-        if download:
-            self.download()
+        super().__init__(root, train, transform, target_transform, download)
         missing = self._missing()
         if missing:
             raise RuntimeError(f"Dataset not found: {', '.join(missing)} missing in "
@@ -115,14 +111,8 @@ class CIFAR10(VisionDataset):
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(self.root, filter="data")  # no links or paths out of root
 
-    def __len__(self) -> int:
-        return len(self.data)
-
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         return self._apply(_pillow().fromarray(self.data[index]), self.targets[index])
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train is True else 'Test'}"
 
 
 class CIFAR100(CIFAR10):

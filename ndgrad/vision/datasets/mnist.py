@@ -10,10 +10,10 @@ import numpy as np
 
 from ndgrad._creation import from_numpy, tensor
 from ndgrad.datasets import mnist as _idx
-from ndgrad.vision.datasets.vision import VisionDataset, _pillow
+from ndgrad.vision.datasets.vision import SplitDataset, _pillow
 
 
-class MNIST(VisionDataset):
+class MNIST(SplitDataset):
     """Handwritten digits: 28x28 grayscale images with labels 0-9.
 
     Reads `root/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, uncompressed (as
@@ -29,11 +29,7 @@ class MNIST(VisionDataset):
     def __init__(self, root: str | os.PathLike, train: bool = True,
                  transform: Callable | None = None, target_transform: Callable | None = None,
                  download: bool = False) -> None:
-        super().__init__(os.fspath(root), transform=transform,
-                         target_transform=target_transform)
-        self.train = train
-        if download:
-            self.download()
+        super().__init__(root, train, transform, target_transform, download)
         images, labels = _idx.read_split(self.raw_folder, train)
         if images.dtype != np.uint8 or images.ndim != 3 or labels.ndim != 1:
             raise TypeError(f"MNIST files in {self.raw_folder} hold {images.dtype} images of "
@@ -54,15 +50,9 @@ class MNIST(VisionDataset):
         """Fetches every file that is there neither gzipped nor unpacked."""
         _idx.download_missing(self.raw_folder, self.resources, self.mirrors)
 
-    def __len__(self) -> int:
-        return len(self.data)
-
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         image = _pillow().fromarray(self.data.numpy()[index])
         return self._apply(image, int(self.targets[index]))
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train is True else 'Test'}"
 
 
 class FashionMNIST(MNIST):

@@ -90,3 +90,26 @@ class VisionDataset(Dataset):
             body += repr(self.transforms).splitlines()
         indent = " " * self._repr_indent
         return "\n".join([f"Dataset {type(self).__name__}"] + [indent + line for line in body])
+
+
+class SplitDataset(VisionDataset):
+    """A dataset with a train and a test split of files under `root`, fetched with `download`
+    (subclasses define download, then load `.data`)."""
+
+    def __init__(self, root: str | os.PathLike, train: bool = True,
+                 transform: Callable | None = None, target_transform: Callable | None = None,
+                 download: bool = False) -> None:
+        super().__init__(os.fspath(root), transform=transform,
+                         target_transform=target_transform)
+        self.train = train
+        if download:
+            self.download()
+
+    def download(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement download")
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train is True else 'Test'}"
