@@ -824,6 +824,15 @@ class Tensor(TensorBase):
     def atan2(self, other):
         return _ew.atan2(self, other)
 
+    def hypot(self, other):
+        return _ew.hypot(self, other)
+
+    def logaddexp(self, other):
+        return _ew.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return _ew.logaddexp2(self, other)
+
     def maximum(self, other):
         return _ew.maximum(self, other)
 
@@ -1003,6 +1012,15 @@ class Tensor(TensorBase):
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return _reduction.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _reduction.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _reduction.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _reduction.nanmean(self, dim, keepdim, dtype=dtype)
+
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return _reduction.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
@@ -1159,6 +1177,9 @@ class Tensor(TensorBase):
 
     def flatten(self, start_dim=0, end_dim=-1):
         return _shape.flatten(self, start_dim, end_dim)
+
+    def ravel(self):
+        return _shape.ravel(self)
 
     def take_along_dim(self, indices, dim=None):
         return _indexing.take_along_dim(self, indices, dim)

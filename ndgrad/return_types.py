@@ -3,3 +3,5 @@ from collections import namedtuple
 
 # max(dim), min(dim), sort, topk, kthvalue, ... return (values, indices).
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+# aminmax returns (min, max).
+MinMax = namedtuple("aminmax", ["min", "max"])

@@ -6,7 +6,7 @@ import numpy as np
 
 from ndgrad import _dtype
 from ndgrad._tensor import Tensor
-from ndgrad.return_types import ValuesIndices
+from ndgrad.return_types import MinMax, ValuesIndices
 from ndgrad.autograd.function import ArrayFunction
 from ndgrad.autograd.grad_mode import is_grad_enabled
 from ndgrad.ops import _dual
@@ -554,3 +554,26 @@ def count_nonzero(input, dim=None, *, axis=None) -> Tensor:
     return constant(np.asarray(np.count_nonzero(data, axis=_axes(dim, data.ndim)), np.int64))
 
 
+
+
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Sum over `dim` with NaNs counted as zero (they get no gradient)."""
+    input = tensor_arg(input, "nansum")
+    if input.is_floating_point():
+        input = ew.where(ew.isnan(input), 0.0, input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean over `dim` of the elements that are not NaN (NaN where there are none)."""
+    input = tensor_arg(input, "nanmean")
+    if not input.is_floating_point():
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {input.dtype.name}")
+    present = sum(ew.logical_not(ew.isnan(input)), dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / present
+
+
+def aminmax(input, *, dim=None, keepdim: bool = False) -> MinMax:
+    """(amin, amax) over `dim` (all dims when None), as a named tuple (min, max)."""
+    return MinMax(amin(input, dim, keepdim), amax(input, dim, keepdim))

@@ -262,6 +262,11 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
 
 
+def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-D tensor in row-major order (a view when the layout allows)."""
+    return flatten(input)
+
+
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Splits dim `dim` into `sizes` (one of which may be -1)."""
     input = tensor_arg(input, "unflatten")

@@ -29,6 +29,9 @@ SPECS = [
     *binary("minimum", lambda a, b: a.minimum(b)),
     *binary("remainder", lambda a, b: a % b, min_abs=0.5, gradgrad=False),
     *binary("lerp", lambda a, b: a.lerp(b, 0.3)),
+    *binary("hypot", lambda a, b: a.hypot(b), min_abs=0.3),
+    *binary("logaddexp", lambda a, b: a.logaddexp(b)),
+    *binary("logaddexp2", lambda a, b: a.logaddexp2(b)),
     *unary("radd", lambda a: 2.5 + a),
     *unary("rsub", lambda a: 2.5 - a),
     *unary("rmul", lambda a: 2.5 * a),
@@ -357,3 +360,14 @@ def test_lerp_and_clamp_refused_as_in_torch(fn, torch):
         fn(torch)
     with pytest.raises(RuntimeError):
         fn(ndgrad)
+
+
+@pytest.mark.parametrize("name", ["hypot", "logaddexp", "logaddexp2"])
+def test_stable_binary_ops_do_not_overflow_and_refuse_integers(name, torch):
+    big = [1e30, -1e30, 80.0, 0.5]
+    ours = getattr(ndgrad, name)(ndgrad.tensor(big), ndgrad.tensor(big[::-1]))
+    theirs = getattr(torch, name)(torch.tensor(big), torch.tensor(big[::-1]))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    for lib in (torch, ndgrad):
+        with pytest.raises(RuntimeError, match="not implemented"):
+            getattr(lib, name)(lib.tensor([1, 2]), lib.tensor([3, 4]))

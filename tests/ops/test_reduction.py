@@ -87,6 +87,8 @@ SPECS = [
     *rows("all", MULTI + EMPTY, prepare=positive, grad=False),
     *rows("any", MULTI + EMPTY, prepare=positive, grad=False),
     *rows("cumsum", CUMULATIVE), *rows("cumprod", CUMULATIVE),
+    *rows("nansum", MULTI + EMPTY), *rows("nanmean", MULTI),
+    *rows("aminmax", [c for c in SINGLE if c[0] != "empty_dim1"]),
 ]
 
 
@@ -372,3 +374,23 @@ def test_all_any_over_no_dims_reduce_nothing_as_in_torch(name, dtype, torch):
                     for lib in (ndgrad, torch))
     assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("name", ["nansum", "nanmean"])
+@pytest.mark.parametrize("dim", [None, 1, 0])
+def test_nan_reductions_skip_nans_in_values_and_gradients(name, dim, torch):
+    data = np.array([[1.0, np.nan, 2.0], [np.nan, 3.0, np.nan]])
+    results = []
+    for lib in (ndgrad, torch):
+        x = lib.tensor(data, requires_grad=True)
+        out = getattr(lib, name)(x, dim)
+        out.backward(lib.ones_like(out))
+        results.append((out, x.grad))
+    assert_close(results[0][0], results[1][0], "float64", f"{name} value")
+    assert_close(results[0][1], results[1][1], "float64", f"{name} gradient")
+
+
+def test_nanmean_of_only_nans_is_nan(torch):
+    data = [[np.nan, np.nan], [1.0, np.nan]]
+    assert_close(ndgrad.nanmean(ndgrad.tensor(data), 1), torch.nanmean(torch.tensor(data), 1),
+                 "float32", "nanmean of an all-NaN row")

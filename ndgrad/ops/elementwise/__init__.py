@@ -20,6 +20,7 @@ from ndgrad.ops.elementwise.comparison import (allclose, bitwise_and, bitwise_no
                                                logical_not, logical_or, logical_xor, lt, ne,
                                                not_equal)
 from ndgrad.ops.elementwise.piecewise import PiecewiseLinear, piecewise_linear
+from ndgrad.ops.elementwise.stable import Hypot, LogAddExp, hypot, logaddexp, logaddexp2
 from ndgrad.ops.elementwise.rounding import (Ceil, Floor, FloorDivide, Round, Sign, Trunc,
                                              TruncDivide, ceil, fix, floor, round, sign, trunc)
 from ndgrad.ops.elementwise.unary import (Abs, Acos, Asin, Atan, Cos, Cosh, Erf, Exp, Exp2, Expm1,
@@ -31,6 +32,8 @@ from ndgrad.ops.elementwise.unary import (Abs, Acos, Asin, Atan, Cos, Cosh, Erf,
                                           tanh)
 
 __all__ = [
+    # stable
+    "Hypot", "LogAddExp", "hypot", "logaddexp", "logaddexp2",
     # arithmetic
     "Add", "Atan2", "Clamp", "Div", "Maximum", "Minimum", "Mul", "Pow", "Remainder", "Sub",
     "Where", "add", "arctan2", "atan2", "clamp", "clip", "div", "divide", "float_power",
