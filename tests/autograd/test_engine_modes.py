@@ -31,6 +31,12 @@ def _target(*values):
 
 
 # (marked op, spec): `spec.fn` must build a graph holding a node of that op.
+def _lstm(x, *args, **options):
+    """An LSTM of x's dtype applied to x, its weights drawn from a fixed seed."""
+    ndgrad.manual_seed(0)
+    return ndgrad.nn.LSTM(*args, **options, dtype=x.dtype)(x)
+
+
 MARKED = [
     ("Add", Spec("add", lambda a, b: a + b, shapes=[(3, 4), (3, 4)])),
     ("Add", Spec("add_broadcast", lambda a, b: a + b, shapes=[(3, 1), (1, 4)])),
@@ -74,9 +80,11 @@ MARKED = [
                         shapes=[(3, 2, 4)])),
     ("Softmax", Spec("softmax", lambda x: F.softmax(x, 1), shapes=[(4, 5)])),
     ("Softmax", Spec("softmax_last", lambda x: x.softmax(-1), shapes=[(2, 3, 4)])),
-    ("NllLoss", Spec("cross_entropy", lambda x: F.cross_entropy(x, _target(0, 2, 1, 2)),
-                     shapes=[(4, 3)])),
-    ("NllLoss", Spec("cross_entropy_sum_weight_ignore",
+    ("CrossEntropy", Spec("cross_entropy", lambda x: F.cross_entropy(x, _target(0, 2, 1, 2)),
+                          shapes=[(4, 3)])),
+    ("CrossEntropy", Spec("cross_entropy_none", lambda x: F.cross_entropy(
+        x, _target(0, 2, 1, 2), reduction="none"), shapes=[(4, 3)])),
+    ("CrossEntropy", Spec("cross_entropy_sum_weight_ignore",
                      lambda x: F.cross_entropy(x, _target(0, 2, 1, 2), reduction="sum",
                                                weight=ndgrad.tensor([1.0, 2.0, 0.5],
                                                                     dtype=x.dtype),
@@ -88,6 +96,10 @@ MARKED = [
     ("NllLoss", Spec("nll_loss_none",
                      lambda x: F.nll_loss(F.log_softmax(x, 1), _target(1, 0, 2), reduction="none"),
                      shapes=[(3, 4)])),
+    ("LSTMLayer", Spec("lstm_two_layers", lambda x: _lstm(x, 3, 2, num_layers=2)[0],
+                       shapes=[(4, 2, 3)])),
+    ("LSTMLayer", Spec("lstm_projection_bidirectional", lambda x: _lstm(
+        x, 3, 3, proj_size=2, bidirectional=True)[1][1], shapes=[(4, 2, 3)])),
     ("MatMul", Spec("matmul", lambda a, b: a @ b, shapes=[(3, 4), (4, 2)])),
     ("MatMul", Spec("matmul_batch_broadcast", ndgrad.matmul, shapes=[(2, 1, 3, 4), (5, 4, 2)])),
     ("MatMul", Spec("matmul_vector_matrix", ndgrad.matmul, shapes=[(4,), (4, 2)])),
