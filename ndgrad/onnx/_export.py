@@ -9,6 +9,7 @@ import tempfile
 import numpy as np
 
 from ndgrad._tensor import Tensor
+from ndgrad.nn import Module
 from ndgrad.onnx import _registry, _tracer
 from ndgrad.onnx._context import DynamicDim, GraphContext, onnx_dtype
 from ndgrad.onnx._registry import Node
@@ -58,6 +59,8 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
     onnx = _import_onnx()
     for family in _TRANSLATIONS:
         importlib.import_module(f"ndgrad.onnx.{family}")
+    if not isinstance(model, Module):
+        raise TypeError(f"export expects an nn.Module, got {type(model).__name__}")
     if int(training) == 2 or (int(training) == 1 and model.training):
         raise OnnxExporterError("ndgrad.onnx.export exports eval mode only "
                                 "(training=TrainingMode.EVAL)")
