@@ -162,6 +162,10 @@ class DistributedDataParallel(Module):
             bucket.slot(index)[...] = 0
         else:
             bucket.slot(index)[...] = param.grad._data.reshape(-1)
+        # MPI moves data only inside MPI calls (there is no progress thread): testing the
+        # buckets already started lets their all-reduces advance while backward goes on.
+        for started in self._buckets[:self._next_bucket]:
+            started.work.is_completed()
         # Buckets start in order on every rank: MPI matches collectives by their order.
         while (self._next_bucket < len(self._buckets)
                and len(self._buckets[self._next_bucket].ready)
