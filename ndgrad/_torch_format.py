@@ -40,7 +40,8 @@ _FOREIGN_STORAGES = {"BFloat16Storage": "bfloat16", "ComplexFloatStorage": "comp
                      "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8",
                      "QUInt8Storage": "quint8", "QInt32Storage": "qint32",
                      "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4"}
-_DTYPE_NAME = re.compile(r"(b?float|complex|c?half|cfloat|cdouble|q?u?int|bits|chalf)\d*\w*$")
+# torch's other dtypes as pickled (str(dtype)): bfloat16, complex64, uint16, float8_e4m3fn, ...
+_DTYPE_NAME = re.compile(r"(b?float|complex|q?u?int|bits)\d+\w*$")
 _MAGIC_NUMBER = 0x1950a86a20f9469cfc6c
 _LEGACY_VERSION = 1001
 
@@ -80,11 +81,10 @@ def _strided(storage, offset, size, stride, dtype=None) -> Tensor:
         raise pickle.UnpicklingError(f"corrupt checkpoint: a tensor's storage is a "
                                      f"{type(storage).__name__}")
     array = storage.array if dtype is None else _reinterpret(storage.array, dtype)
-    numbers = (offset, *size, *stride) if isinstance(size, tuple) and isinstance(
-        stride, tuple) else (None,)
-    if len(size) != len(stride) or not all(type(n) is int and n >= 0 for n in numbers):
-        raise pickle.UnpicklingError(f"corrupt checkpoint: tensor size {size!r}, stride "
-                                     f"{stride!r} and offset {offset!r} are not valid")
+    if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)
+            and all(type(n) is int and n >= 0 for n in (offset, *size, *stride))):
+        raise pickle.UnpicklingError(f"corrupt checkpoint: tensor size {size!r:.80}, stride "
+                                     f"{stride!r:.80} and offset {offset!r} are not valid")
     if 0 not in size and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= len(array):
         raise pickle.UnpicklingError(f"corrupt checkpoint: a tensor of size {tuple(size)}, "
                                      f"stride {tuple(stride)} and offset {offset} reaches "
