@@ -194,8 +194,10 @@ class GraphContext:
         if a.shape == b.shape:
             if a.dtype != b.dtype or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
                 raise OnnxExporterError(
-                    f"{what} is computed from the input by operations the exporter cannot see "
-                    f"(shape {list(a.shape)}, dtype {a.dtype}); it would be frozen as a constant")
+                    f"{what} (shape {list(a.shape)}, dtype {a.dtype}) changes from one run to the "
+                    "next: it is computed from the input by operations the exporter cannot see "
+                    "(NumPy, .item(), .tolist()) or drawn at random, and would be frozen as a "
+                    "constant")
             return self.constant(a)
         first = a.reshape(-1)[:1]
         if a.ndim != b.ndim or not (a == first).all() or not (b == first).all():
