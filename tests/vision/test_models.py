@@ -65,6 +65,7 @@ def test_structure_matches_torchvision(torchvision, skip_random_init, name, kwar
         theirs = getattr(torchvision.models, name)(**kwargs)
     ours = getattr(models, name)(**kwargs)
     assert layout(ours) == layout(theirs)
+    assert repr(ours) == repr(theirs)  # every layer's hyper-parameters
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
 
