@@ -239,11 +239,22 @@ def _same_ops(trace_a, trace_b) -> bool:
         for a, b in zip(trace_a.records, trace_b.records))
 
 
+def _describe(trace, step: int) -> str:
+    if step >= len(trace.records):
+        return "the end"
+    target = trace.records[step].target
+    return getattr(target, "__name__", target) or trace.records[step].kind
+
+
 def _translate(ctx: GraphContext, trace_a, trace_b) -> None:
     if not _same_ops(trace_a, trace_b):
-        raise OnnxExporterError("the model runs different operations for other input values "
-                                "or sizes of the dynamic axes, so one ONNX graph cannot "
-                                "describe it")
+        step = next((i for i, (a, b) in enumerate(zip(trace_a.records, trace_b.records))
+                     if (a.kind, a.target) != (b.kind, b.target)),
+                    min(len(trace_a.records), len(trace_b.records)))
+        raise OnnxExporterError(
+            "the model runs different operations for other input values or sizes of the "
+            f"dynamic axes (from operation {step}: {_describe(trace_a, step)} vs "
+            f"{_describe(trace_b, step)}), so one ONNX graph cannot describe it")
     for record, twin in zip(trace_a.records, trace_b.records):
         node = Node(ctx, record, twin)
         if record.kind == "write":

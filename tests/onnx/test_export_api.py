@@ -241,3 +241,17 @@ def test_unknown_option_is_a_type_error_and_torch_options_are_accepted():
         ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), io.BytesIO(), opset=17)
     ndgrad.onnx.export(nn.Linear(3, 2), ndgrad.randn(4, 3), io.BytesIO(), dynamo=True,
                        optimize=True, do_constant_folding=False, external_data=False)
+
+
+class Branching(nn.Module):
+    """Control flow on a value: one trace takes each branch."""
+
+    def forward(self, x):
+        return x.exp() if float(x[0, 0]) >= float(x.max()) else x.tanh().neg()
+
+
+def test_data_dependent_control_flow_is_refused_naming_the_ops():
+    x = ndgrad.tensor([[9.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    with pytest.raises(ndgrad.onnx.OnnxExporterError, match="different operations.*Exp"):
+        ndgrad.onnx.export(Branching(), (x,), io.BytesIO(), input_names=["x"],
+                           dynamic_axes={"x": [0]})
