@@ -5,7 +5,7 @@ import numpy as np
 
 from ndgrad.onnx._context import _INT64_MAX
 from ndgrad.onnx._registry import call, op, unsupported
-from ndgrad.ops import indexing, rearrange, shape, sorting
+from ndgrad.ops import hooks, indexing, rearrange, shape, sorting
 
 _INT64_MIN = np.iinfo(np.int64).min
 
@@ -65,6 +65,13 @@ def _flip(node):
     n = len(dims)
     return node.add("Slice", [node.input(0), ctx.ints([-1] * n), ctx.ints([_INT64_MIN] * n),
                               ctx.ints(dims), ctx.ints([-1] * n)])
+
+
+@op(hooks.Tap)
+def _tap(node):
+    """The identity that carries module backward hooks: nothing to do in a forward graph."""
+    count = sum(1 for key in node.record.args if isinstance(key, int))
+    return [node.add("Identity", [node.input(i)]) for i in range(count)]
 
 
 @op(indexing.Gather)
