@@ -87,6 +87,19 @@ def test_eval_outputs_match_torchvision(torchvision, skip_random_init, name, siz
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
+def test_a_torchvision_checkpoint_loads_with_ndgrad_load(torchvision, tmp_path):  # noqa: F811
+    import torch
+
+    ours, theirs = build(torchvision, "mobilenet_v2", num_classes=10)
+    torch.save(theirs.state_dict(), tmp_path / "mobilenet_v2.pth")
+    model = models.mobilenet_v2(num_classes=10)
+    model.load_state_dict(ndgrad.load(tmp_path / "mobilenet_v2.pth"))
+    x = np.random.default_rng(2).normal(size=(2, 3, 32, 32)).astype(np.float32)
+    with ndgrad.no_grad():
+        got, expected = model.eval()(ndgrad.tensor(x)), ours.eval()(ndgrad.tensor(x))
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
 def test_resnet18_train_gradients_match_torchvision(torchvision):  # noqa: F811 - the fixture
     import torch
 
