@@ -13,6 +13,7 @@ from ndgrad.ops.linalg.decompositions import (QR, SVD, Cholesky, Eigh, EighResul
 from ndgrad.ops.linalg.einsum import Einsum, einsum
 from ndgrad.ops.linalg.legacy import (LegacySVDResult, cholesky_legacy, cross_legacy, inverse,
                                       pinverse, qr_legacy, svd_legacy)
+from ndgrad.ops.linalg.matrix_functions import householder_product, matrix_exp
 from ndgrad.ops.linalg.norms import matrix_norm, norm, vector_norm
 from ndgrad.ops.linalg.products import (Cross, MatMul, addmm, bmm, cross, dot, ger, inner, matmul,
                                         mm, multi_dot, mv, outer, tensordot, vdot, vecdot)
@@ -21,6 +22,8 @@ from ndgrad.ops.linalg.solvers import (Det, Inv, Slogdet, SlogdetResult, Solve, 
 
 __all__ = [
     "LinAlgError",
+    # matrix functions
+    "householder_product", "matrix_exp",
     # decompositions
     "QR", "SVD", "Cholesky", "Eigh", "EighResult", "Pinv", "QRResult", "SVDResult", "cholesky",
     "eigh", "eigvalsh", "pinv", "qr", "svd", "svdvals",
