@@ -299,7 +299,7 @@ def _outputs(ctx, onnx, trace_a, trace_b, output_names, dynamic_axes) -> list:
     for name, a, b in zip(names, outputs_a, outputs_b):
         source = ctx.lookup(a)
         if source is None:
-            source = ctx.constant(a._data)
+            source = ctx.constant_value(a._data, b._data, f"output '{name}'")
         ctx.nodes.append(onnx.helper.make_node("Identity", [source], [name],
                                                name=ctx.fresh("Identity")))
         dims = _axes_map(dynamic_axes[name], name) if dynamic_axes and name in dynamic_axes \

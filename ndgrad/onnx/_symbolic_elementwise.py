@@ -1,6 +1,8 @@
 """Translations of elementwise ops, activations, casts and the fused softmax/linear ops."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ndgrad.onnx._registry import call, op, unsupported
@@ -179,37 +181,55 @@ _LOGICAL = {comparison.logical_and: "And", comparison.logical_or: "Or",
 
 
 def _common_dtype(node) -> np.dtype:
-    """Both operands' dtype: the tensor's, or float32 when a float number meets integers."""
-    dtypes = [node.dtype(key) for key in ("input", "other")]
-    if any(isinstance(node.arg(key), float) for key in ("input", "other")) and \
-            all(d.kind in "iub" or isinstance(node.arg(k), float)
-                for d, k in zip(dtypes, ("input", "other"))):
+    """The operands' promoted dtype; float32 (the default dtype) when a Python float meets
+    integer or bool tensors."""
+    keys = ("input", "other")
+    tensors = [node.dtype(k) for k in keys if hasattr(node.arg(k), "_data")]
+    dtype = np.result_type(*tensors) if tensors else node.dtype("input")
+    if dtype.kind in "iub" and any(isinstance(node.arg(k), float) for k in keys):
         return np.dtype(np.float32)
-    tensors = [d for d, k in zip(dtypes, ("input", "other")) if hasattr(node.arg(k), "_data")]
-    return np.result_type(*tensors) if tensors else dtypes[0]
+    return dtype
 
 
-def _comparison(onnx_op: str, negate: bool = False):
-    def translate(node):
-        dtype = _common_dtype(node)
-        result = node.add(onnx_op, [node.input("input", dtype), node.input("other", dtype)])
-        return node.add("Not", [result]) if negate else result
-    return translate
+def _comparison(node, onnx_op: str, negate: bool = False):
+    dtype = _common_dtype(node)
+    result = node.add(onnx_op, [node.input("input", dtype), node.input("other", dtype)])
+    return node.add("Not", [result]) if negate else result
 
 
 for _function, _onnx_op in _COMPARE.items():
-    call(_function.__name__, _function)(_comparison(_onnx_op))
-call("ne", comparison.ne)(_comparison("Equal", negate=True))
+    call(_function.__name__, _function)(partial(_comparison, onnx_op=_onnx_op))
+call("ne", comparison.ne)(partial(_comparison, onnx_op="Equal", negate=True))
 
 
-def _logical(onnx_op: str):
-    def translate(node):
-        return node.add(onnx_op, [node.input("input", np.bool_), node.input("other", np.bool_)])
-    return translate
+def _logical(node, onnx_op: str):
+    return node.add(onnx_op, [node.input("input", np.bool_), node.input("other", np.bool_)])
 
 
 for _function, _onnx_op in _LOGICAL.items():
-    call(_function.__name__, _function)(_logical(_onnx_op))
+    call(_function.__name__, _function)(partial(_logical, onnx_op=_onnx_op))
+
+
+def _bitwise(node, onnx_op: str):
+    """And/Or/Xor on bool tensors, Bitwise<op> (opset 18) on integers."""
+    dtype = _common_dtype(node)
+    if dtype.kind == "b":
+        return _logical(node, onnx_op)
+    if node.ctx.opset < 18:
+        unsupported(node, f"bitwise operations on integers at opset {node.ctx.opset}")
+    return node.add("Bitwise" + onnx_op, [node.input("input", dtype), node.input("other", dtype)])
+
+
+for _function, _onnx_op in ((comparison.bitwise_and, "And"), (comparison.bitwise_or, "Or"),
+                            (comparison.bitwise_xor, "Xor")):
+    call(_function.__name__, _function)(partial(_bitwise, onnx_op=_onnx_op))
+
+
+@call("bitwise_not", comparison.bitwise_not)
+def _bitwise_not(node):
+    if node.dtype("input").kind == "b":
+        return node.add("Not", [node.input("input")])
+    return node.add("BitwiseNot", [node.input("input")])
 
 
 @call("logical_not", comparison.logical_not)

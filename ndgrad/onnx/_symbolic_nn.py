@@ -3,6 +3,8 @@ as whole functionals because inside they index with positions computed from the 
 for adaptive pooling, from the input's size)."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ndgrad.nn import functional as F
@@ -58,30 +60,24 @@ def _pool(node, op_type: str, n: int, **attrs):
     return node.add("Squeeze", [y, node.ctx.ints([0])]) if unbatched else y
 
 
-def _max_pool(n: int):
-    def translate(node):
-        if node.option("return_indices", False):
-            unsupported(node, "max pooling with return_indices=True")
-        return _pool(node, "MaxPool", n, dilations=_tuple(node.option("dilation", 1), n))
-    return translate
+def _max_pool(node, n: int):
+    if node.option("return_indices", False):
+        unsupported(node, "max pooling with return_indices=True")
+    return _pool(node, "MaxPool", n, dilations=_tuple(node.option("dilation", 1), n))
 
 
-def _avg_pool(n: int):
-    def translate(node):
-        if node.option("divisor_override", None) is not None:
-            unsupported(node, "average pooling with divisor_override")
-        return _pool(node, "AveragePool", n,
-                     count_include_pad=int(bool(node.option("count_include_pad", True))))
-    return translate
+def _avg_pool(node, n: int):
+    if node.option("divisor_override", None) is not None:
+        unsupported(node, "average pooling with divisor_override")
+    return _pool(node, "AveragePool", n,
+                 count_include_pad=int(bool(node.option("count_include_pad", True))))
 
 
-def _adaptive_avg_pool(n: int):
-    def translate(node):
-        spatial = node.arg("input").shape[-n:]
-        out = _as_list(node.option("output_size"), n)
-        out = [size if o is None else int(o) for size, o in zip(spatial, out)]
-        return _adaptive_mean(node, node.input("input"), spatial, out)
-    return translate
+def _adaptive_avg_pool(node, n: int):
+    spatial = node.arg("input").shape[-n:]
+    out = _as_list(node.option("output_size"), n)
+    out = [size if o is None else int(o) for size, o in zip(spatial, out)]
+    return _adaptive_mean(node, node.input("input"), spatial, out)
 
 
 def _adaptive_mean(node, x: str, spatial: tuple, out: list) -> str:
@@ -118,9 +114,9 @@ def _as_list(value, n: int) -> list:
 for _n, _max, _avg, _adaptive in ((1, F.max_pool1d, F.avg_pool1d, F.adaptive_avg_pool1d),
                                   (2, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d),
                                   (3, F.max_pool3d, F.avg_pool3d, F.adaptive_avg_pool3d)):
-    call(f"max_pool{_n}d", _max)(_max_pool(_n))
-    call(f"avg_pool{_n}d", _avg)(_avg_pool(_n))
-    call(f"adaptive_avg_pool{_n}d", _adaptive)(_adaptive_avg_pool(_n))
+    call(f"max_pool{_n}d", _max)(partial(_max_pool, n=_n))
+    call(f"avg_pool{_n}d", _avg)(partial(_avg_pool, n=_n))
+    call(f"adaptive_avg_pool{_n}d", _adaptive)(partial(_adaptive_avg_pool, n=_n))
 
 
 @call("embedding", F.embedding)

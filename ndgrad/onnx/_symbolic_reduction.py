@@ -1,6 +1,8 @@
 """Translations of reductions, cumulative ops and matrix products."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ndgrad.onnx._registry import call, op, unsupported
@@ -68,43 +70,41 @@ def _einsum(node):
 # they are translated whole
 
 
-def _extreme(reduce_op: str, arg_op: str, binary_op: str):
-    def translate(node):
-        """max/min in all of their forms: of a tensor, along dim (values, indices), along the
-        seed's axis (values), or elementwise against another tensor."""
-        dim, axis = node.arg("dim"), node.arg("axis")
-        x = node.input("input")
-        if hasattr(dim, "_data"):
-            return node.add(binary_op, [x, node.input("dim", node.result_dtype)])
-        keepdims = node.option("keepdims")
-        keepdim = node.option("keepdim") if keepdims is None else keepdims
-        if axis is not None:
-            return node.ctx.reduce(reduce_op, x, node.option("axis"), keepdim)
-        if dim is None:
-            return node.ctx.reduce(reduce_op, x, None, False)
-        if node.arg("input").ndim == 0:
-            return [node.add("Identity", [x]), node.ctx.constant(0, np.int64)]
-        dim = int(node.option("dim"))
-        values = node.ctx.reduce(reduce_op, x, [dim], keepdim)
-        return [values, node.add(arg_op, [x], axis=dim, keepdims=int(bool(keepdim)))]
-    return translate
+def _extreme(node, reduce_op: str, arg_op: str, binary_op: str):
+    """max/min in all of their forms: of a tensor, along dim (values, indices), along the
+    seed's axis (values), or elementwise against another tensor."""
+    dim, axis = node.arg("dim"), node.arg("axis")
+    x = node.input("input")
+    if hasattr(dim, "_data"):
+        return node.add(binary_op, [x, node.input("dim", node.result_dtype)])
+    keepdims = node.option("keepdims")
+    keepdim = node.option("keepdim") if keepdims is None else keepdims
+    if axis is not None:
+        return node.ctx.reduce(reduce_op, x, node.option("axis"), keepdim)
+    if dim is None:
+        return node.ctx.reduce(reduce_op, x, None, False)
+    if node.arg("input").ndim == 0:
+        return [node.add("Identity", [x]), node.ctx.constant(0, np.int64)]
+    dim = int(node.option("dim"))
+    values = node.ctx.reduce(reduce_op, x, [dim], keepdim)
+    return [values, node.add(arg_op, [x], axis=dim, keepdims=int(bool(keepdim)))]
 
 
-def _arg_extreme(arg_op: str):
-    def translate(node):
-        """argmax/argmin along dim, or of the flattened tensor."""
-        x = node.input("input")
-        keepdims = node.option("keepdims")
-        keepdim = node.option("keepdim") if keepdims is None else keepdims
-        dim = node.option("dim") if node.arg("dim") is not None else node.option("axis")
-        if dim is None:
-            flat = node.add("Reshape", [x, node.ctx.ints([-1])])
-            return node.add(arg_op, [flat], axis=0, keepdims=0)
-        return node.add(arg_op, [x], axis=int(dim), keepdims=int(bool(keepdim)))
-    return translate
+def _arg_extreme(node, arg_op: str):
+    """argmax/argmin along dim, or of the flattened tensor."""
+    x = node.input("input")
+    keepdims = node.option("keepdims")
+    keepdim = node.option("keepdim") if keepdims is None else keepdims
+    dim = node.option("dim") if node.arg("dim") is not None else node.option("axis")
+    if dim is None:
+        flat = node.add("Reshape", [x, node.ctx.ints([-1])])
+        return node.add(arg_op, [flat], axis=0, keepdims=0)
+    return node.add(arg_op, [x], axis=int(dim), keepdims=int(bool(keepdim)))
 
 
-call("max", reduction.max)(_extreme("ReduceMax", "ArgMax", "Max"))
-call("min", reduction.min)(_extreme("ReduceMin", "ArgMin", "Min"))
-call("argmax", reduction.argmax)(_arg_extreme("ArgMax"))
-call("argmin", reduction.argmin)(_arg_extreme("ArgMin"))
+call("max", reduction.max)(partial(_extreme, reduce_op="ReduceMax", arg_op="ArgMax",
+                                         binary_op="Max"))
+call("min", reduction.min)(partial(_extreme, reduce_op="ReduceMin", arg_op="ArgMin",
+                                         binary_op="Min"))
+call("argmax", reduction.argmax)(partial(_arg_extreme, arg_op="ArgMax"))
+call("argmin", reduction.argmin)(partial(_arg_extreme, arg_op="ArgMin"))

@@ -159,6 +159,16 @@ def test_values_computed_outside_the_graph_are_refused(dynamic_axes, tmp_path):
     assert not path.exists()
 
 
+class OutputFromNumPy(nn.Module):
+    def forward(self, x):
+        return x + 1, ndgrad.tensor(x.detach().numpy() * 2)
+
+
+def test_an_output_computed_outside_the_graph_is_refused():
+    with pytest.raises(ndgrad.onnx.OnnxExporterError, match="output 'output_1'"):
+        ndgrad.onnx.export(OutputFromNumPy(), ndgrad.randn(2, 3), io.BytesIO())
+
+
 class Probe(nn.Module):
     def __init__(self):
         super().__init__()

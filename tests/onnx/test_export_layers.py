@@ -34,6 +34,13 @@ class Elementwise(nn.Module):
         return z + ndgrad.sin(x) * ndgrad.cos(y) + ndgrad.rsqrt(y * y + 1) + x.floor()
 
 
+class Comparisons(nn.Module):
+    def forward(self, x, tokens):
+        return (x > 0.5, x <= tokens, tokens == 3, tokens != 3, (tokens > 1) & (tokens < 5),
+                (x > 0) | (tokens > 2), ~(tokens > 2), ndgrad.logical_xor(x > 0, tokens > 2),
+                tokens & 3, (tokens | 1) ^ 2, ~tokens, ndgrad.isnan(x), x.float() < tokens)
+
+
 class Activations(nn.Module):
     def __init__(self):
         super().__init__()
@@ -142,6 +149,8 @@ SPECS = [
          {0: 0}),
     Spec("activations", Activations, lambda: (ndgrad.randn(2, 3, 4),), {0: 0}),
     Spec("elementwise", Elementwise, lambda: (ndgrad.randn(2, 4), ndgrad.randn(2, 4)),
+         {0: 0, 1: 0}),
+    Spec("comparisons", Comparisons, lambda: (ndgrad.randn(2, 5) * 3, _tokens(2, 5)),
          {0: 0, 1: 0}),
     Spec("shapes", Shapes, lambda: (ndgrad.randn(2, 6, 5),), {0: 0}),
     Spec("gathers", Gathers, lambda: (ndgrad.randn(2, 3, 4), ndgrad.randint(0, 4, (2, 3, 2))),
