@@ -51,6 +51,7 @@ from ndgrad.ops.fused import log_softmax, softmax
 from ndgrad.ops.elementwise import hypot, logaddexp, logaddexp2
 from ndgrad.ops.reduction import aminmax, nanmean, nansum
 from ndgrad.ops.shape import ravel
+from ndgrad.ops.scatter import scatter_reduce
 from ndgrad.ops.shape import (broadcast_to, cat, chunk, concat, concatenate, flatten, hstack,
                               movedim, narrow, permute, reshape, select, split, squeeze, stack,
                               swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze, vstack)
@@ -83,7 +84,7 @@ def is_floating_point(input: Tensor) -> bool:
 __all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
            "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "bernoulli", "multinomial", "layout", "sparse", "sparse_coo", "sparse_coo_tensor",
            "spmm", "strided", "aminmax", "hypot", "logaddexp", "logaddexp2", "nanmean", "nansum",
-           "ravel"]
+           "ravel", "scatter_reduce"]
 __all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "addmm", "all",
            "allclose", "amax", "amin", "any", "arange", "arccos", "arcsin", "arctan",
            "arctan2", "argmax", "argmin", "argsort", "as_tensor", "asin", "atan",

@@ -746,6 +746,9 @@ class Tensor(TensorBase):
     def scatter_add_(self, dim, index, src):
         return _inplace.scatter_add_(self, dim, index, src)
 
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _scatter.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
     def index_put_(self, indices, values, accumulate=False):
         return _inplace.index_put_(self, indices, values, accumulate)
 
@@ -1366,6 +1369,7 @@ from ndgrad.ops import indexing as _indexing  # noqa: E402
 from ndgrad.ops import inplace as _inplace  # noqa: E402
 from ndgrad.ops import linalg as _linalg  # noqa: E402
 from ndgrad.ops import rearrange as _rearrange  # noqa: E402
+from ndgrad.ops import scatter as _scatter  # noqa: E402
 from ndgrad.ops import reduction as _reduction  # noqa: E402
 from ndgrad.ops import sorting as _sorting  # noqa: E402
 from ndgrad.ops import sparse as _sparse  # noqa: E402
