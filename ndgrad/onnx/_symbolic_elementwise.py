@@ -245,3 +245,9 @@ def _isnan(node):
 @call("isinf", comparison.isinf)
 def _isinf(node):
     return node.add("IsInf", [node.input("input")])
+
+
+@call("isfinite", comparison.isfinite)
+def _isfinite(node):
+    x = node.input("input")
+    return node.add("Not", [node.add("Or", [node.add("IsInf", [x]), node.add("IsNaN", [x])])])

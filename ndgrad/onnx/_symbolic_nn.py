@@ -165,3 +165,11 @@ def _interpolate(node):
         attrs["cubic_coeff_a"] = -0.75
     return node.add("Resize", [x, None, scales, sizes], mode=onnx_mode,
                     coordinate_transformation_mode=transform, **attrs)
+
+
+@call("one_hot", F.one_hot)
+def _one_hot(node):
+    """OneHot over a new last dim; num_classes=-1 (max + 1 of the data) is fixed at export."""
+    depth = node.ctx.constant([node.record.result.shape[-1]], np.int64)
+    values = node.ctx.constant([0, 1], np.int64)
+    return node.add("OneHot", [node.input("tensor"), depth, values], axis=-1)

@@ -108,3 +108,17 @@ call("min", reduction.min)(partial(_extreme, reduce_op="ReduceMin", arg_op="ArgM
                                          binary_op="Min"))
 call("argmax", reduction.argmax)(partial(_arg_extreme, arg_op="ArgMax"))
 call("argmin", reduction.argmin)(partial(_arg_extreme, arg_op="ArgMin"))
+
+
+def _logical_reduction(node, reduce_op: str):
+    """all/any as the min/max of the elements as 0/1 (ONNX reduces no bools)."""
+    keepdims = node.option("keepdims")
+    keepdim = node.option("keepdim") if keepdims is None else keepdims
+    dim = node.option("dim") if node.arg("dim") is not None else node.option("axis")
+    ones = node.ctx.cast(node.ctx.cast(node.input("input"), np.bool_), np.int32)
+    reduced = node.ctx.reduce(reduce_op, ones, dim, keepdim if dim is not None else False)
+    return node.ctx.cast(reduced, node.result_dtype)
+
+
+call("all", reduction.all)(partial(_logical_reduction, reduce_op="ReduceMin"))
+call("any", reduction.any)(partial(_logical_reduction, reduce_op="ReduceMax"))

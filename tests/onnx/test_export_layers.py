@@ -35,10 +35,14 @@ class Elementwise(nn.Module):
 
 
 class Comparisons(nn.Module):
+    """Comparisons, logical and bitwise ops, all/any, one_hot: plain functions in ndgrad."""
+
     def forward(self, x, tokens):
         return (x > 0.5, x <= tokens, tokens == 3, tokens != 3, (tokens > 1) & (tokens < 5),
                 (x > 0) | (tokens > 2), ~(tokens > 2), ndgrad.logical_xor(x > 0, tokens > 2),
-                tokens & 3, (tokens | 1) ^ 2, ~tokens, ndgrad.isnan(x), x.float() < tokens)
+                tokens & 3, (tokens | 1) ^ 2, ~tokens, ndgrad.isnan(x), x.float() < tokens,
+                ndgrad.isfinite(x / (x > 0)), (x > 0).all(), (x > 0).any(1),
+                x.all(dim=1, keepdim=True), F.one_hot(tokens, 10))
 
 
 class Activations(nn.Module):
