@@ -29,6 +29,9 @@ class _NullContext:
 
 
 _NULL_CONTEXT = _NullContext()
+# Set by autograd/forward_ad.py while a dual level is active, to carry tangents through each
+# op; None otherwise, so apply pays one global read for forward mode.
+_forward_hook = None
 # Numbers nodes in creation order; the engine runs backward in decreasing order.
 _sequence = itertools.count()
 
@@ -74,6 +77,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Runs forward and, if any input requires grad, records the node for backward."""
+        if _forward_hook is not None:
+            return _forward_hook(cls, args, kwargs)
         if _state.grad_enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
