@@ -61,6 +61,8 @@ from ndgrad.ops.special import digamma, erfinv, lgamma, mvlgamma, polygamma
 from ndgrad import distributions, special
 from ndgrad import distributed  # cheap to import: MPI starts in init_process_group
 from ndgrad import onnx  # export only; the onnx package itself is imported by export()
+from ndgrad import func
+from ndgrad.autograd import forward_ad, functional  # torch.autograd.functional etc.
 
 moveaxis = movedim
 
