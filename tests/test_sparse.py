@@ -7,8 +7,10 @@ import pytest
 
 import ndgrad
 
-# torch warns that it does not check sparse invariants by default; the inputs here are valid.
-pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+# torch warns that it does not check sparse invariants by default (the inputs here are valid)
+# and that its sparse @ sparse goes through beta CSR support.
+pytestmark = [pytest.mark.filterwarnings("ignore:Sparse invariant checks"),
+              pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")]
 
 # A 3x4 matrix with a duplicate at (1, 0) and indices out of order: uncoalesced.
 INDICES = [[1, 0, 2, 1, 2], [0, 3, 1, 0, 2]]
