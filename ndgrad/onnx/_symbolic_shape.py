@@ -85,7 +85,8 @@ def _gather(node):
 
 class _Key:
     """x[key] split into ONNX steps: one Slice (ints too, as one-element slices), a Squeeze
-    of the int axes, an Unsqueeze of the new (None) axes, then at most one Gather."""
+    of the int axes, an Unsqueeze of the new (None) axes, then at most one Gather (an integer
+    index tensor) or GatherND (a boolean mask over the leading dims)."""
 
     def __init__(self, key: tuple, ndim: int, node) -> None:
         self.starts, self.ends, self.axes, self.steps = [], [], [], []
@@ -110,10 +111,15 @@ class _Key:
                 self.gather = (out, part)
                 axis += 1
                 out += part.ndim
+            elif self.gather is None and part.dtype == np.bool_ and axis == 0:
+                self.gather = (None, part)  # a mask over the leading dims: GatherND
+                axis += part.ndim
+                out += 1
             else:
-                unsupported(node, "indexing with a boolean mask or several index tensors")
-        if self.gather is not None and self.squeeze:
-            unsupported(node, "indexing with both integers and an index tensor")
+                unsupported(node, "indexing with a boolean mask after other dims, or with "
+                                  "several index tensors")
+        if self.gather is not None and (self.squeeze or self.unsqueeze):
+            unsupported(node, "indexing with integers or None next to an index tensor")
 
     def _slice(self, part: slice, axis: int) -> None:
         step = 1 if part.step is None else int(part.step)
@@ -151,36 +157,69 @@ def _expand_ellipsis(key: tuple, ndim: int, node) -> list:
     return parts
 
 
-@op(indexing.GetItem)
-def _getitem(node):
-    ndim = node.arg(0).ndim
-    key_a = _Key(node.arg("key"), ndim, node)
-    key_b = _Key(node.twin_arg("key"), ndim, node)
+def _gather_index(node, x: str, gather: tuple, index_b) -> str:
+    """x indexed by one integer tensor at output axis `axis` (Gather), or by a boolean mask
+    over its leading dims (axis None: GatherND at the mask's nonzero positions)."""
+    axis, index = gather
     ctx = node.ctx
-    x = node.input(0)
+    name = ctx.lookup(index)
+    if name is None:
+        dtype = np.bool_ if axis is None else np.int64
+        name = ctx.constant_value(index.astype(dtype), index_b.astype(dtype),
+                                  f"the index of {node.name}")
+    if axis is None:
+        positions = node.add("Transpose", [node.add("NonZero", [name])], perm=[1, 0])
+        return node.add("GatherND", [x, positions])
+    if index.dtype != np.int64:
+        name = ctx.cast(name, np.int64)
+    return node.add("Gather", [x, name], axis=axis)
+
+
+@op(indexing.GetItem)
+def _getitem_op(node):
+    """GetItem applied directly, with a NumPy key."""
+    return _index(node, node.input(0), node.arg(0).ndim, node.arg("key"), node.twin_arg("key"))
+
+
+@call("getitem", indexing.getitem)
+def _getitem(node):
+    """x[key] written whole: ndgrad rewrites boolean masks into new index arrays inside, so
+    the key is read as given, where a mask is still the traced tensor's data."""
+    key_a = indexing.normalize_key(node.arg("key"))
+    key_b = indexing.normalize_key(node.twin_arg("key"))
+    return _index(node, node.input("input"), node.arg("input").ndim, key_a, key_b)
+
+
+@call("masked_select", indexing.masked_select)
+def _masked_select(node):
+    """The elements where the mask is true, both broadcast to one shape, as GatherND."""
+    result_shape = np.broadcast_shapes(node.arg("input").shape, node.arg("mask").shape)
+    twin_shape = np.broadcast_shapes(node.twin_arg("input").shape,
+                                     node.twin_arg("mask").shape)
+    shape = node.ints(result_shape, twin_shape, "the broadcast shape")
+    x = node.add("Expand", [node.input("input"), shape])
+    mask = node.add("Expand", [node.input("mask"), shape])
+    positions = node.add("Transpose", [node.add("NonZero", [mask])], perm=[1, 0])
+    return node.add("GatherND", [x, positions])
+
+
+def _index(node, x: str, ndim: int, key_a: tuple, key_b: tuple) -> str:
+    """x[key] for an x of `ndim` dims: Slice, Squeeze, Unsqueeze, then Gather or GatherND."""
+    key_a, key_b = _Key(key_a, ndim, node), _Key(key_b, ndim, node)
+    ctx = node.ctx
+    source = x
     if key_a.axes:
         starts = node.ints(key_a.starts, key_b.starts, "the slice starts")
         ends = node.ints(key_a.ends, key_b.ends, "the slice ends")
-        node.ctx.same(key_a.steps, key_b.steps, f"the slice steps of {node.name}")
+        ctx.same(key_a.steps, key_b.steps, f"the slice steps of {node.name}")
         x = node.add("Slice", [x, starts, ends, ctx.ints(key_a.axes), ctx.ints(key_a.steps)])
     if key_a.squeeze:
         x = node.add("Squeeze", [x, ctx.ints(key_a.squeeze)])
     if key_a.unsqueeze:
         x = node.add("Unsqueeze", [x, ctx.ints(key_a.unsqueeze)])
     if key_a.gather is not None:
-        axis, index = key_a.gather
-        name = ctx.lookup(index)
-        if name is None:
-            name = ctx.constant_value(index.astype(np.int64), key_b.gather[1].astype(np.int64),
-                                      f"the index of {node.name}")
-        elif index.dtype != np.int64:
-            name = ctx.cast(name, np.int64)
-        x = node.add("Gather", [x, name], axis=axis)
-    if x == node.input(0):
-        x = node.add("Identity", [x])
-    return x
-
-
+        x = _gather_index(node, x, key_a.gather, key_b.gather[1])
+    return node.add("Identity", [x]) if x == source else x
 # ---- padding, sorting: translated whole (they index with positions computed outside)
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",

@@ -62,12 +62,13 @@ class Activations(nn.Module):
 
 
 class Gathers(nn.Module):
-    """stack, unbind, gather, index_select, masked_fill, tril."""
+    """stack, unbind, gather, index_select, masked_fill, tril, list and mask indexing."""
 
     def forward(self, x, index):
         stacked = ndgrad.stack(x.unbind(1), 2)
         picked = ndgrad.gather(x, 2, index) + x.index_select(1, ndgrad.tensor([0, 2]))[:, :1, :2]
-        return stacked, picked, x.masked_fill(x > 0, -1.0), x.tril()
+        return (stacked, picked, x.masked_fill(x > 0, -1.0), x.tril(), x[:, [2, 0]],
+                x[x > 0], x[x[..., 0] > 0, 1:], ndgrad.masked_select(x, x[:, :1] < 0))
 
 
 class Reductions(nn.Module):
