@@ -111,20 +111,24 @@ def _with_grad(tensor: Tensor, requires_grad) -> Tensor:
 
 
 def rebuild_tensor(storage, storage_offset, size, stride):
+    """torch._utils._rebuild_tensor (files of torch < 1.1)."""
     return _strided(storage, storage_offset, size, stride)
 
 
 def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                       metadata=None):
+    """torch._utils._rebuild_tensor_v2: a tensor of a typed storage (the usual one)."""
     return _with_grad(_strided(storage, storage_offset, size, stride), requires_grad)
 
 
 def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                       dtype, metadata=None):
+    """torch._utils._rebuild_tensor_v3: a tensor of a byte storage with its dtype."""
     return _with_grad(_strided(storage, storage_offset, size, stride, dtype), requires_grad)
 
 
 def rebuild_parameter(data, requires_grad, backward_hooks, state=None):
+    """torch._utils._rebuild_parameter(_with_state): an nn.Parameter."""
     from ndgrad.nn.parameter import Parameter  # nn sits above serialization
     if not isinstance(data, Tensor):
         raise pickle.UnpicklingError("corrupt checkpoint: a Parameter's data is not a tensor")
@@ -147,9 +151,13 @@ def rebuild_from_type_v2(func, new_type, args, state):
 
 
 def _set_state(tensor: Tensor, state) -> None:
+    """Sets a saved tensor's extra attributes; private ones (its data, its grad) are refused."""
     if state is not None and not isinstance(state, dict):
         raise pickle.UnpicklingError("corrupt checkpoint: a tensor's state is not a dict")
     for name, value in (state or {}).items():
+        if not isinstance(name, str) or name.startswith("_"):
+            raise pickle.UnpicklingError(f"Weights only load failed: a tensor attribute "
+                                         f"{name!r:.80} may not be set from a file")
         setattr(tensor, name, value)
 
 

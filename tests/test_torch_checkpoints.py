@@ -327,3 +327,13 @@ def test_ndgrad_archives_keep_views_and_torch_reads_them(torch, tmp_path):
     assert theirs["dtype"] is torch.float16 and theirs["size"] == torch.Size([2])
     for name in ("base", "view", "t", "flipped", "scalar"):
         _assert_tensor_equal(loaded[name], theirs[name])
+
+
+def test_tensor_state_from_a_file_cannot_set_private_attributes(torch):
+    parameter = torch.nn.Parameter(torch.ones(2))
+    parameter.note = "kept"
+    loaded = ndgrad.load(_torch_save(torch, {"p": parameter}))["p"]
+    assert loaded.note == "kept" and isinstance(loaded, ndgrad.nn.Parameter)
+    parameter.__dict__["_data"] = "overwrite"  # what a crafted file could carry
+    with pytest.raises(pickle.UnpicklingError, match="'_data' may not be set"):
+        ndgrad.load(_torch_save(torch, {"p": parameter}))
