@@ -173,3 +173,17 @@ def _one_hot(node):
     depth = node.ctx.constant([node.record.result.shape[-1]], np.int64)
     values = node.ctx.constant([0, 1], np.int64)
     return node.add("OneHot", [node.input("tensor"), depth, values], axis=-1)
+
+
+_BAG_REDUCE = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}
+
+
+@call("embedding_bag", F.embedding_bag)
+def _embedding_bag(node):
+    """Bags of equal size (2-D input): the rows gathered, then reduced over each bag."""
+    plain = node.arg("per_sample_weights") is None and node.option("max_norm") is None
+    if node.arg("input").ndim != 2 or not plain:
+        unsupported(node, "embedding_bag other than 2-D input without per_sample_weights "
+                          "and max_norm")
+    rows = node.add("Gather", [node.input("weight"), node.input("input", np.int64)], axis=0)
+    return node.ctx.reduce(_BAG_REDUCE[node.option("mode", "mean")], rows, [1], False)

@@ -93,9 +93,10 @@ class Embedder(nn.Module):
         super().__init__()
         self.embedding = nn.Embedding(10, 4, padding_idx=0)
         self.norm = nn.LayerNorm(4)
+        self.bag = nn.EmbeddingBag(10, 3, mode="max")
 
     def forward(self, tokens):
-        return self.norm(self.embedding(tokens))
+        return self.norm(self.embedding(tokens)), self.bag(tokens)
 
 
 class Pools(nn.Module):
