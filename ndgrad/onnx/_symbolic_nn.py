@@ -1,6 +1,6 @@
-"""Translations of convolutions, pooling and embedding; pooling and embedding are translated
-as whole functionals because inside they index with positions computed from the data (or,
-for adaptive pooling, from the input's size)."""
+"""Translations of convolutions, pooling, interpolation, embeddings and one_hot. All but the
+convolutions are translated as whole functionals: inside they index with positions computed
+outside the graph, from the data or from the input's size."""
 from __future__ import annotations
 
 from functools import partial
@@ -14,8 +14,8 @@ from ndgrad.ops import conv
 
 def _geometry_attrs(geometry) -> dict:
     return {"strides": list(geometry.stride), "dilations": list(geometry.dilation),
-                "pads": [b for b, _ in geometry.padding] + [a for _, a in geometry.padding],
-                "group": geometry.groups}
+            "pads": [b for b, _ in geometry.padding] + [a for _, a in geometry.padding],
+            "group": geometry.groups}
 
 
 @op(conv.Conv)
