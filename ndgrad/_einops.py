@@ -26,15 +26,16 @@ def _define_backend() -> None:
 
 class _EinopsFinder(importlib.abc.MetaPathFinder):
     """Finds nothing itself: it lets the other finders locate einops, then wraps the loader so
-    that the backend is defined when einops has been executed."""
+    that the backend is defined when einops has been executed. It stays in sys.meta_path until
+    then, since a find_spec("einops") that only checks availability imports nothing."""
 
     def find_spec(self, fullname, path, target=None):
         if fullname != "einops":
             return None
-        sys.meta_path.remove(self)  # one shot, and no recursion into this finder
         for finder in sys.meta_path:
-            spec = finder.find_spec(fullname, path, target) if hasattr(
-                finder, "find_spec") else None
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None:
                     spec.loader = _ThenDefineBackend(spec.loader)
@@ -53,6 +54,7 @@ class _ThenDefineBackend(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         self.loader.exec_module(module)
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _EinopsFinder)]
         _define_backend()
 
     def __getattr__(self, name: str):

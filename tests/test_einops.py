@@ -132,7 +132,10 @@ def test_seed_cross_entropy_with_einops_logsumexp(torch):
 
 @pytest.mark.parametrize("order", ["ndgrad-first", "einops-first"])
 def test_backend_is_found_in_either_import_order(order):
-    imports = {"ndgrad-first": "import ndgrad\nassert 'einops' not in sys.modules\nimport einops",
+    imports = {"ndgrad-first": "import ndgrad\nassert 'einops' not in sys.modules\n"
+                               # an availability check before the import changes nothing
+                               "import importlib.util\nimportlib.util.find_spec('einops')\n"
+                               "import einops",
                "einops-first": "import einops\nimport ndgrad"}[order]
     script = (f"import sys\n{imports}\n"
               "x = ndgrad.ones(2, 3, requires_grad=True)\n"
