@@ -337,3 +337,60 @@ def test_tensor_state_from_a_file_cannot_set_private_attributes(torch):
     parameter.__dict__["_data"] = "overwrite"  # what a crafted file could carry
     with pytest.raises(pickle.UnpicklingError, match="'_data' may not be set"):
         ndgrad.load(_torch_save(torch, {"p": parameter}))
+
+
+class _PositionalEncoding(ndgrad.nn.Module):
+    def __init__(self, d_model, max_len=50):
+        super().__init__()
+        position = ndgrad.arange(max_len).unsqueeze(1).float()
+        frequency = ndgrad.exp(ndgrad.arange(0, d_model, 2).float() * (-9.2 / d_model))
+        pe = ndgrad.zeros(max_len, 1, d_model)
+        pe[:, 0, 0::2] = ndgrad.sin(position * frequency)
+        pe[:, 0, 1::2] = ndgrad.cos(position * frequency)
+        self.register_buffer("pe", pe)
+        self.dropout = ndgrad.nn.Dropout(0.1)
+
+    def forward(self, x):
+        return self.dropout(x + self.pe[:x.size(0)])
+
+
+class _TransformerModel(ndgrad.nn.Module):
+    """word_language_model's TransformerModel, small."""
+
+    def __init__(self, tokens=12, d_model=8):
+        super().__init__()
+        nn = ndgrad.nn
+        self.pos_encoder = _PositionalEncoding(d_model)
+        self.encoder = nn.Embedding(tokens, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, 2, 16, 0.1)
+        self.transformer_encoder = nn.TransformerEncoder(layer, 2)
+        self.decoder = nn.Linear(d_model, tokens)
+
+    def forward(self, src):
+        mask = ndgrad.nn.Transformer.generate_square_subsequent_mask(len(src))
+        hidden = self.transformer_encoder(self.pos_encoder(self.encoder(src)), mask)
+        return ndgrad.nn.functional.log_softmax(self.decoder(hidden), dim=-1)
+
+
+def test_word_language_model_transformer_save_and_load(tmp_path):
+    """The calls of PyTorch's word_language_model/main.py, with torch being ndgrad."""
+    torch = ndgrad
+    model = _TransformerModel().eval()
+    with open(tmp_path / "model.pt", "wb") as f:
+        torch.save(model, f)
+    safe_globals = [
+        _PositionalEncoding, _TransformerModel, torch.nn.functional.relu,
+        torch.nn.modules.activation.MultiheadAttention, torch.nn.modules.container.ModuleList,
+        torch.nn.modules.dropout.Dropout, torch.nn.modules.linear.Linear,
+        torch.nn.modules.linear.NonDynamicallyQuantizableLinear,
+        torch.nn.modules.normalization.LayerNorm, torch.nn.modules.sparse.Embedding,
+        torch.nn.modules.transformer.TransformerEncoder,
+        torch.nn.modules.transformer.TransformerEncoderLayer,
+    ]
+    with open(tmp_path / "model.pt", "rb") as f, torch.serialization.safe_globals(safe_globals):
+        loaded = torch.load(f)
+    src = torch.randint(0, 12, (7, 3))
+    np.testing.assert_array_equal(loaded(src).detach().numpy(), model(src).detach().numpy())
+    with open(tmp_path / "model.pt", "rb") as f, torch.serialization.safe_globals(
+            safe_globals[1:]), pytest.raises(pickle.UnpicklingError, match="_PositionalEncoding"):
+        torch.load(f)
