@@ -1,17 +1,21 @@
 """A word-level language model trainer in the style of PyTorch's word_language_model example.
 
-Written against `torch` and run by tests/test_sequence_programs.py with `torch` mapped to ndgrad:
-an RNN (LSTM, GRU, RNN_TANH, RNN_RELU) or Transformer language model over a small synthetic
+Written against `torch` and run by tests/test_programs.py through `python -m ndgrad.run`: an
+RNN (LSTM, GRU, RNN_TANH, RNN_RELU) or Transformer language model over a small synthetic
 corpus, trained with truncated backpropagation through time, gradient clipping and plain SGD
-on `p.data`, as that example does. Prints one `loss <value>` line per logged step and the
-validation loss at the end.
+on `p.data`, as that example does. As the example, it picks a device with torch.accelerator,
+saves the whole model with torch.save, loads it back under torch.serialization.safe_globals
+and can export it to ONNX. Prints one `loss <value>` line per logged step, the validation
+loss, and the loaded model's test loss.
 """
 import argparse
 import math
+import os
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.onnx
 
 
 class RNNModel(nn.Module):
@@ -134,8 +138,39 @@ def evaluate(model, source, args, criterion):
     return total / (len(source) - 1)
 
 
+def save_and_load(model, args):
+    """The example's checkpoint: the whole module pickled by torch.save, read back with only
+    the classes it needs allowed."""
+    with open(args.save, "wb") as f:
+        torch.save(model, f)
+    if args.model == "Transformer":
+        safe = [PositionalEncoding, TransformerModel, torch.nn.functional.relu,
+                torch.nn.modules.activation.MultiheadAttention,
+                torch.nn.modules.container.ModuleList, torch.nn.modules.dropout.Dropout,
+                torch.nn.modules.linear.Linear,
+                torch.nn.modules.linear.NonDynamicallyQuantizableLinear,
+                torch.nn.modules.normalization.LayerNorm, torch.nn.modules.sparse.Embedding,
+                torch.nn.modules.transformer.TransformerEncoder,
+                torch.nn.modules.transformer.TransformerEncoderLayer,
+                torch.nn.modules.transformer.TransformerDecoder,
+                torch.nn.modules.transformer.TransformerDecoderLayer,
+                torch.nn.modules.transformer.Transformer]
+    else:
+        safe = [RNNModel, torch.nn.modules.dropout.Dropout, torch.nn.modules.linear.Linear,
+                torch.nn.modules.rnn.GRU, torch.nn.modules.rnn.LSTM, torch.nn.modules.rnn.RNN,
+                torch.nn.modules.sparse.Embedding]
+    with open(args.save, "rb") as f:
+        with torch.serialization.safe_globals(safe):
+            model = torch.load(f)
+    if args.model != "Transformer":
+        model.rnn.flatten_parameters()
+    return model
+
+
 def train(args):
     torch.manual_seed(args.seed)
+    device = torch.accelerator.current_accelerator() if torch.accelerator.is_available() \
+        else torch.device("cpu")
     train_data = batchify(corpus(args.ntokens, args.tokens, args.seed), args.batch_size)
     val_data = batchify(corpus(args.ntokens, args.tokens // 4, args.seed), args.batch_size)
     if args.model == "Transformer":
@@ -164,6 +199,13 @@ def train(args):
             print(f"loss {loss.item():.4f}")
         lr /= 2.0
     print(f"valid {evaluate(model, val_data, args, criterion):.4f}")
+    loaded = save_and_load(model, args)
+    print(f"loaded valid {evaluate(loaded, val_data, args, criterion):.4f}")
+    if args.onnx_export and args.model != "Transformer":
+        model.eval()
+        dummy = torch.zeros(args.bptt, 1, dtype=torch.long, device=device)
+        torch.onnx.export(model, (dummy, model.init_hidden(1)), args.onnx_export)
+        print(f"onnx {os.path.getsize(args.onnx_export)}")
 
 
 def main(argv=None):
@@ -183,6 +225,8 @@ def main(argv=None):
     parser.add_argument("--bptt", type=int, default=20)
     parser.add_argument("--tied", action="store_true")
     parser.add_argument("--seed", type=int, default=1111)
+    parser.add_argument("--save", default="model.pt")
+    parser.add_argument("--onnx-export", default="")
     train(parser.parse_args(argv))
 
 
