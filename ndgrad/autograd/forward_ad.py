@@ -104,7 +104,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
                            f"size {list(tensor.shape)} while the given forward gradient is of "
                            f"size {list(tangent.shape)}.")
     with _HookOff():
-        dual = tensor.view_as(tensor)
+        dual = tensor[...]  # a new view: view_as would return tensor itself
     _tangents[id(dual)] = (dual, tangent.detach().to(tensor.dtype))
     return dual
 
@@ -116,7 +116,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     if entry is None:
         return UnpackedDualTensor(tensor, None)
     with _HookOff():
-        primal = tensor.view_as(tensor)
+        primal = tensor[...]
     return UnpackedDualTensor(primal, entry[1])
 
 

@@ -41,7 +41,7 @@ def _untuple(values, is_tuple):
 
 def _preprocess(inputs: tuple, create_graph: bool) -> tuple:
     """Inputs that record: connected to an outer graph when create_graph asks for one."""
-    return tuple(x.view_as(x) if create_graph and x.requires_grad
+    return tuple(x[...] if create_graph and x.requires_grad
                  else x.detach().requires_grad_() for x in inputs)
 
 

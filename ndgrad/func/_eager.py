@@ -102,7 +102,7 @@ def _tracked(leaf, name: str) -> Tensor:
     if not leaf.is_floating_point():
         raise RuntimeError(f"{name}: only Tensors of floating point dtype can be "
                            f"differentiated, got {leaf.dtype}")
-    return leaf.view_as(leaf) if leaf.requires_grad else leaf.detach().requires_grad_()
+    return leaf[...] if leaf.requires_grad else leaf.detach().requires_grad_()
 
 
 def _split_aux(result, has_aux: bool, name: str):
