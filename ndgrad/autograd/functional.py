@@ -71,7 +71,10 @@ def _check_requires_grad(values: tuple, kind: str, strict: bool) -> None:
         if kind == "jacobian":
             raise RuntimeError("While computing the hessian, found that the jacobian of the "
                                f"user-provided function with respect to input {i} is "
-                               "independent of the input. This is not allowed in strict mode.")
+                               "independent of the input. This is not allowed in strict mode. "
+                               "You should ensure that your function is twice differentiable "
+                               "and that the jacobian depends on the inputs (this would be "
+                               "violated by a linear function for example).")
         raise RuntimeError(f"Output {i} of the user-provided function does not require "
                            "gradients. The outputs must be computed in a differentiable manner "
                            "from the input when running in strict mode.")
