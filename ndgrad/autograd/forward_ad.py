@@ -29,8 +29,9 @@ __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "un
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
-# id(dual tensor) -> (the tensor, its tangent), for the active level. Holding the tensor keeps
-# its id from being reused while the level lasts; exit_dual_level drops them all.
+# id(dual tensor) -> (the tensor, its tangent, its version then), for the active level. Holding
+# the tensor keeps its id from being reused while the level lasts; exit_dual_level drops them
+# all. The version catches an in-place op on a dual tensor, which does not carry its tangent.
 _tangents: dict = {}
 _level = None
 
@@ -105,19 +106,28 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
                            f"size {list(tangent.shape)}.")
     with _HookOff():
         dual = tensor[...]  # a new view: view_as would return tensor itself
-    _tangents[id(dual)] = (dual, tangent.detach().to(tensor.dtype))
+    _tangents[id(dual)] = (dual, tangent.detach().to(tensor.dtype), dual._vc[0])
     return dual
 
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
     """(primal, tangent) of a dual tensor: the primal as a view without the tangent; tangent
     is None for a tensor that carries none (or outside a dual level)."""
-    entry = _tangents.get(id(tensor)) if _level is not None else None
-    if entry is None:
+    if _level is None or id(tensor) not in _tangents:
         return UnpackedDualTensor(tensor, None)
     with _HookOff():
         primal = tensor[...]
-    return UnpackedDualTensor(primal, entry[1])
+    return UnpackedDualTensor(primal, _tangent(tensor))
+
+
+def _tangent(tensor: Tensor) -> Tensor:
+    """The tangent of a dual tensor, refused once the tensor has been changed in place."""
+    _, tangent, version = _tangents[id(tensor)]
+    if tensor._vc[0] != version:
+        raise RuntimeError(f"forward AD: a dual tensor of shape {list(tensor.shape)} was "
+                           "modified by an in-place operation, which ndgrad does not carry "
+                           "tangents through; use the out-of-place operation instead.")
+    return tangent
 
 
 def _propagate(cls, args: tuple, kwargs: dict):
@@ -148,7 +158,7 @@ def _output_tangents(cls, args: tuple, kwargs: dict, duals: list) -> list:
     if recorded:
         leaves = [inputs[i] for i in duals]
         vjps = _grad(recorded, leaves, seeds, create_graph=True, allow_unused=True)
-        pairs = [(g, _tangents[id(args[i])][1]) for g, i in zip(vjps, duals)
+        pairs = [(g, _tangent(args[i])) for g, i in zip(vjps, duals)
                  if g is not None and g.requires_grad]
         if pairs:
             found = _grad([g for g, _ in pairs], seeds, [t for _, t in pairs],
@@ -168,4 +178,4 @@ def _attach(result, tangents: list) -> None:
     outputs = result if isinstance(result, tuple) else (result,)
     for o, t in zip(outputs, tangents):
         if t is not None and isinstance(o, Tensor):
-            _tangents[id(o)] = (o, t)
+            _tangents[id(o)] = (o, t, o._vc[0])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ndgrad._backend import array_module
 from ndgrad._tensor import Tensor
 from ndgrad.func._tree import broadcast_prefix, tree_flatten, tree_unflatten
 from ndgrad.ops.shape import stack
@@ -101,7 +102,11 @@ def _stacked(column: list, d: int) -> Tensor:
     if not -ndim <= d < ndim:
         raise ValueError(f"vmap: out_dim={d} is out of range for an output of "
                          f"dimensionality {ndim} (with the batch dim)")
-    return stack(column, d)
+    if any(t.requires_grad for t in column):
+        return stack(column, d)
+    # Nothing to record: one array stack instead of an unsqueeze and a cat per sample.
+    arrays = [t._data for t in column]
+    return Tensor._make(array_module(*arrays).stack(arrays, axis=d))
 
 
 def _unmapped(column: list, i: int) -> Tensor:

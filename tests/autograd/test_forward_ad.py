@@ -180,3 +180,13 @@ def test_errors(make, message):
 def test_make_dual_outside_a_level():
     with pytest.raises(RuntimeError, match="no forward AD level"):
         fwad.make_dual(ndgrad.ones(2), ndgrad.ones(2))
+
+
+def test_an_in_place_change_to_a_dual_tensor_is_refused():
+    with fwad.dual_level():
+        y = fwad.make_dual(ndgrad.ones(3), ndgrad.ones(3)) * 2
+        y.mul_(3)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            fwad.unpack_dual(y)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            y.sin()
