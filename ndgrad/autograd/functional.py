@@ -8,7 +8,7 @@ jvp and hvp use the double-backward identity: u -> J^T u is linear, so J v = d<J
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

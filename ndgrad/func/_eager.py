@@ -10,7 +10,7 @@ J t = d<J^T u, t>/du, two reverse passes with the second differentiating the fir
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -165,6 +165,20 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
     return wrapper
 
 
+def _matching(tree, refs: list, fn: str, what: str, ref_what: str) -> list:
+    """The leaves of `tree`, checked to be Tensors shaped as `refs`, one each."""
+    leaves, spec = tree_flatten(tree)
+    if spec.count != len(refs):
+        raise RuntimeError(f"{fn}: expected {len(refs)} {what}s (the structure of the "
+                           f"{ref_what}s), got {spec.count}")
+    for i, (ref, leaf) in enumerate(zip(refs, leaves)):
+        if not isinstance(leaf, Tensor) or leaf.shape != ref.shape:
+            shape = list(leaf.shape) if isinstance(leaf, Tensor) else type(leaf).__name__
+            raise RuntimeError(f"{fn}: {what} {i} has shape {shape} but its {ref_what} has "
+                               f"shape {list(ref.shape)}")
+    return leaves
+
+
 def vjp(func: Callable, *primals, has_aux: bool = False):
     """(func(*primals), vjp_fn[, aux]) where vjp_fn(cotangents) is the tuple of
     vector-Jacobian products, one per primal; vjp_fn may be called more than once."""
@@ -172,15 +186,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
     traced.single = False
 
     def vjp_fn(cotangents):
-        leaves, spec = tree_flatten(cotangents)
-        if spec.count != traced.out_spec.count:
-            raise RuntimeError(f"vjp: expected {traced.out_spec.count} cotangents (the "
-                               f"structure of the output), got {spec.count}")
-        for i, (o, c) in enumerate(zip(traced.out_leaves, leaves)):
-            if not isinstance(c, Tensor) or c.shape != o.shape:
-                shape = list(c.shape) if isinstance(c, Tensor) else type(c).__name__
-                raise RuntimeError(f"vjp: cotangent {i} has shape {shape} but the output has "
-                                   f"shape {list(o.shape)}")
+        leaves = _matching(cotangents, traced.out_leaves, "vjp", "cotangent", "output")
         grads = _grads(traced.out_leaves, traced.leaves, leaves, traced.create_graph)
         return traced.per_argument(grads)
 
@@ -224,16 +230,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be "
                            f"tuples, got {type(primals).__name__} and {type(tangents).__name__}")
     traced = _Traced(func, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
-    given, spec = tree_flatten(tangents)
-    if spec.count != len(traced.leaves):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
-                           f"the same structure, got {len(traced.leaves)} primal and "
-                           f"{spec.count} tangent tensors")
-    for i, (x, t) in enumerate(zip(traced.leaves, given)):
-        if not isinstance(t, Tensor) or t.shape != x.shape:
-            shape = list(t.shape) if isinstance(t, Tensor) else type(t).__name__
-            raise RuntimeError(f"jvp(f, primals, tangents): tangent {i} has shape {shape} but "
-                               f"its primal has shape {list(x.shape)}")
+    given = _matching(tangents, traced.leaves, "jvp(f, primals, tangents)", "tangent", "primal")
     products = tree_unflatten(_DoubleBackward(traced).products(given), traced.out_spec)
     output = traced.detached(traced.output)
     if not has_aux:

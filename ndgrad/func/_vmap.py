@@ -1,7 +1,7 @@
 """vmap: a function mapped over a batch dimension of its inputs."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ndgrad._backend import array_module
 from ndgrad._tensor import Tensor

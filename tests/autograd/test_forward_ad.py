@@ -6,7 +6,7 @@ input is made dual with a random tangent, integer inputs stay plain.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -158,9 +158,8 @@ def test_unpack_dual_of_a_plain_tensor_and_after_exit():
 
 
 def test_the_hook_is_removed_when_the_level_is_left_by_an_error():
-    with pytest.raises(ValueError, match="boom"):
-        with fwad.dual_level():
-            raise ValueError("boom")
+    with pytest.raises(ValueError, match="boom"), fwad.dual_level():
+        raise ValueError("boom")
     assert _function._forward_hook is None
     with fwad.dual_level():
         pass
@@ -172,9 +171,8 @@ def test_the_hook_is_removed_when_the_level_is_left_by_an_error():
     (lambda: fwad.enter_dual_level(), "Nested forward mode AD"),
 ])
 def test_errors(make, message):
-    with fwad.dual_level():
-        with pytest.raises((RuntimeError, ValueError), match=message):
-            make()
+    with fwad.dual_level(), pytest.raises((RuntimeError, ValueError), match=message):
+        make()
 
 
 def test_make_dual_outside_a_level():

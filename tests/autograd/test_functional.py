@@ -74,7 +74,7 @@ def test_create_graph_gives_differentiable_results(torch):
 
 
 def test_v_may_be_omitted_for_a_single_element():
-    out, product = AF.vjp(lambda x: x * 3, ndgrad.tensor([2.0]))
+    _, product = AF.vjp(lambda x: x * 3, ndgrad.tensor([2.0]))
     assert_trees_close(product, np.array([3.0], np.float32))
     with pytest.raises(RuntimeError, match="v can only be None"):
         AF.vjp(lambda x: x * 3, ndgrad.ones(2))

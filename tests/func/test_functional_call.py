@@ -34,7 +34,7 @@ def test_values_and_gradients_match_torch(torch):
         params = replacements(L, net)
         buffers = {k: v.clone() for k, v in net.named_buffers()}
 
-        def loss(params, x):
+        def loss(params, x, net=net, buffers=buffers, lib_func=lib_func):
             return lib_func.functional_call(net, (params, buffers), (x,)).pow(2).sum()
         # training mode updates the given running statistics, not the module's
         out = lib_func.functional_call(net, (params, buffers), L.tensor(x))
