@@ -66,6 +66,8 @@ ROWS = [
     Row("solve", lambda L, a, b: L.linalg.solve(a + 4 * L.eye(3, dtype=a.dtype), b),
         [(3, 3), (3, 2)]),
     Row("cholesky", lambda L, a: L.linalg.cholesky(a @ a.mT + L.tensor(SPD)), [(3, 3)]),
+    Row("eigh", lambda L, a: L.linalg.eigh(a + a.mT)[0], [(3, 3)]),
+    Row("einsum", lambda L, a, b: L.einsum("ij,jk->ik", a, b), [(2, 3), (3, 4)]),
     # shape and indexing
     Row("transpose_reshape", lambda L, x: x.transpose(0, 1).reshape(2, 6)),
     Row("cat_stack", lambda L, x, y: L.cat([x, L.stack([y, y])], 0), [(2, 4), (4,)]),
@@ -77,6 +79,9 @@ ROWS = [
     Row("masked_fill", lambda L, x: x.masked_fill(x > 0.5, 0.0)),
     Row("unbind", lambda L, x: x.unbind(0)[1]),
     Row("split", lambda L, x: x.split(2, 1)[1]),
+    Row("sort", lambda L, x: x.sort(1)[0]),
+    Row("embedding", lambda L, i, w: F(L).embedding(i, w), [Ints(5, (3,)), (5, 4)]),
+    Row("pad_reflect", lambda L, x: F(L).pad(x, (1, 2), mode="reflect"), [(2, 3, 4)]),
     # activations
     Row("relu_gelu", lambda L, x: F(L).relu(x) + F(L).gelu(x)),
     Row("softmax", lambda L, x: F(L).softmax(x, 1)),
@@ -84,6 +89,9 @@ ROWS = [
     Row("elu_silu", lambda L, x: F(L).elu(x) * F(L).silu(x)),
     Row("softplus_leaky", lambda L, x: F(L).softplus(x) + F(L).leaky_relu(x, 0.1)),
     Row("layer_norm", lambda L, x, w, b: F(L).layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)]),
+    Row("batch_norm", lambda L, x, w, b: F(L).batch_norm(x, None, None, w, b, training=True),
+        [(4, 3), (3,), (3,)]),
+    Row("group_norm", lambda L, x: F(L).group_norm(x, 2), [(2, 4, 3)]),
     # losses
     Row("mse", lambda L, x, y: F(L).mse_loss(x, y), [(3, 4), (3, 4)]),
     Row("cross_entropy", lambda L, x, t: F(L).cross_entropy(x, t), [(4, 5), Ints(5, (4,))]),
@@ -101,6 +109,10 @@ ROWS = [
         [(1, 2, 5, 5), (3, 2, 3, 3), (3,)]),
     Row("max_pool2d", lambda L, x: F(L).max_pool2d(x, 2), [(1, 2, 4, 4)]),
     Row("avg_pool2d", lambda L, x: F(L).avg_pool2d(x, 2), [(1, 2, 4, 4)]),
+    Row("conv_transpose2d", lambda L, x, w: F(L).conv_transpose2d(x, w, stride=2),
+        [(1, 2, 3, 3), (2, 3, 3, 3)]),
+    Row("interpolate", lambda L, x: F(L).interpolate(x, scale_factor=2, mode="bilinear"),
+        [(1, 1, 3, 3)]),
 ]
 
 
