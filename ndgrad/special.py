@@ -1,8 +1,11 @@
 """ndgrad.special: PyTorch's torch.special namespace (special mathematical functions)."""
+import math
+
 from ndgrad.ops.elementwise import erf, exp2, expm1, log1p, sigmoid, where
 from ndgrad.ops.fused import log_softmax, softmax
 from ndgrad.ops.reduction import logsumexp
-from ndgrad.ops.special import digamma, erfinv, gammainc, gammaincc, lgamma, mvlgamma, polygamma
+from ndgrad.ops.special import (digamma, erfc, erfinv, gammainc, gammaincc, lgamma, mvlgamma,
+                                polygamma)
 
 expit = sigmoid
 gammaln = lgamma
@@ -10,9 +13,9 @@ multigammaln = mvlgamma
 psi = digamma
 
 
-def erfc(input):
-    """Computes the complementary error function 1 - erf(input)."""
-    return 1 - erf(input)
+def ndtr(input):
+    """Computes the standard normal CDF, erfc(-input / sqrt(2)) / 2."""
+    return 0.5 * erfc(-input * math.sqrt(0.5))
 
 
 def logit(input, eps: float | None = None):
@@ -29,5 +32,5 @@ def xlogy(input, other):
 
 
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc",
-           "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp", "multigammaln",
-           "mvlgamma", "polygamma", "psi", "softmax", "xlogy"]
+           "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
+           "multigammaln", "mvlgamma", "ndtr", "polygamma", "psi", "softmax", "xlogy"]

@@ -172,6 +172,20 @@ class Polygamma(ArrayFunction):
         return grad * polygamma(ctx.n + 1, x)
 
 
+class Erfc(ArrayFunction):
+    """The complementary error function 1 - erf(x), accurate in the upper tail."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.asarray(_erfc_ufunc(x), dtype=np.float64).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * (-2 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
 class Erfinv(ArrayFunction):
     """The inverse error function."""
 
@@ -359,6 +373,11 @@ def gammainc(input, other) -> Tensor:
 def gammaincc(input, other) -> Tensor:
     """Computes the regularized upper incomplete gamma function 1 - P(input, other)."""
     return 1 - gammainc(input, other)
+
+
+def erfc(input) -> Tensor:
+    """Computes the complementary error function 1 - erf(input) elementwise."""
+    return Erfc.apply(_float_input(input, "erfc"))
 
 
 def erfinv(input) -> Tensor:

@@ -1,4 +1,4 @@
-"""Special functions (lgamma, digamma, polygamma, erfinv, gammainc, mvlgamma) against torch:
+"""Special functions (lgamma, digamma, polygamma, erfinv, erfc, gammainc, ...) against torch:
 values, gradients, second derivatives, gradcheck; the implicit gamma-sample gradient."""
 import numpy as np
 import pytest
@@ -30,6 +30,8 @@ SPECS = [
          high=12),
     Spec("erfinv", lambda t: special_of(t).erfinv(t), shapes=[(3, 4)], low=-0.999,
          high=0.999),
+    Spec("erfc", lambda t: special_of(t).erfc(t), shapes=[(3, 4)], low=-3.0, high=6.0),
+    Spec("ndtr", lambda t: special_of(t).ndtr(t), shapes=[(5,)], low=-4.0, high=4.0),
     Spec("mvlgamma", lambda t: special_of(t).multigammaln(t, 3), shapes=[(4,)], low=1.2,
          high=9),
     Spec("gammainc", lambda a, x: special_of(a).gammainc(a, x), shapes=[(6,), (6,)], low=0.2,
