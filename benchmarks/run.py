@@ -32,7 +32,7 @@ def _clean_environment(threads: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", help="mlp tiny overhead matmul cnn conv_lenet "
-                        "conv_resnet memory lstm transformer")
+                        "conv_resnet conv_memory memory lstm transformer")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per workload")
     args = parser.parse_args()

@@ -131,6 +131,45 @@ def bench_memory(rounds: int) -> dict:
             "ndgrad/numpy": "", "ndgrad/torch": ""}
 
 
+# Run in a fresh process per implementation: the peak RSS of one conv_resnet step (after a
+# warm-up step) above the RSS before it. /proc/self/clear_refs resets the high-water mark.
+_CONV_PEAK = """
+import sys
+sys.path.insert(0, {root!r})
+from benchmarks import conv_workloads as cw
+step = cw.conv_resnet_steps()[{name!r}]
+step()
+def kib(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1])
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+before = kib("VmRSS:")
+step()
+print((kib("VmHWM:") - before) / 1024)
+"""
+
+
+def bench_conv_memory(rounds: int) -> dict:
+    """Peak memory of one conv_resnet step (forward+backward) above what was live before it:
+    RSS high-water mark in a fresh process per implementation, MB (lower is better)."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    values = {}
+    for name in ["ndgrad", "numpy"] + (["torch"] if torch is not None else []):
+        # A fixed mmap threshold: every large array is mapped and unmapped on its own, so RSS
+        # follows live memory (glibc's adaptive threshold keeps freed blocks for reuse).
+        env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072")
+        done = subprocess.run([sys.executable, "-c", _CONV_PEAK.format(root=root, name=name)],
+                              capture_output=True, text=True, timeout=600, check=True, env=env)
+        values[name] = float(done.stdout.split()[-1])
+    return _row("conv_resnet peak", "MB", values)
+
+
 def bench_lstm(rounds: int) -> dict:
     """word_language_model step: Embedding(1000, 128), 2-layer LSTM(128), seq 35, batch 20,
     Linear(128, 1000), cross entropy, clip_grad_norm_ 0.25, SGD; state carried: ms per step."""
@@ -167,9 +206,11 @@ def _row(name, unit, values: dict, higher_is_better: bool = False) -> dict:
 
 
 # memory runs first: its peak RSS is the process's, which the conv workloads would raise.
-WORKLOADS = {"memory": (bench_memory, 1), "mlp": (bench_mlp, 15), "tiny": (bench_tiny, 15), "overhead": (bench_overhead, 15),
+WORKLOADS = {"memory": (bench_memory, 1), "mlp": (bench_mlp, 15), "tiny": (bench_tiny, 15),
+             "overhead": (bench_overhead, 15),
              "matmul": (bench_matmul, 7), "cnn": (bench_cnn, 15),
              "conv_lenet": (bench_conv_lenet, 21), "conv_resnet": (bench_conv_resnet, 7),
+             "conv_memory": (bench_conv_memory, 1),
              "lstm": (bench_lstm, 15), "transformer": (bench_transformer, 15)}
 
 
