@@ -42,10 +42,12 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True,
            dynamic_shapes=None, **unused_options) -> None:
     """Exports `model` to the ONNX file `f` (a path or a binary file object).
 
-    One forward pass `model(*args, **kwargs)` is traced in eval mode (`args` a tensor or a
+    The forward pass `model(*args, **kwargs)` is traced in eval mode (`args` a tensor or a
     tuple whose last item may be a dict of keyword arguments, nested tuples of tensors
     allowed) and every op it runs is written as ONNX nodes; parameters and buffers become
-    initializers named as in the state_dict. `dynamic_axes` maps input and output names to
+    initializers named as in the state_dict. A second trace with other input values (see
+    Note [dynamic sizes from a second trace]) finds the sizes that follow the dynamic axes
+    and refuses values computed outside the traced ops. `dynamic_axes` maps input and output names to
     the axes ({axis: name} or [axis, ...]) whose size may change. Options of
     torch.onnx.export that only steer PyTorch's exporters (dynamo, do_constant_folding,
     operator_export_type, optimize, ...) are accepted and change nothing. Returns None.
