@@ -66,10 +66,11 @@ class ProcessContext:
         When one fails, the others are terminated and its error is raised here.
         """
         multiprocessing.connection.wait([p.sentinel for p in self.processes], timeout=timeout)
-        failed = next((i for i, p in enumerate(self.processes)
-                       if p.exitcode not in (None, 0)), None)
+        # Read each exit code once: a process can end between two reads.
+        codes = [process.exitcode for process in self.processes]
+        failed = next((i for i, code in enumerate(codes) if code not in (None, 0)), None)
         if failed is None:
-            if any(p.exitcode is None for p in self.processes):
+            if None in codes:
                 return False
             for process in self.processes:
                 process.join()
