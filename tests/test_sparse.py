@@ -66,7 +66,7 @@ def test_construction_to_dense_coalesce_and_repr_match_torch(name, make, torch):
     np.testing.assert_array_equal(coalesced.indices().numpy(), expected.indices().numpy())
     _same(coalesced.values(), expected.values())
     for a, b in ((ours, theirs), (coalesced, expected)):
-        assert repr(a) == repr(b).replace("torch.", "ndgrad.")
+        assert repr(a) == f"{a}" == str(b).replace("torch.", "ndgrad.")
 
 
 def test_dense_to_sparse_matches_torch(torch):

@@ -34,7 +34,7 @@ class ScatterReduce(ArrayFunction):
     def forward(ctx, x, src, positions, reduce, include_self):
         xp = _backend.array_module(x)
         out = x.copy()
-        keep = np.ones(x.shape, dtype=bool)  # where x's own value takes part
+        keep = xp.ones(x.shape, dtype=bool)  # where x's own value takes part
         if not include_self:
             keep[positions] = False
             out[positions] = _identity(reduce, x.dtype)

@@ -319,6 +319,8 @@ class SparseCooTensor(Tensor):
     def __repr__(self) -> str:
         return _sparse_repr(self)
 
+    __format__ = object.__format__  # f"{s}" is the repr, as in PyTorch
+
 
 def _at_indices(sparse: SparseCooTensor, other, op: str):
     """A number, or a same-shape dense tensor read at the sparse tensor's indices."""
