@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("datasets", "io", "models", "transforms", "utils")
+_SUBMODULES = ("datasets", "models", "transforms", "utils")
 
 __version__ = "0.1.0"
 
