@@ -61,11 +61,23 @@ class _SpectralNormHook:
         setattr(module, self.name, self.compute_weight(module, module.training))
 
 
-def _find_hook(module: Module, kind: type, name: str):
+def _remove(module: Module, kind: type, label: str, name: str, weight) -> Module:
+    """Drops the `kind` hook of <name> and its tensors (those named <name>_*), and makes
+    <name> a parameter holding `weight(hook)`."""
     for key, hook in module._forward_pre_hooks.items():
         if isinstance(hook, kind) and hook.name == name:
-            return key, hook
-    return None, None
+            break
+    else:
+        raise ValueError(f"{label} of '{name}' not found in {module}")
+    with no_grad():
+        value = weight(hook)
+    delattr(module, name)
+    for registry in (module._parameters, module._buffers):
+        for tensor_name in [n for n in registry if n.startswith(name + "_")]:
+            del registry[tensor_name]
+    del module._forward_pre_hooks[key]
+    setattr(module, name, Parameter(value.detach()))
+    return module
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
@@ -84,16 +96,8 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Folds <name>_g and <name>_v back into a parameter <name>."""
-    key, hook = _find_hook(module, _WeightNormHook, name)
-    if hook is None:
-        raise ValueError(f"weight_norm of '{name}' not found in {module}")
-    with no_grad():
-        weight = hook.compute_weight(module)
-    delattr(module, name)
-    del module._parameters[name + "_g"], module._parameters[name + "_v"]
-    del module._forward_pre_hooks[key]
-    setattr(module, name, Parameter(weight.detach()))
-    return module
+    return _remove(module, _WeightNormHook, "weight_norm", name,
+                   lambda hook: hook.compute_weight(module))
 
 
 def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1,
@@ -121,14 +125,5 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Makes <name> a plain parameter again, holding the normalised weight."""
-    key, hook = _find_hook(module, _SpectralNormHook, name)
-    if hook is None:
-        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-    with no_grad():
-        weight = hook.compute_weight(module, power_iteration=False)
-    delattr(module, name)
-    del module._parameters[name + "_orig"]
-    del module._buffers[name + "_u"], module._buffers[name + "_v"]
-    del module._forward_pre_hooks[key]
-    setattr(module, name, Parameter(weight.detach()))
-    return module
+    return _remove(module, _SpectralNormHook, "spectral_norm", name,
+                   lambda hook: hook.compute_weight(module, power_iteration=False))
