@@ -61,9 +61,10 @@ class _SpectralNormHook:
         setattr(module, self.name, self.compute_weight(module, module.training))
 
 
-def _remove(module: Module, kind: type, label: str, name: str, weight) -> Module:
-    """Drops the `kind` hook of <name> and its tensors (those named <name>_*), and makes
-    <name> a parameter holding `weight(hook)`."""
+def _remove(module: Module, kind: type, label: str, name: str, suffixes: tuple,
+            weight) -> Module:
+    """Drops the `kind` hook of <name> and its tensors <name><suffix>, and makes <name> a
+    parameter holding `weight(hook)`."""
     for key, hook in module._forward_pre_hooks.items():
         if isinstance(hook, kind) and hook.name == name:
             break
@@ -72,9 +73,9 @@ def _remove(module: Module, kind: type, label: str, name: str, weight) -> Module
     with no_grad():
         value = weight(hook)
     delattr(module, name)
-    for registry in (module._parameters, module._buffers):
-        for tensor_name in [n for n in registry if n.startswith(name + "_")]:
-            del registry[tensor_name]
+    for suffix in suffixes:
+        module._parameters.pop(name + suffix, None)
+        module._buffers.pop(name + suffix, None)
     del module._forward_pre_hooks[key]
     setattr(module, name, Parameter(value.detach()))
     return module
@@ -96,7 +97,7 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Folds <name>_g and <name>_v back into a parameter <name>."""
-    return _remove(module, _WeightNormHook, "weight_norm", name,
+    return _remove(module, _WeightNormHook, "weight_norm", name, ("_g", "_v"),
                    lambda hook: hook.compute_weight(module))
 
 
@@ -125,5 +126,5 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Makes <name> a plain parameter again, holding the normalised weight."""
-    return _remove(module, _SpectralNormHook, "spectral_norm", name,
+    return _remove(module, _SpectralNormHook, "spectral_norm", name, ("_orig", "_u", "_v"),
                    lambda hook: hook.compute_weight(module, power_iteration=False))
