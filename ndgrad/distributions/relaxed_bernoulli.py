@@ -10,7 +10,7 @@ from ndgrad.distributions.transformed_distribution import TransformedDistributio
 from ndgrad.distributions.transforms import SigmoidTransform
 from ndgrad.distributions.utils import (broadcast_all, clamp_probs)
 
-__all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
+__all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli", "RelaxedTransformed"]
 
 
 class LogitRelaxedBernoulli(BinaryProbsLogits, Distribution):
@@ -41,18 +41,9 @@ class LogitRelaxedBernoulli(BinaryProbsLogits, Distribution):
         return ndgrad.as_tensor(self.temperature).log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """RelaxedBernoulli(temperature, probs or logits): a continuous relaxation of Bernoulli
-    with reparameterized samples in (0, 1); low temperatures approach {0, 1}."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None,
-                 validate_args: bool | None = None) -> None:
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
+class RelaxedTransformed(TransformedDistribution):
+    """A relaxed distribution pushed through a transform: temperature, logits and probs are
+    its base distribution's."""
 
     @property
     def temperature(self):
@@ -65,3 +56,17 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self):
         return self.base_dist.probs
+
+
+class RelaxedBernoulli(RelaxedTransformed):
+    """RelaxedBernoulli(temperature, probs or logits): a continuous relaxation of Bernoulli
+    with reparameterized samples in (0, 1); low temperatures approach {0, 1}."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None,
+                 validate_args: bool | None = None) -> None:
+        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
+        super().__init__(base, SigmoidTransform(), validate_args=validate_args)

@@ -5,7 +5,7 @@ import ndgrad
 from ndgrad import Tensor
 from ndgrad.distributions import constraints
 from ndgrad.distributions.categorical import Categorical, CategoricalWrapper
-from ndgrad.distributions.transformed_distribution import TransformedDistribution
+from ndgrad.distributions.relaxed_bernoulli import RelaxedTransformed
 from ndgrad.distributions.transforms import ExpTransform
 from ndgrad.distributions.utils import clamp_probs
 from ndgrad.ops.special import lgamma
@@ -47,7 +47,7 @@ class ExpRelaxedCategorical(CategoricalWrapper):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(RelaxedTransformed):
     """RelaxedOneHotCategorical(temperature, probs or logits): softmax((logits + Gumbel) / T),
     a reparameterizable relaxation of OneHotCategorical."""
 
@@ -60,15 +60,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
                  validate_args: bool | None = None) -> None:
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
