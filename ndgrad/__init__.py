@@ -40,6 +40,7 @@ from ndgrad.ops.linalg import (addmm, bmm, det, dot, einsum, ger, inner, inverse
 from ndgrad.ops.sparse import (layout, matmul, mm, sparse_coo, sparse_coo_tensor, spmm,
                                strided)
 from ndgrad.ops.linalg import cholesky_legacy as cholesky
+from ndgrad.ops.linalg import matrix_exp
 from ndgrad.ops.linalg import cross_legacy as cross
 from ndgrad.ops.linalg import qr_legacy as qr
 from ndgrad.ops.linalg import svd_legacy as svd
@@ -109,7 +110,7 @@ __all__ += ["Generator", "Size", "Tensor", "abs", "absolute", "acos", "add", "ad
            "log", "log10", "log1p", "log2", "log_softmax", "logdet", "logical_and",
            "logical_not", "logical_or", "logical_xor", "logsumexp", "long", "lt",
            "manual_seed", "masked_fill", "masked_scatter", "masked_select", "matmul",
-           "matrix_power",
+           "matrix_exp", "matrix_power",
            "max", "maximum", "mean", "min", "minimum", "mm", "moveaxis", "movedim",
            "msort", "mul", "multiply", "mv", "narrow", "ne", "neg", "negative", "nn",
            "no_grad", "nonzero", "norm", "normal", "not_equal", "numel", "ones",
