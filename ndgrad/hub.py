@@ -8,13 +8,12 @@ the network and is not provided.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
 from urllib.parse import urlparse
 
-from ndgrad.datasets.mnist import download_file
+from ndgrad.datasets.mnist import download_file, file_digest
 from ndgrad.serialization import load
 
 __all__ = ["download_url_to_file", "get_dir", "load_state_dict_from_url", "set_dir"]
@@ -44,14 +43,6 @@ def set_dir(d: str | os.PathLike) -> None:
     _hub_dir = os.path.expanduser(os.fspath(d))
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None,
                          progress: bool = True) -> None:
     """Downloads `url` to `dst`; with `hash_prefix`, the file's sha256 must start with it.
@@ -61,7 +52,7 @@ def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None,
     download_file(url, partial, md5=None)
     try:
         if hash_prefix is not None:
-            digest = _sha256(partial)
+            digest = file_digest(partial, "sha256")
             if not digest.startswith(hash_prefix):
                 raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got '
                                    f'"{digest}"); the download was deleted')

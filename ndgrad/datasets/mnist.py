@@ -38,8 +38,9 @@ def read_idx(path: str) -> np.ndarray:
     return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def _md5(path: str) -> str:
-    digest = hashlib.md5()
+def file_digest(path: str, algorithm: str = "md5") -> str:
+    """The hex digest of the file at `path`, read in 1 MB chunks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
@@ -63,7 +64,7 @@ def download_file(url: str, path: str, md5: str | None) -> None:
             os.fsync(out.fileno())
         if expected is not None and size != int(expected):
             raise RuntimeError(f"download of {url} is truncated: {size} of {expected} bytes")
-        if md5 is not None and _md5(temporary) != md5:
+        if md5 is not None and file_digest(temporary) != md5:
             raise RuntimeError(f"download of {url} failed its checksum (expected md5 {md5}); "
                                "the file was deleted")
         os.replace(temporary, path)
