@@ -67,8 +67,14 @@ def load(root: str, download: bool, fake_size: int, verbose: bool):
 
 def run(root: str = "data", epochs: int = 1, batch_size: int = 64, lr: float = 0.1,
         max_batches: int | None = 20, download: bool = False, fake_size: int = 512,
-        seed: int = 0, verbose: bool = True) -> tuple[list[float], float]:
-    """Trains the model; returns the training losses and the test accuracy."""
+        seed: int = 0, verbose: bool = True,
+        tensorboard: str | None = None) -> tuple[list[float], float]:
+    """Trains the model; returns the training losses and the test accuracy, and logs them for
+    TensorBoard in the folder `tensorboard` if given."""
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     ndgrad.manual_seed(seed)
     train_set, test_set = load(root, download, fake_size, verbose)
     train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
@@ -89,11 +95,16 @@ def run(root: str = "data", epochs: int = 1, batch_size: int = 64, lr: float = 0
             optimizer.step()
             schedule.step()
             losses.append(loss.item())
+            if writer:
+                writer.add_scalar("loss/train", losses[-1], len(losses))
             if verbose and step % 10 == 0:
                 print(f"epoch {epoch} step {step}: loss {loss.item():.4f}")
     accuracy = evaluate(model, DataLoader(test_set, batch_size=256))
     if verbose:
         print(f"test accuracy {accuracy:.2%}")
+    if writer:
+        writer.add_scalar("accuracy/test", accuracy, len(losses))
+        writer.close()
     return losses, accuracy
 
 
@@ -117,9 +128,10 @@ def main() -> None:
     parser.add_argument("--max-batches", type=int, default=20,
                         help="training steps per epoch (0: the whole epoch)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
     args = parser.parse_args()
     run(args.root, args.epochs, args.batch_size, args.lr, args.max_batches or None,
-        args.download)
+        args.download, seed=args.seed, tensorboard=args.tensorboard)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,15 @@ from ndgrad.utils.data import DataLoader, DistributedSampler, TensorDataset, ran
 GLOBAL_BATCH = 64
 
 
-def run(epochs: int = 30, seed: int = 0) -> float:
-    """Trains on every rank and returns the test accuracy (the same on every rank)."""
+def run(epochs: int = 30, seed: int = 0, tensorboard: str | None = None) -> float:
+    """Trains on every rank and returns the test accuracy (the same on every rank); rank 0
+    logs for TensorBoard in the folder `tensorboard` if given."""
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
+    writer = None
+    if tensorboard and rank == 0:  # tensorboard is an optional extra: imported when asked for
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     ndgrad.manual_seed(seed)  # the same split everywhere; DDP copies rank 0's weights anyway
     features, labels = ndgrad.datasets.load_digits(return_X_y=True)
     train_set, test_set = random_split(TensorDataset(features / 16.0, labels), [0.8, 0.2],
@@ -37,6 +42,8 @@ def run(epochs: int = 30, seed: int = 0) -> float:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        if writer:
+            writer.add_scalar("loss/train", loss.item(), epoch + 1)
         if rank == 0:
             print(f"epoch {epoch + 1}: loss {loss.item():.4f} (rank 0's share)", flush=True)
     x_test, y_test = next(iter(DataLoader(test_set, batch_size=len(test_set))))
@@ -44,6 +51,9 @@ def run(epochs: int = 30, seed: int = 0) -> float:
         accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
     if rank == 0:
         print(f"test accuracy {accuracy:.2%} with {world} processes", flush=True)
+    if writer:
+        writer.add_scalar("accuracy/test", accuracy, epochs)
+        writer.close()
     dist.destroy_process_group()
     return accuracy
 
@@ -52,5 +62,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
     options = parser.parse_args()
-    run(options.epochs, options.seed)
+    run(options.epochs, options.seed, options.tensorboard)

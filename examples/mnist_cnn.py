@@ -48,8 +48,13 @@ def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
 
 def run(root: str = "data", epochs: int = 1, batch_size: int = 64, lr: float = 1.0,
         gamma: float = 0.7, max_batches: int | None = 100, download: bool = False,
-        seed: int = 1, verbose: bool = True) -> float:
-    """Trains the network and returns its test accuracy as a fraction."""
+        seed: int = 1, verbose: bool = True, tensorboard: str | None = None) -> float:
+    """Trains the network and returns its test accuracy as a fraction; logs the losses and
+    accuracy for TensorBoard in the folder `tensorboard` if given."""
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     ndgrad.manual_seed(seed)
     transform = transforms.Compose([transforms.ToTensor(),
                                     transforms.Normalize((0.1307,), (0.3081,))])
@@ -73,8 +78,14 @@ def run(root: str = "data", epochs: int = 1, batch_size: int = 64, lr: float = 1
                 print(f"epoch {epoch} step {step}: loss {loss.item():.4f}")
         scheduler.step()
         test_loss, accuracy = evaluate(model, test_loader)
+        if writer:
+            writer.add_scalar("loss/train", loss.item(), epoch)
+            writer.add_scalar("loss/test", test_loss, epoch)
+            writer.add_scalar("accuracy/test", accuracy, epoch)
         if verbose:
             print(f"epoch {epoch}: test loss {test_loss:.4f}, accuracy {accuracy:.2%}")
+    if writer:
+        writer.close()
     return accuracy
 
 
@@ -89,9 +100,10 @@ def main() -> None:
     parser.add_argument("--max-batches", type=int, default=100,
                         help="training steps per epoch (0: the whole epoch)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
     args = parser.parse_args()
     run(args.root, args.epochs, args.batch_size, args.lr, args.gamma, args.max_batches or None,
-        args.download, args.seed)
+        args.download, args.seed, tensorboard=args.tensorboard)
 
 
 if __name__ == "__main__":

@@ -69,8 +69,14 @@ def returns_to_go(mask: np.ndarray, gamma: float) -> np.ndarray:
 
 
 def run(iterations: int = 30, episodes: int = 16, max_steps: int = 200, gamma: float = 0.99,
-        lr: float = 0.02, seed: int = 0, verbose: bool = True) -> list:
-    """Trains the policy and returns the mean episode length of each iteration."""
+        lr: float = 0.02, seed: int = 0, verbose: bool = True,
+        tensorboard: str | None = None) -> list:
+    """Trains the policy and returns the mean episode length of each iteration; logs it for
+    TensorBoard in the folder `tensorboard` if given."""
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     ndgrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     policy = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 2))
@@ -87,13 +93,18 @@ def run(iterations: int = 30, episodes: int = 16, max_steps: int = 200, gamma: f
         loss.backward()
         optimizer.step()
         lengths.append(float(episode_lengths.mean()))
+        if writer:
+            writer.add_scalar("episode_length/mean", lengths[-1], iteration + 1)
         if verbose:
             print(f"iteration {iteration + 1}: mean episode length {lengths[-1]:.1f}")
+    if writer:
+        writer.close()
     return lengths
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
     args = parser.parse_args()
-    run(args.iterations)
+    run(args.iterations, tensorboard=args.tensorboard)

@@ -45,9 +45,13 @@ class VAE(nn.Module):
 
 
 def run(epochs: int = 40, seed: int = 0, out: str | None = "vae_digits.png",
-        verbose: bool = True) -> list:
+        verbose: bool = True, tensorboard: str | None = None) -> list:
     """Trains and returns the test loss (negative ELBO, nats per image) before training and
-    after each epoch."""
+    after each epoch; logs it for TensorBoard in the folder `tensorboard` if given."""
+    writer = None
+    if tensorboard:  # imported only when asked for: tensorboard is an optional extra
+        from ndgrad.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
     ndgrad.manual_seed(seed)
     features, labels = ndgrad.datasets.load_digits(return_X_y=True)
     data = TensorDataset((features / 16.0).float())
@@ -69,8 +73,12 @@ def run(epochs: int = 40, seed: int = 0, out: str | None = "vae_digits.png",
             loss.backward()
             optimizer.step()
         losses.append(test_loss())
+        if writer:
+            writer.add_scalar("elbo/test_negative", losses[-1], epoch + 1)
         if verbose:
             print(f"epoch {epoch + 1}: test negative ELBO {losses[-1]:.2f} nats")
+    if writer:
+        writer.close()
     if out is not None:
         save_reconstructions(model, x_test[:32], out)
         if verbose:
@@ -96,5 +104,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--out", default="vae_digits.png")
+    parser.add_argument("--tensorboard", metavar="DIR", help="log for TensorBoard to DIR")
     args = parser.parse_args()
-    run(args.epochs, out=args.out)
+    run(args.epochs, out=args.out, tensorboard=args.tensorboard)

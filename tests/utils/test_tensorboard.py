@@ -193,6 +193,10 @@ EXAMPLES = {  # short runs: name, run() arguments, tags it logs
                           "d_model": 16, "batch_size": 32},
                          ["accuracy/held_out_sequences", "accuracy/held_out_tokens",
                           "loss/train", "lr"]),
+    "vae_digits": ({"epochs": 1, "out": None}, ["elbo/test_negative"]),
+    "reinforce": ({"iterations": 2, "episodes": 2, "max_steps": 20}, ["episode_length/mean"]),
+    "cnn_cifar": ({"epochs": 1, "max_batches": 2, "fake_size": 32, "batch_size": 16},
+                  ["accuracy/test", "loss/train"]),
 }
 
 
@@ -204,5 +208,8 @@ def test_examples_log_for_tensorboard(tmp_path, name):
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     arguments, tags = EXAMPLES[name]
-    example.run(**arguments, verbose=False, tensorboard=str(tmp_path))
-    assert sorted(_accumulate(tmp_path).Tags()["scalars"]) == tags
+    if name == "cnn_cifar":  # no CIFAR10 files there: it trains on FakeData
+        arguments = dict(arguments, root=str(tmp_path / "data"))
+    runs = tmp_path / "runs"
+    example.run(**arguments, verbose=False, tensorboard=str(runs))
+    assert sorted(_accumulate(runs).Tags()["scalars"]) == tags
