@@ -1,9 +1,9 @@
-"""Recurrent cells: the LSTM step as ops, and a whole LSTM layer as one fused op.
+"""Recurrent cells: the LSTM and GRU steps as ops, and whole LSTM and GRU layers as fused ops.
 
-`lstm_cell` composes one time step from ndgrad ops, so every order of derivative is exact; the
-cell modules and packed sequences use it. `LSTMLayer` runs all time steps of one layer (one
-direction) as a single node: the gate maths on arrays in a loop, and a hand-written
-backpropagation through time. A training step of the word-language-model LSTM then records 2
+`lstm_cell` and `gru_cell` compose one time step from ndgrad ops, so every order of derivative
+is exact; the cell modules and packed sequences use them. `LSTMLayer` and `GRULayer` run all
+time steps of one layer (one direction) as a single node: the gate maths on arrays in a loop,
+and a hand-written backpropagation through time. A training step of the word-language-model LSTM then records 2
 nodes where the composed form recorded about 700, and its backward does no per-step gradient
 bookkeeping (see benchmarks/ lstm). With create_graph=True the fused backward rebuilds the
 composed steps from its saved inputs and differentiates those, so higher-order gradients stay
@@ -26,6 +26,26 @@ def lstm_cell(xw: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh, w_hr) -> tup
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     return (h if w_hr is None else linear(h, w_hr)), c
+
+
+def gru_cell(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh) -> Tensor:
+    """One GRU step from ops, gates r, z, n in PyTorch's order, with
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); `xw` is x W_ih^T + b_ih."""
+    x_r, x_z, x_n = xw.chunk(3, -1)
+    h_r, h_z, h_n = linear(h, w_hh, b_hh).chunk(3, -1)
+    r = (x_r + h_r).sigmoid()
+    z = (x_z + h_z).sigmoid()
+    n = (x_n + r * h_n).tanh()
+    return n + z * (h - n)  # (1 - z) n + z h, with one product fewer
+
+
+def _sigmoid_(a):
+    """sigmoid in place, as tanh(a / 2) / 2 + 1 / 2 (no overflow, one transcendental call)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
 
 
 def _gate_constants(hidden: int, dtype) -> tuple:
@@ -85,7 +105,7 @@ class LSTMLayer(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out, grad_h, grad_c):
         if isinstance(grad_out, Tensor):
-            return _composed_backward(ctx, grad_out, grad_h, grad_c)
+            return _composed_backward(ctx, (grad_out, grad_h, grad_c), _lstm_steps)
         return _array_backward(ctx, grad_out, grad_h, grad_c)
 
 
@@ -129,24 +149,107 @@ def _array_backward(ctx, grad_out, grad_h, grad_c) -> tuple:
     return grad_gates, dh, dc, grad_w_hh, grad_b_hh, grad_w_hr
 
 
-def _composed_backward(ctx, grad_out, grad_h, grad_c) -> tuple:
-    """The backward as a graph (create_graph=True): rebuilds the steps from ops on the saved
-    inputs and differentiates them, so the gradients are themselves differentiable."""
+def _composed_backward(ctx, grads: tuple, run_steps) -> tuple:
+    """A fused layer's backward as a graph (create_graph=True): rebuilds the steps from ops on
+    the saved inputs (`run_steps`) and differentiates them, so the gradients are themselves
+    differentiable."""
     from ndgrad.autograd import grad as autograd_grad
 
     inputs = ctx.saved_tensors
-    xw, h0, c0, w_hh, b_hh, w_hr = inputs
-    h, c, outputs = h0, c0, []
+    wanted = [i for i, need in enumerate(ctx.needs_input_grad) if need]
+    found = autograd_grad(run_steps(inputs), [inputs[i] for i in wanted], grads,
+                          create_graph=True, allow_unused=True)
+    result = [None] * len(inputs)
+    for i, g in zip(wanted, found):
+        result[i] = g
+    return tuple(result)
+
+
+class GRULayer(ArrayFunction):
+    """All steps of one GRU layer: given xw (T, B, 3H) = x W_ih^T + b_ih and h0 (B, H), returns
+    (outputs (T, B, H), h_T); b_hh may be None."""
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, xw, h0, w_hh, b_hh):
+        steps, batch, gates = xw.shape
+        hidden = gates // 3
+        w_t = np.ascontiguousarray(w_hh.T)  # see LSTMLayer: transposed views multiply slowly
+        hs = np.empty((steps + 1,) + h0.shape, xw.dtype)
+        rz = np.empty((steps, batch, 2 * hidden), xw.dtype)  # the r and z gates
+        n = np.empty((steps,) + h0.shape, xw.dtype)
+        hh_n = np.empty_like(n)  # W_hn h + b_hn, which r multiplies
+        hs[0] = h0
+        for t in range(steps):
+            hh = hs[t] @ w_t
+            if b_hh is not None:
+                hh += b_hh
+            np.add(xw[t, :, :2 * hidden], hh[:, :2 * hidden], out=rz[t])
+            _sigmoid_(rz[t])
+            r, z = rz[t, :, :hidden], rz[t, :, hidden:]
+            hh_n[t] = hh[:, 2 * hidden:]
+            np.multiply(r, hh_n[t], out=n[t])
+            n[t] += xw[t, :, 2 * hidden:]
+            np.tanh(n[t], out=n[t])
+            np.subtract(hs[t], n[t], out=hs[t + 1])
+            hs[t + 1] *= z
+            hs[t + 1] += n[t]
+        ctx.save_for_backward(xw, h0, w_hh, b_hh)
+        ctx.hs, ctx.rz, ctx.n, ctx.hh_n = hs, rz, n, hh_n  # for the array backward only
+        return hs[1:].copy(), hs[steps].copy()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_h):
+        if isinstance(grad_out, Tensor):
+            return _composed_backward(ctx, (grad_out, grad_h), _gru_steps)
+        _, _, w_hh, b_hh = ctx.saved_tensors
+        hs, rz, n, hh_n = ctx.hs, ctx.rz, ctx.n, ctx.hh_n
+        steps, batch, hidden = n.shape
+        grad_x = np.empty((steps, batch, 3 * hidden), n.dtype)
+        grad_hh = np.empty_like(grad_x)  # d loss / d (h W_hh^T + b_hh) per step
+        slopes = rz * (1 - rz)
+        dh = grad_h.copy()
+        for t in range(steps - 1, -1, -1):
+            dh += grad_out[t]
+            r, z = rz[t, :, :hidden], rz[t, :, hidden:]
+            dx, dhh = grad_x[t], grad_hh[t]
+            dn = dh * (1 - z) * (1 - n[t] * n[t])  # through the tanh
+            np.multiply(dh, hs[t] - n[t], out=dx[:, hidden:2 * hidden])  # dz
+            np.multiply(dn, hh_n[t], out=dx[:, :hidden])  # dr
+            dx[:, :2 * hidden] *= slopes[t]
+            dx[:, 2 * hidden:] = dn
+            dhh[:, :2 * hidden] = dx[:, :2 * hidden]
+            np.multiply(dn, r, out=dhh[:, 2 * hidden:])
+            dh = dh * z + dhh @ w_hh
+        needs = ctx.needs_input_grad
+        rows = grad_hh.reshape(-1, 3 * hidden)
+        grad_w_hh = rows.T @ hs[:steps].reshape(steps * batch, -1) if needs[2] else None
+        grad_b_hh = rows.sum(0) if b_hh is not None and needs[3] else None
+        return grad_x, dh, grad_w_hh, grad_b_hh
+
+
+def _gru_steps(inputs: tuple) -> tuple:
+    xw, h, w_hh, b_hh = inputs
+    outputs = []
+    for xw_t in xw.unbind(0):
+        h = gru_cell(xw_t, h, w_hh, b_hh)
+        outputs.append(h)
+    return stack(outputs), h
+
+
+def _lstm_steps(inputs: tuple) -> tuple:
+    xw, h, c, w_hh, b_hh, w_hr = inputs
+    outputs = []
     for xw_t in xw.unbind(0):
         h, c = lstm_cell(xw_t, h, c, w_hh, b_hh, w_hr)
         outputs.append(h)
-    wanted = [i for i, need in enumerate(ctx.needs_input_grad) if need]
-    grads = autograd_grad((stack(outputs), h, c), [inputs[i] for i in wanted],
-                          (grad_out, grad_h, grad_c), create_graph=True, allow_unused=True)
-    result = [None] * len(inputs)
-    for i, g in zip(wanted, grads):
-        result[i] = g
-    return tuple(result)
+    return stack(outputs), h, c
+
+
+def gru_layer(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh) -> tuple:
+    """Runs one GRU layer over all steps of xw as one fused op (see GRULayer)."""
+    return GRULayer.apply(xw, h0, w_hh, b_hh)
 
 
 def lstm_layer(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh, w_hr) -> tuple:

@@ -31,10 +31,10 @@ def _target(*values):
 
 
 # (marked op, spec): `spec.fn` must build a graph holding a node of that op.
-def _lstm(x, *args, **options):
-    """An LSTM of x's dtype applied to x, its weights drawn from a fixed seed."""
+def _recurrent(kind: str, x, *args, **options):
+    """A recurrent layer of x's dtype applied to x, its weights drawn from a fixed seed."""
     ndgrad.manual_seed(0)
-    return ndgrad.nn.LSTM(*args, **options, dtype=x.dtype)(x)
+    return getattr(ndgrad.nn, kind)(*args, **options, dtype=x.dtype)(x)
 
 
 MARKED = [
@@ -96,10 +96,14 @@ MARKED = [
     ("NllLoss", Spec("nll_loss_none",
                      lambda x: F.nll_loss(F.log_softmax(x, 1), _target(1, 0, 2), reduction="none"),
                      shapes=[(3, 4)])),
-    ("LSTMLayer", Spec("lstm_two_layers", lambda x: _lstm(x, 3, 2, num_layers=2)[0],
+    ("LSTMLayer", Spec("lstm_two_layers", lambda x: _recurrent("LSTM", x, 3, 2, num_layers=2)[0],
                        shapes=[(4, 2, 3)])),
-    ("LSTMLayer", Spec("lstm_projection_bidirectional", lambda x: _lstm(
-        x, 3, 3, proj_size=2, bidirectional=True)[1][1], shapes=[(4, 2, 3)])),
+    ("LSTMLayer", Spec("lstm_projection_bidirectional", lambda x: _recurrent(
+        "LSTM", x, 3, 3, proj_size=2, bidirectional=True)[1][1], shapes=[(4, 2, 3)])),
+    ("GRULayer", Spec("gru_two_layers", lambda x: _recurrent("GRU", x, 3, 2, num_layers=2)[0],
+                      shapes=[(4, 2, 3)])),
+    ("GRULayer", Spec("gru_bidirectional_no_bias", lambda x: _recurrent(
+        "GRU", x, 3, 2, bidirectional=True, bias=False)[1], shapes=[(4, 2, 3)])),
     ("MatMul", Spec("matmul", lambda a, b: a @ b, shapes=[(3, 4), (4, 2)])),
     ("MatMul", Spec("matmul_batch_broadcast", ndgrad.matmul, shapes=[(2, 1, 3, 4), (5, 4, 2)])),
     ("MatMul", Spec("matmul_vector_matrix", ndgrad.matmul, shapes=[(4,), (4, 2)])),

@@ -145,19 +145,21 @@ def test_layer_second_order(case, torch):
 
 
 
-def test_fused_lstm_with_some_outputs_unused_in_float32(torch):
-    """The fused layer gets gradients for only its output sequence (h_n and c_n unused), in
-    float32, with a leaf initial state: the same gradients as PyTorch."""
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_fused_layer_with_some_outputs_unused_in_float32(kind, torch):
+    """The fused layer gets gradients for only its output sequence (the final states unused),
+    in float32, with a leaf initial state: the same gradients as PyTorch."""
     rng = np.random.default_rng(5)
-    theirs = torch.nn.LSTM(6, 8, num_layers=2)
-    ours = ndgrad.nn.LSTM(6, 8, num_layers=2)
+    theirs = getattr(torch.nn, kind)(6, 8, num_layers=2)
+    ours = getattr(ndgrad.nn, kind)(6, 8, num_layers=2)
     ours.load_state_dict({k: ndgrad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
     x = rng.standard_normal((7, 3, 6)).astype(np.float32)
     h0 = rng.standard_normal((2, 3, 8)).astype(np.float32)
     results = []
     for module, layer in ((torch, theirs), (ndgrad, ours)):
         inputs = [module.tensor(a, requires_grad=True) for a in (x, h0)]
-        output, _ = layer(inputs[0], (inputs[1], module.zeros(2, 3, 8)))
+        state = (inputs[1], module.zeros(2, 3, 8)) if kind == "LSTM" else inputs[1]
+        output, _ = layer(inputs[0], state)
         (output[-1] * output[-1]).sum().backward()
         results.append([output] + [t.grad for t in inputs] + [p.grad for p in layer.parameters()])
     for theirs_value, ours_value in zip(*results):

@@ -2,9 +2,9 @@
 
 Each time step is composed from ndgrad ops (linear, sigmoid, tanh, chunk, stack), so values and
 gradients of every order are exact. The input-to-hidden product of a layer is computed for all
-time steps at once; only the hidden-to-hidden product runs inside the time loop. An LSTM layer
-over a padded batch runs as one fused op instead (ops/recurrent.py), with the same values and
-gradients of every order.
+time steps at once; only the hidden-to-hidden product runs inside the time loop. An LSTM or GRU
+layer over a padded batch runs as one fused op instead (ops/recurrent.py), with the same values
+and gradients of every order.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ndgrad.nn import init
 from ndgrad.nn.modules.module import Module
 from ndgrad.nn.parameter import Parameter
 from ndgrad.nn.utils.rnn import PackedSequence
-from ndgrad.ops.recurrent import lstm_cell, lstm_layer
+from ndgrad.ops.recurrent import gru_cell, gru_layer, lstm_cell, lstm_layer
 from ndgrad.ops.shape import cat, stack
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -35,24 +35,13 @@ def _rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh, mode: str) -> Tensor:
     return pre.tanh() if mode == "RNN_TANH" else pre.relu()
 
 
-def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh) -> Tensor:
-    """One GRU step, gates r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
-    x_r, x_z, x_n = xw.chunk(3, -1)
-    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, -1)
-    r = (x_r + h_r).sigmoid()
-    z = (x_z + h_z).sigmoid()
-    n = (x_n + r * h_n).tanh()
-    # (1 - z) * n + z * h, written with one product fewer.
-    return n + z * (h - n)
-
-
 def _step(mode: str, xw: Tensor, state: tuple, weights: tuple) -> tuple:
     """Advances `state` ((h,) or (h, c) for LSTM) by one step of `mode`."""
     w_hh, b_hh, w_hr = weights
     if mode == "LSTM":
         return lstm_cell(xw, state[0], state[1], w_hh, b_hh, w_hr)
     if mode == "GRU":
-        return (_gru_step(xw, state[0], w_hh, b_hh),)
+        return (gru_cell(xw, state[0], w_hh, b_hh),)
     return (_rnn_step(xw, state[0], w_hh, b_hh, mode),)
 
 
@@ -84,14 +73,19 @@ def _run_direction(mode: str, steps: list, state: tuple, weights: tuple, reverse
     return outputs, state
 
 
-def _fused_lstm(xw: Tensor, state: tuple, weights: tuple, reverse: bool) -> tuple:
-    """One direction of one LSTM layer over a padded (T, B, 4H) input as one fused op (see
-    ops/recurrent.py); the reverse direction runs on the time-flipped input."""
+def _fused_layer(mode: str, xw: Tensor, state: tuple, weights: tuple, reverse: bool) -> tuple:
+    """One direction of one LSTM or GRU layer over a padded (T, B, gates) input as one fused
+    op (see ops/recurrent.py); the reverse direction runs on the time-flipped input."""
     w_hh, b_hh, w_hr = weights
     if reverse:
         xw = xw.flip(0)
-    output, h, c = lstm_layer(xw, state[0], state[1], w_hh, b_hh, w_hr)
-    return (output.flip(0) if reverse else output), (h, c)
+    if mode == "LSTM":
+        output, h, c = lstm_layer(xw, state[0], state[1], w_hh, b_hh, w_hr)
+        final = (h, c)
+    else:
+        output, h = gru_layer(xw, state[0], w_hh, b_hh)
+        final = (h,)
+    return (output.flip(0) if reverse else output), final
 
 
 def _check_config(hidden_size, num_layers, dropout, proj_size) -> float:
@@ -243,8 +237,9 @@ class RNNBase(Module):
                 w_ih, b_ih, recurrent = self._weights(index)
                 xw = F.linear(x, w_ih, b_ih)
                 state = tuple(s[index] for s in states)
-                if self.mode == "LSTM" and batch_sizes is None:
-                    output, final = _fused_lstm(xw, state, recurrent, direction == 1)
+                if self.mode in ("LSTM", "GRU") and batch_sizes is None:
+                    output, final = _fused_layer(self.mode, xw, state, recurrent,
+                                                 direction == 1)
                 else:
                     steps = list(xw.unbind(0) if batch_sizes is None else xw.split(batch_sizes))
                     outs, final = _run_direction(self.mode, steps, state, recurrent,
@@ -459,6 +454,6 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (h,), batched = self._prepare(input, [hx])
-        h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
+        h = gru_cell(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
                       self.bias_hh)
         return h if batched else h.squeeze(0)
