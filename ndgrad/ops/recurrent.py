@@ -106,10 +106,10 @@ class LSTMLayer(ArrayFunction):
     def backward(ctx, grad_out, grad_h, grad_c):
         if isinstance(grad_out, Tensor):
             return _composed_backward(ctx, (grad_out, grad_h, grad_c), _lstm_steps)
-        return _array_backward(ctx, grad_out, grad_h, grad_c)
+        return _lstm_array_backward(ctx, grad_out, grad_h, grad_c)
 
 
-def _array_backward(ctx, grad_out, grad_h, grad_c) -> tuple:
+def _lstm_array_backward(ctx, grad_out, grad_h, grad_c) -> tuple:
     """Backpropagation through time on arrays: the gate gradients of every step, then the
     weight gradients as one product over all steps."""
     _, _, _, w_hh, b_hh, w_hr = ctx.saved_tensors
