@@ -141,10 +141,10 @@ class CrossEntropy(ArrayFunction):
 
     @staticmethod
     def forward(ctx, logits, target, weights, reduction, total):
-        entries = (np.arange(len(target)), target)
+        entries = _class_entries(target)
         shifted = logits - _finite_max(logits, 1)
         probs = np.exp(shifted)
-        sums = probs.sum(1, keepdims=True)
+        sums = _dual.sum_along(probs, 1, keepdim=True)
         picked = shifted[entries] - np.log(sums[:, 0])
         ctx.save_for_backward(logits)
         ctx.entries, ctx.reduction = entries, reduction
