@@ -80,10 +80,9 @@ BLOCKED_SPECS = [
 @pytest.mark.parametrize("spec", BLOCKED_SPECS, ids=str)
 def test_sample_blocks_against_torch(spec, samples, torch, monkeypatch):
     """Columns built per block of samples (Note [columns per block of samples]; a batch of 5
-    in blocks of 1 or 2 samples, the last one shorter; weight products in pieces) give the
+    in blocks of 1 or 2 samples, the last one shorter) give the
     same values, gradients and second derivatives as PyTorch."""
     conv_ops = ndgrad.ops.conv
-    monkeypatch.setattr(conv_ops, "_PIECE", 7)  # weight products over pieces of 7 positions
     if samples == 1:
         monkeypatch.setattr(conv_ops, "_BLOCK_BYTES", 1)  # the smallest block: one sample
     else:
