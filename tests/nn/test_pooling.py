@@ -124,6 +124,8 @@ def test_against_torch(spec, dtype, torch):
 
 GRADCHECK_SPECS = [
     call("max_pool2d", (1, 2, 4, 4), 2, 1, 1),
+    call("max_pool2d", (1, 2, 5, 4), 2),                  # tiles, the last row left out
+    call("max_pool1d", (1, 2, 7), 3, return_indices=True),  # tiles, with indices
     call("avg_pool2d", (1, 2, 4, 5), 3, 2, 1, ceil_mode=True, count_include_pad=False),
     call("adaptive_avg_pool2d", (1, 2, 5, 4), (2, 3)),
     call("adaptive_max_pool2d", (1, 2, 5, 4), (2, 3)),
@@ -470,3 +472,19 @@ randn = ndgrad.randn
 def test_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_tile_max_pool_passes_infinite_gradients_only_to_the_maxima(torch):
+    """The tile path scatters the gradient with a mask, not a product: an inf in the output
+    gradient reaches its window's maximum and no other entry (0 * inf would give nan)."""
+    x = np.random.default_rng(3).standard_normal((2, 3, 6, 8))
+    seed = np.ones((2, 3, 3, 4))
+    seed[0, 1, 2, 3] = np.inf
+    seed[1, 0, 0, 0] = -np.inf
+    grads = []
+    for module in (ndgrad, torch):
+        leaf = module.tensor(x, requires_grad=True)
+        module.nn.functional.max_pool2d(leaf, 2).backward(module.tensor(seed))
+        grads.append(leaf.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert np.isinf(grads[0]).sum() == 2 and not np.isnan(grads[0]).any()

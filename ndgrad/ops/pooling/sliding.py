@@ -13,6 +13,7 @@ from ndgrad.ops.conv import (Conv, Geometry, check_floating, check_positive, exp
                              windows)
 from ndgrad.ops.indexing import scatter
 from ndgrad.ops.pooling._common import _batched, _flat_positions, _gather_planes
+from ndgrad.ops.pooling.tiles import TileMax
 
 
 def _sizes(values) -> str:
@@ -92,29 +93,11 @@ def _tiles(geometry: Geometry) -> bool:
                                                   geometry.input_size)))
 
 
-def _tile_argmax(data, geometry: Geometry, xp):
-    """_window_argmax for tiling windows (the common 2x2 pooling), on reshaped tiles; the
-    first maximum wins, as PyTorch picks it."""
+def _tile_positions(offset, geometry: Geometry, xp):
+    """Flat positions in the input of the entries at `offset` within each tile."""
     output, kernel = tuple(geometry.output_size), tuple(geometry.kernel_size)
     n = len(kernel)
-    crop = data[(Ellipsis,) + tuple(slice(o * k) for o, k in zip(output, kernel))]
-    tiles = crop.reshape(data.shape[:2] + tuple(s for pair in zip(output, kernel) for s in pair))
-    # The window axis first, then the maximum, then the offset of its first occurrence: the
-    # count of leading offsets that all miss it. Boolean passes over contiguous tiles are ~40x
-    # faster than np.argmax over a short window axis. The copy is explicit: in 1-D the reshape
-    # would keep a strided view, whose max(axis=0) took 7 ms against 0.17 ms for copy and max
-    # ((64, 16, 512), kernel 2).
-    order = tuple(range(3, 3 + 2 * n, 2)) + (0, 1) + tuple(range(2, 2 + 2 * n, 2))
-    size = math.prod(kernel)
-    tiles = xp.ascontiguousarray(tiles.transpose(order))
-    tiles = tiles.reshape((size,) + data.shape[:2] + output)
-    best = tiles.max(axis=0)
-    missed = tiles[0] != best
-    offset = missed.astype(np.int64)
-    for k in range(1, size - 1):
-        missed &= tiles[k] != best
-        offset += missed
-    offsets = xp.unravel_index(offset, kernel)
+    offsets = xp.unravel_index(offset.astype(np.int64), kernel)
     coords = [(xp.arange(o) * k).reshape((o,) + (1,) * (n - 1 - i)) + within
               for i, (o, k, within) in enumerate(zip(output, kernel, offsets))]
     return _flat_positions(coords, tuple(geometry.input_size))
@@ -127,11 +110,14 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     xp = _backend.array_module(data)
     # NaN makes PyTorch pick the last NaN, which only the general scan reproduces.
     if _tiles(geometry) and not (data.dtype.kind == "f" and xp.isnan(data).any()):
-        index = _tile_argmax(data, geometry, xp)
+        values, offset = TileMax.apply(x, geometry=geometry)
+        if not return_indices:
+            return values if batched else values.squeeze(0)
+        index = _tile_positions(offset._data, geometry, xp)
     else:
         view = windows(data, geometry, _lowest(data.dtype))  # (N, C, *P, *K)
         index = _window_argmax(view, geometry, xp)
-    values = _gather_planes(x, index)
+        values = _gather_planes(x, index)
     indices = constant(index)
     if not batched:
         values, indices = values.squeeze(0), indices.squeeze(0)
