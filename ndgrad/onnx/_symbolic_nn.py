@@ -21,8 +21,10 @@ def _geometry_attrs(geometry) -> dict:
 @op(conv.Conv)
 def _conv(node):
     geometry = node.arg("geometry")
-    return node.add("Conv", [node.input(0), node.input(1)],
-                    kernel_shape=list(geometry.kernel_size), **_geometry_attrs(geometry))
+    inputs = [node.input(0), node.input(1)]
+    if node.arg(2) is not None:
+        inputs.append(node.input(2))
+    return node.add("Conv", inputs, kernel_shape=list(geometry.kernel_size), **_geometry_attrs(geometry))
 
 
 @op(conv.ConvTranspose)

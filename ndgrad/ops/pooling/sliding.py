@@ -174,7 +174,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     xp = _backend.array_module(x._data)
     planes = x.reshape((-1, 1) + tuple(x.shape[2:]))
     ones = constant(xp.ones((1, 1) + tuple(geometry.kernel_size), dtype=dtype))
-    sums = Conv.apply(planes, ones, geometry=geometry)
+    sums = Conv.apply(planes, ones, None, geometry=geometry)
     sums = sums.reshape(tuple(x.shape[:2]) + tuple(geometry.output_size))
     if divisor_override is not None:
         result = sums * (1.0 / divisor_override)
