@@ -172,6 +172,28 @@ def _linear(node):
     return node.add("Add", [product, node.input(2)])
 
 
+@op(fused.LayerNorm)
+def _layer_norm(node):
+    """LayerNormalization from opset 17 (it requires a scale: ones when there is no weight);
+    before, the standardisation written out."""
+    x, dims, eps = node.arg(0), int(node.option("dims")), float(node.option("eps"))
+    dtype = x._data.dtype
+    if node.ctx.opset >= 17:
+        scale = node.input(1) if node.arg(1) is not None else \
+            node.ctx.constant(np.ones(x.shape[x.ndim - dims:]), dtype)
+        inputs = [node.input(0), scale] + ([node.input(2)] if node.arg(2) is not None else [])
+        return node.add("LayerNormalization", inputs, axis=x.ndim - dims, epsilon=eps)
+    axes = list(range(x.ndim - dims, x.ndim))
+    centred = node.add("Sub", [node.input(0), node.ctx.reduce("ReduceMean", node.input(0),
+                                                              axes, True)])
+    variance = node.ctx.reduce("ReduceMean", node.add("Mul", [centred, centred]), axes, True)
+    std = node.add("Sqrt", [node.add("Add", [variance, node.ctx.constant(eps, dtype)])])
+    out = node.add("Div", [centred, std])
+    if node.arg(1) is not None:
+        out = node.add("Mul", [out, node.input(1)])
+    return out if node.arg(2) is None else node.add("Add", [out, node.input(2)])
+
+
 # ---- comparisons and logical ops: plain functions that make constants, so translated whole
 
 _COMPARE = {comparison.eq: "Equal", comparison.lt: "Less", comparison.le: "LessOrEqual",

@@ -90,3 +90,19 @@ def filled_vector(value, size: int, dtype) -> np.ndarray:
         vector = _vectors[key] = np.full(size, value, dtype)
         vector.flags.writeable = False
     return vector
+
+
+def composed_backward(ctx, grads: tuple, run_steps) -> tuple:
+    """A fused op's backward as a graph (create_graph=True): rebuilds the steps from ops on
+    the saved inputs (`run_steps`) and differentiates them, so the gradients are themselves
+    differentiable."""
+    from ndgrad.autograd import grad as autograd_grad
+
+    inputs = ctx.saved_tensors
+    wanted = [i for i, need in enumerate(ctx.needs_input_grad) if need]
+    found = autograd_grad(run_steps(inputs), [inputs[i] for i in wanted], grads,
+                          create_graph=True, allow_unused=True)
+    result = [None] * len(inputs)
+    for i, g in zip(wanted, found):
+        result[i] = g
+    return tuple(result)

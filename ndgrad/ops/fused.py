@@ -8,6 +8,8 @@ still hold.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ndgrad._tensor import Tensor
@@ -43,6 +45,63 @@ class Linear(ArrayFunction):
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             grad_bias = _dual.sum_along(rows, 0)
         return grad_x, grad_weight, grad_bias
+
+
+class LayerNorm(ArrayFunction):
+    """(x - mean) / sqrt(var + eps) over the last `dims` dims of x (biased variance), times
+    weight plus bias (either may be None). The array backward is the closed form; with
+    create_graph the composed ops are rebuilt and differentiated (see _dual.composed_backward).
+    """
+
+    _backward_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, dims, eps):
+        ctx.dims, ctx.eps = dims, eps
+        ctx.save_for_backward(x, weight, bias)
+        rows = x.reshape(-1, int(np.prod(x.shape[x.ndim - dims:])))
+        width = rows.shape[1]
+        centred = rows - _dual.sum_along(rows, 1, keepdim=True) / width
+        inv_std = 1 / np.sqrt(_dual.sum_along(centred * centred, 1, keepdim=True) / width + eps)
+        x_hat = centred
+        x_hat *= inv_std
+        ctx.x_hat, ctx.inv_std = x_hat, inv_std  # for the array backward only
+        out = x_hat if weight is None else x_hat * weight.reshape(-1)
+        if bias is not None:
+            out = out + bias.reshape(-1)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, Tensor):
+            return _dual.composed_backward(ctx, (grad,), partial(_layer_norm_ops, dims=ctx.dims,
+                                                                 eps=ctx.eps))
+        x, weight, bias = ctx.saved_tensors
+        x_hat, inv_std = ctx.x_hat, ctx.inv_std
+        rows = grad.reshape(x_hat.shape)
+        needs = ctx.needs_input_grad
+        grad_weight = _dual.sum_along(rows * x_hat, 0).reshape(weight.shape) \
+            if needs[1] else None
+        grad_bias = _dual.sum_along(rows, 0).reshape(bias.shape) if needs[2] else None
+        grad_x = None
+        if needs[0]:
+            g = rows if weight is None else rows * weight.reshape(-1)
+            width = x_hat.shape[1]
+            mean_g = _dual.sum_along(g, 1, keepdim=True) / width
+            mean_gx = _dual.sum_along(g * x_hat, 1, keepdim=True) / width
+            grad_x = (inv_std * (g - mean_g - x_hat * mean_gx)).reshape(x.shape)
+        return grad_x, grad_weight, grad_bias
+
+
+def _layer_norm_ops(inputs, dims: int, eps: float) -> tuple:
+    """(LayerNorm.forward composed from ops,), to differentiate with create_graph."""
+    x, weight, bias = inputs
+    axes = tuple(range(x.ndim - dims, x.ndim))
+    centred = x - x.mean(axes, keepdim=True)
+    out = centred * ((centred * centred).mean(axes, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return (out if bias is None else out + bias),
 
 
 def _rows(x):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.function import ArrayFunction
+from ndgrad.ops._dual import composed_backward
 from ndgrad.ops.fused import linear
 from ndgrad.ops.shape import stack
 
@@ -105,7 +106,7 @@ class LSTMLayer(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out, grad_h, grad_c):
         if isinstance(grad_out, Tensor):
-            return _composed_backward(ctx, (grad_out, grad_h, grad_c), _lstm_steps)
+            return composed_backward(ctx, (grad_out, grad_h, grad_c), _lstm_steps)
         return _lstm_array_backward(ctx, grad_out, grad_h, grad_c)
 
 
@@ -149,22 +150,6 @@ def _lstm_array_backward(ctx, grad_out, grad_h, grad_c) -> tuple:
     return grad_gates, dh, dc, grad_w_hh, grad_b_hh, grad_w_hr
 
 
-def _composed_backward(ctx, grads: tuple, run_steps) -> tuple:
-    """A fused layer's backward as a graph (create_graph=True): rebuilds the steps from ops on
-    the saved inputs (`run_steps`) and differentiates them, so the gradients are themselves
-    differentiable."""
-    from ndgrad.autograd import grad as autograd_grad
-
-    inputs = ctx.saved_tensors
-    wanted = [i for i, need in enumerate(ctx.needs_input_grad) if need]
-    found = autograd_grad(run_steps(inputs), [inputs[i] for i in wanted], grads,
-                          create_graph=True, allow_unused=True)
-    result = [None] * len(inputs)
-    for i, g in zip(wanted, found):
-        result[i] = g
-    return tuple(result)
-
-
 class GRULayer(ArrayFunction):
     """All steps of one GRU layer: given xw (T, B, 3H) = x W_ih^T + b_ih and h0 (B, H), returns
     (outputs (T, B, H), h_T); b_hh may be None."""
@@ -202,7 +187,7 @@ class GRULayer(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out, grad_h):
         if isinstance(grad_out, Tensor):
-            return _composed_backward(ctx, (grad_out, grad_h), _gru_steps)
+            return composed_backward(ctx, (grad_out, grad_h), _gru_steps)
         _, _, w_hh, b_hh = ctx.saved_tensors
         hs, rz, n, hh_n = ctx.hs, ctx.rz, ctx.n, ctx.hh_n
         steps, batch, hidden = n.shape

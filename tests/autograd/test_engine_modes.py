@@ -24,6 +24,10 @@ MODE_IDS = ["arrays", "create_graph"]
 # The two modes run one formula text, so they agree to rounding (identical in practice).
 MODE_TOLERANCES = {"float64": dict(rtol=1e-12, atol=1e-15),
                    "float32": dict(rtol=1e-6, atol=1e-7)}
+# Fused ops whose create_graph backward differentiates the composed ops instead of running
+# the closed form (see ops/_dual.composed_backward): two formulas, so float32 rounding shows.
+COMPOSED_BACKWARD = {"LSTMLayer", "GRULayer", "LayerNorm"}
+COMPOSED_TOLERANCES = dict(MODE_TOLERANCES, float32=dict(rtol=1e-5, atol=1e-6))
 
 
 def _target(*values):
@@ -96,6 +100,10 @@ MARKED = [
     ("NllLoss", Spec("nll_loss_none",
                      lambda x: F.nll_loss(F.log_softmax(x, 1), _target(1, 0, 2), reduction="none"),
                      shapes=[(3, 4)])),
+    ("LayerNorm", Spec("layer_norm", lambda x, w, b: F.layer_norm(x, (4,), w, b),
+                       shapes=[(2, 3, 4), (4,), (4,)])),
+    ("LayerNorm", Spec("layer_norm_2d_no_affine", lambda x: F.layer_norm(x, (3, 4)),
+                       shapes=[(2, 3, 4)])),
     ("LSTMLayer", Spec("lstm_two_layers", lambda x: _recurrent("LSTM", x, 3, 2, num_layers=2)[0],
                        shapes=[(4, 2, 3)])),
     ("LSTMLayer", Spec("lstm_projection_bidirectional", lambda x: _recurrent(
@@ -191,8 +199,9 @@ def test_autograd_grad_agrees_in_both_modes(op, spec, dtype):
     for i, (plain, graph) in enumerate(zip(results[False], results[True])):
         _check_grad_matches_input(plain, leaves[i], f"{spec.name}: input {i}, arrays")
         _check_grad_matches_input(graph, leaves[i], f"{spec.name}: input {i}, create_graph")
+        tolerances = COMPOSED_TOLERANCES if op in COMPOSED_BACKWARD else MODE_TOLERANCES
         np.testing.assert_allclose(plain._data, graph._data, err_msg=f"{spec.name}: input {i}",
-                                   **MODE_TOLERANCES[dtype])
+                                   **tolerances[dtype])
 
 
 @pytest.mark.parametrize("op, spec", MARKED, ids=[s.name for _, s in MARKED])

@@ -222,6 +222,24 @@ def test_reductions_in_the_opsets_that_moved_axes_to_inputs(opset):
     check_roundtrip(Reductions(), (ndgrad.randn(2, 3, 4),), {0: 0}, opset_version=opset)
 
 
+class LayerNorms(nn.Module):
+    """Layer norms with weight and bias, without both, and over two dims."""
+
+    def __init__(self):
+        super().__init__()
+        self.affine = nn.LayerNorm(4)
+        self.plain = nn.LayerNorm(4, elementwise_affine=False)
+        self.wide = nn.LayerNorm((3, 4), eps=1e-3)
+
+    def forward(self, x):
+        return self.affine(x) + self.plain(x * 2) + self.wide(x)
+
+
+@pytest.mark.parametrize("opset", [13, 17])
+def test_layer_norm_written_out_before_opset_17(opset):
+    check_roundtrip(LayerNorms(), (ndgrad.randn(2, 3, 4),), {0: 0}, opset_version=opset)
+
+
 class Passthrough(nn.Module):
     def __init__(self):
         super().__init__()

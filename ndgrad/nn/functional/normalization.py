@@ -8,7 +8,7 @@ import numpy as np
 from ndgrad._tensor import Tensor
 from ndgrad.autograd.grad_mode import no_grad
 from ndgrad.ops import elementwise as ew
-from ndgrad.ops import reduction
+from ndgrad.ops import fused, reduction
 from ndgrad.ops._common import tensor_arg, type_name
 
 
@@ -62,6 +62,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Standardises over the last len(normalized_shape) dims, then applies weight and bias."""
     dims = _normalized_dims("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    dtype = input._data.dtype
+    if dtype.kind == "f" and all(t is None or t._data.dtype == dtype for t in (weight, bias)):
+        return fused.LayerNorm.apply(input, weight, bias, dims=len(dims), eps=eps)
     return _affine(_standardize(input, dims, eps), weight, bias)
 
 
