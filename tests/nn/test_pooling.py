@@ -44,6 +44,7 @@ SPECS = [
     call("max_pool2d", (2, 2, 8, 7), (3, 2), (2, 1), (1, 0), dilation=(2, 1), ceil_mode=True,
          return_indices=True),
     call("max_pool2d", (3, 7, 7), 3, 3, ceil_mode=True, return_indices=True),
+    call("max_pool2d", (2, 2, 16, 17), 16, return_indices=True),  # 256 offsets in one tile
     call("max_pool3d", (2, 2, 4, 6, 6), 2, return_indices=True),                  # tiles
     call("max_pool3d", (2, 2, 5, 6, 7), (3, 2, 2), (2, 1, 2), (1, 0, 1), dilation=(1, 2, 1),
          ceil_mode=True, return_indices=True),
