@@ -24,7 +24,8 @@ def _conv(node):
     inputs = [node.input(0), node.input(1)]
     if node.arg(2) is not None:
         inputs.append(node.input(2))
-    return node.add("Conv", inputs, kernel_shape=list(geometry.kernel_size), **_geometry_attrs(geometry))
+    return node.add("Conv", inputs, kernel_shape=list(geometry.kernel_size),
+                    **_geometry_attrs(geometry))
 
 
 @op(conv.ConvTranspose)

@@ -238,7 +238,7 @@ class ConvTranspose(ArrayFunction):
         x = xp.empty((g.shape[0], channels) + tuple(geometry.input_size), g.dtype)
         for start, stop in _sample_blocks(x, geometry):
             # Samples innermost, so that each of col2im's adds runs over whole rows of samples
-            # (LeNet's second layer: runs of 8 * 64 values instead of 8; 1.6 -> 1.0 ms).
+            # (LeNet's second layer: runs of 8 * 64 values instead of 8; 2.3 -> 1.3 ms).
             rows = xp.moveaxis(g[start:stop], 0, -1).reshape(groups, w.shape[0] // groups, -1)
             cols = xp.matmul(w_t, rows)  # (G, C/G * K, P * b)
             cols = cols.reshape((channels,) + w.shape[2:] + tuple(geometry.output_size)
@@ -259,8 +259,8 @@ class ConvTranspose(ArrayFunction):
 
 def _weight_product(g, columns, groups: int):
     """The sum over samples of g (N, O, *output) times columns (N, G, C/G * K, P)^T, as
-    (G, C/G * K, O/G): columns (rows: 576 for a 64-channel 3x3 conv) times g^T ran 20% faster
-    than g times columns^T."""
+    (G, C/G * K, O/G): columns (rows: 576 for a 64-channel 3x3 conv) times g^T ran 20-25%
+    faster than g times columns^T (84-88 against 110-114 ms for conv_resnet's 32 samples)."""
     xp = _backend.array_module(g, columns)
     return xp.matmul(columns, _per_group(g, groups).swapaxes(2, 3)).sum(0)
 

@@ -27,7 +27,7 @@ MODE_TOLERANCES = {"float64": dict(rtol=1e-12, atol=1e-15),
 # Fused ops whose create_graph backward differentiates the composed ops instead of running
 # the closed form (see ops/_dual.composed_backward): two formulas, so float32 rounding shows.
 COMPOSED_BACKWARD = {"LSTMLayer", "GRULayer", "LayerNorm"}
-COMPOSED_TOLERANCES = dict(MODE_TOLERANCES, float32=dict(rtol=1e-5, atol=1e-6))
+COMPOSED_TOLERANCES = {**MODE_TOLERANCES, "float32": {"rtol": 1e-5, "atol": 1e-6}}
 
 
 def _target(*values):

@@ -9,8 +9,7 @@ from ndgrad import _backend
 from ndgrad._tensor import Tensor
 from ndgrad.ops import elementwise as ew
 from ndgrad.ops._common import constant
-from ndgrad.ops.conv import (Conv, Geometry, check_floating, check_positive, expand_param,
-                             windows)
+from ndgrad.ops.conv import Conv, Geometry, check_floating, check_positive, expand_param, windows
 from ndgrad.ops.indexing import scatter
 from ndgrad.ops.pooling._common import _batched, _flat_positions, _gather_planes
 from ndgrad.ops.pooling.tiles import TileMax

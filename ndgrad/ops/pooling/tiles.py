@@ -19,28 +19,33 @@ from ndgrad import _backend
 from ndgrad.autograd.function import ArrayFunction
 
 
+def _tile_grid(data, geometry):
+    """data (N, C, *S) cropped to whole tiles and viewed as (N, C, o1, k1, o2, k2, ...): output
+    position and offset within the tile, dim by dim."""
+    output, kernel = tuple(geometry.output_size), tuple(geometry.kernel_size)
+    crop = data[(Ellipsis,) + tuple(slice(o * k) for o, k in zip(output, kernel))]
+    return crop.reshape(data.shape[:2] + tuple(s for pair in zip(output, kernel) for s in pair))
+
+
 def _tiles_first(data, geometry):
     """The tiles of data (N, C, *S) as a contiguous (prod(kernel), N, C, *output) array: the
-    offset within a tile first, so that reductions over it run over whole planes."""
+    offset within a tile first, so that reductions over it run over whole planes. The copy is
+    explicit: in 1-D the reshape would keep a strided view, whose max(axis=0) took 7 ms against
+    0.17 ms for copy and max ((64, 16, 512), kernel 2)."""
     xp = _backend.array_module(data)
-    output, kernel = tuple(geometry.output_size), tuple(geometry.kernel_size)
-    n = len(kernel)
-    crop = data[(Ellipsis,) + tuple(slice(o * k) for o, k in zip(output, kernel))]
-    tiles = crop.reshape(data.shape[:2] + tuple(s for pair in zip(output, kernel) for s in pair))
+    n = len(geometry.kernel_size)
     order = tuple(range(3, 3 + 2 * n, 2)) + (0, 1) + tuple(range(2, 2 + 2 * n, 2))
-    return xp.ascontiguousarray(tiles.transpose(order)).reshape(
-        (math.prod(kernel),) + data.shape[:2] + output)
+    return xp.ascontiguousarray(_tile_grid(data, geometry).transpose(order)).reshape(
+        (math.prod(geometry.kernel_size),) + data.shape[:2] + tuple(geometry.output_size))
 
 
 def _tile_entries(out, geometry) -> list:
     """Views of out (N, C, *S), one per offset within a tile, each (N, C, *output): the entries
     at that offset of every tile."""
-    output, kernel = tuple(geometry.output_size), tuple(geometry.kernel_size)
-    crop = out[(Ellipsis,) + tuple(slice(o * k) for o, k in zip(output, kernel))]
-    grid = crop.reshape(out.shape[:2] + tuple(s for pair in zip(output, kernel) for s in pair))
-    return [grid[(slice(None),) * 2 + tuple(i for pair in zip((slice(None),) * len(kernel),
-                                                               offset) for i in pair)]
-            for offset in np.ndindex(*kernel)]
+    grid = _tile_grid(out, geometry)
+    every = (slice(None),) * len(geometry.kernel_size)
+    return [grid[(slice(None),) * 2 + tuple(i for pair in zip(every, offset) for i in pair)]
+            for offset in np.ndindex(*geometry.kernel_size)]
 
 
 def tile_max(data, geometry):
