@@ -9,6 +9,7 @@ place. (One product over all samples' columns at once, with a few output channel
 half BLAS's rate: LeNet's first layer took 0.49 ms that way, 0.25 ms per sample.) col2im, its
 transpose, adds the columns back in place with a loop over kernel offsets only, each step
 adding a whole strided slice.
+Most 2-d convolutions skip the full columns: see Note [row products].
 
 Note [conv as three products]
 A convolution y = Conv(x, w) is bilinear, and both of its gradients are convolutions of the
@@ -113,51 +114,137 @@ def _prod(sizes) -> int:
     return math.prod(int(s) for s in sizes)
 
 
+# Note [row products]
+# A 2-d convolution that moves one row at a time down its input needs no full column matrix.
+# Copy the padded input's windows along the last dim only: the rows (N, C, kW, Hp, Wo), kW
+# times the input where the columns are kH * kW times it. For kernel row i, the slice
+# rows[:, :, :, i * dilation:][:Ho] is a (C * kW, Ho * Wo) matrix per sample without a copy
+# (its Ho output rows lie Wo apart, so they join into one run), and
+#     y = sum over i of  w[:, :, i] (O, C * kW)  @  rows at kernel row i,
+# kH products that read the input straight from the rows. LeNet's second layer (6 -> 16
+# channels, 8x8 outputs) went from 0.61 to 0.32 ms: the columns' copy ran in runs of 8 values,
+# the rows' in runs of 64. The weight gradient uses the same slices, so Conv keeps the rows for
+# it, kH times less memory than the columns. Run side by side in one process (three runs of
+# `benchmarks/run.py cnn` each), the LeNet step went from 1.09-1.12x PyTorch's time to
+# 1.03-1.07x; the step no longer page-faults for fresh column memory.
+
+
+def _by_rows(geometry: Geometry, channels: int) -> bool:
+    """Whether a convolution of an input with `channels` channels runs as row products (Note
+    [row products]): each product's inner dimension, C/groups * kW, must be at least 16. With
+    fewer (1 -> 32 channels with a 3x3 kernel: 3) the products ran 1.5-3x slower than the
+    columns' one product per sample."""
+    kernel = geometry.kernel_size
+    return len(kernel) == 2 and geometry.stride[0] == 1 and kernel[0] > 1 and \
+        channels // geometry.groups * kernel[1] >= 16
+
+
+def _rows(x, geometry: Geometry, out=None):
+    """The padded x's windows along its last dim, (N, C, kW, Hp, Wo), written into `out` (a
+    flat buffer of at least that many elements) when given."""
+    x = pad_array(x, geometry.padding)
+    xp = _backend.array_module(x)
+    n, channels, height, _ = x.shape
+    strides = x.strides
+    view = xp.lib.stride_tricks.as_strided(
+        x, (n, channels, geometry.kernel_size[1], height, geometry.output_size[1]),
+        strides[:2] + (strides[3] * geometry.dilation[1], strides[2],
+                       strides[3] * geometry.stride[1]))
+    rows = xp.empty(view.shape, x.dtype) if out is None else \
+        out[:view.size].reshape(view.shape)
+    rows[...] = view
+    return rows
+
+
+def _kernel_row(rows, geometry: Geometry, i: int):
+    """The rows at kernel row i as (N, groups, C/groups * kW, Ho * Wo), a view."""
+    start = i * geometry.dilation[0]
+    window = rows[:, :, :, start:start + geometry.output_size[0]]
+    return window.reshape(rows.shape[0], geometry.groups, -1, _prod(geometry.output_size))
+
+
+def _row_weights(w, groups: int):
+    """w (O, C/groups, kH, kW) as (kH, groups, O/groups, C/groups * kW): a product's left
+    factor per kernel row."""
+    per_row = _backend.array_module(w).ascontiguousarray(w.transpose(2, 0, 1, 3))
+    return per_row.reshape(w.shape[2], groups, w.shape[0] // groups, -1)
+
+
+def _prepare(x, geometry: Geometry, out=None):
+    """What Conv's products read: the rows (Note [row products]) or the columns."""
+    return _rows(x, geometry, out) if _by_rows(geometry, x.shape[1]) else \
+        _columns(x, geometry, out)
+
+
+def _is_rows(prepared) -> bool:
+    """Whether `_prepare` made rows (N, C, kW, Hp, Wo), not columns (N, G, C/G * K, P)."""
+    return prepared.ndim == 5
+
+
+def _prepared_size(x, geometry: Geometry) -> int:
+    """The number of elements `_prepare` makes per sample of x."""
+    if _by_rows(geometry, x.shape[1]):
+        padded = geometry.input_size[0] + sum(geometry.padding[0])
+        return x.shape[1] * geometry.kernel_size[1] * padded * geometry.output_size[1]
+    return x.shape[1] * _prod(geometry.kernel_size) * _prod(geometry.output_size)
+
+
+def _product(w, prepared, geometry: Geometry, out) -> None:
+    """Writes w times the prepared input into out (N, groups, O/groups, prod(output))."""
+    xp = _backend.array_module(w, prepared)
+    groups = geometry.groups
+    if not _is_rows(prepared):
+        xp.matmul(w.reshape(groups, w.shape[0] // groups, -1), prepared, out=out)
+        return
+    weights = _row_weights(w, groups)
+    xp.matmul(weights[0], _kernel_row(prepared, geometry, 0), out=out)
+    partial = xp.empty_like(out) if len(weights) > 1 else None
+    for i in range(1, len(weights)):
+        out += xp.matmul(weights[i], _kernel_row(prepared, geometry, i), out=partial)
+
+
 # Note [columns per block of samples]
 # The columns of a whole batch can be huge (a ResNet block's 32x64x56x56 input gives 230 MB),
 # and building them is a strided gather that runs at memory speed. So each of the three
-# products below works on blocks of samples whose columns take at most _BLOCK_BYTES: it builds
-# a block's columns into one reused buffer that stays in cache, multiplies, and moves on (the
-# weight gradient accumulates over blocks). For the conv_resnet shape this took the forward
-# from 209 to 114 ms (PyTorch: 84), and no step holds more than one block's columns. Small
-# layers (LeNet's) fit in one block, which is the whole-batch im2col.
+# products below works on blocks of samples whose columns (or rows) take at most _BLOCK_BYTES:
+# it builds a block's columns into one reused buffer that stays in cache, multiplies, and
+# moves on (the weight gradient accumulates over blocks). For the conv_resnet shape this took
+# the forward from 209 to 114 ms (PyTorch: 84), and no step holds more than one block's
+# columns. Small layers (LeNet's) fit in one block, which is the whole-batch im2col.
 _BLOCK_BYTES = 8 * 2 ** 20
 
 
 def _sample_blocks(x, geometry: Geometry) -> list:
-    """(start, stop) ranges of samples of x (N, C, ...) whose columns fit in _BLOCK_BYTES."""
-    per_sample = (x.shape[1] * _prod(geometry.kernel_size) * _prod(geometry.output_size)
-                  * x.dtype.itemsize)
+    """(start, stop) ranges of samples of x (N, C, ...) whose prepared input fits in
+    _BLOCK_BYTES."""
+    per_sample = _prepared_size(x, geometry) * x.dtype.itemsize
     size = max(1, _BLOCK_BYTES // max(per_sample, 1))
     count = x.shape[0]
     return [(i, min(i + size, count)) for i in range(0, count, size)] or [(0, 0)]
 
 
-def _column_buffer(x, geometry: Geometry, blocks: list):
-    """One flat buffer that holds the columns of the largest block (None for one block, whose
-    columns are built fresh: they may be kept for backward)."""
+def _block_buffer(x, geometry: Geometry, blocks: list):
+    """One flat buffer that holds the prepared input of the largest block (None for one
+    block, whose prepared input is built fresh: Conv may keep it for backward)."""
     if len(blocks) == 1:
         return None
-    size = (blocks[0][1] - blocks[0][0]) * x.shape[1] * _prod(geometry.kernel_size) \
-        * _prod(geometry.output_size)
+    size = (blocks[0][1] - blocks[0][0]) * _prepared_size(x, geometry)
     return _backend.array_module(x).empty(size, x.dtype)
 
 
-def _correlate(x, w, geometry: Geometry, keep_columns: bool = False) -> tuple:
-    """Conv's product in blocks of samples: (y, the columns when they were one block and
-    `keep_columns`, else None). See Note [columns per block of samples]."""
+def _correlate(x, w, geometry: Geometry, keep_prepared: bool = False) -> tuple:
+    """Conv's product in blocks of samples: (y, the prepared input when it was one block and
+    `keep_prepared`, else None). See Note [columns per block of samples]."""
     xp = _backend.array_module(x, w)
-    groups, out_channels = geometry.groups, w.shape[0]
-    weight = w.reshape(groups, out_channels // groups, -1)
     blocks = _sample_blocks(x, geometry)
-    buffer = _column_buffer(x, geometry, blocks)
-    y = xp.empty((x.shape[0], out_channels) + tuple(geometry.output_size), x.dtype)
-    columns = None
+    buffer = _block_buffer(x, geometry, blocks)
+    y = xp.empty((x.shape[0], w.shape[0]) + tuple(geometry.output_size), x.dtype)
+    prepared = None
     for start, stop in blocks:
-        columns = _columns(x[start:stop], geometry, buffer)
+        prepared = _prepare(x[start:stop], geometry, buffer)
         # One product per sample and group, written straight into y (N, O, *output).
-        xp.matmul(weight, columns, out=_per_group(y[start:stop], groups))
-    return y, (columns if buffer is None and keep_columns else None)
+        _product(w, prepared, geometry, _per_group(y[start:stop], geometry.groups))
+    return y, (prepared if buffer is None and keep_prepared else None)
 
 
 def _as_correlation(w, geometry: Geometry):
@@ -199,9 +286,9 @@ class Conv(ArrayFunction):
         ctx.geometry = geometry
         ctx.save_for_backward(x, w)
         keep = bool(ctx.needs_input_grad) and ctx.needs_input_grad[1]
-        y, columns = _correlate(x, w, geometry, keep)
-        if columns is not None:
-            ctx.columns = columns  # one block: reused by the weight gradient
+        y, prepared = _correlate(x, w, geometry, keep)
+        if prepared is not None:
+            ctx.prepared = prepared  # one block: reused by the weight gradient
         if b is not None:
             y += b.reshape((-1,) + (1,) * len(geometry.kernel_size))
         return y
@@ -213,7 +300,7 @@ class Conv(ArrayFunction):
         needs = ctx.needs_input_grad
         grad_x = ConvTranspose.apply(grad, w, geometry=geometry) if needs[0] else None
         grad_w = ConvWeight.apply(x, grad, geometry=geometry,
-                                  columns=getattr(ctx, "columns", None)) if needs[1] else None
+                                  prepared=getattr(ctx, "prepared", None)) if needs[1] else None
         grad_b = grad.sum((0,) + tuple(range(2, grad.ndim))) if needs[2] else None
         return grad_x, grad_w, grad_b
 
@@ -257,12 +344,24 @@ class ConvTranspose(ArrayFunction):
         return grad_g, grad_w
 
 
-def _weight_product(g, columns, groups: int):
-    """The sum over samples of g (N, O, *output) times columns (N, G, C/G * K, P)^T, as
-    (G, C/G * K, O/G): columns (rows: 576 for a 64-channel 3x3 conv) times g^T ran 20-25%
-    faster than g times columns^T (84-88 against 110-114 ms for conv_resnet's 32 samples)."""
-    xp = _backend.array_module(g, columns)
-    return xp.matmul(columns, _per_group(g, groups).swapaxes(2, 3)).sum(0)
+def _weight_product(g, prepared, geometry: Geometry):
+    """The sum over samples of g (N, O, *output) times the prepared input's transpose, as
+    (G, C/G * K, O/G).
+
+    Columns (rows: 576 for a 64-channel 3x3 conv) times g^T ran 20-25% faster than g times
+    columns^T (84-88 against 110-114 ms for conv_resnet's 32 samples). Rows give one such
+    product per kernel row (Note [row products])."""
+    xp = _backend.array_module(g, prepared)
+    g_t = _per_group(g, geometry.groups).swapaxes(2, 3)  # (N, G, P, O/G)
+    if not _is_rows(prepared):
+        return xp.matmul(prepared, g_t).sum(0)
+    per_row = [xp.matmul(_kernel_row(prepared, geometry, i), g_t).sum(0)
+               for i in range(geometry.kernel_size[0])]  # each (G, C/G * kW, O/G)
+    groups, rows, out_channels = per_row[0].shape
+    kernel_width = geometry.kernel_size[1]
+    stacked = xp.stack([p.reshape(groups, rows // kernel_width, kernel_width, out_channels)
+                        for p in per_row], axis=2)  # (G, C/G, kH, kW, O/G)
+    return stacked.reshape(groups, -1, out_channels)
 
 
 class ConvWeight(ArrayFunction):
@@ -270,19 +369,18 @@ class ConvWeight(ArrayFunction):
     (N, O, *output), shaped like the weight. See Note [conv as three products]."""
 
     @staticmethod
-    def forward(ctx, x, g, geometry, columns=None):
+    def forward(ctx, x, g, geometry, prepared=None):
         ctx.geometry = geometry
         ctx.save_for_backward(x, g)
         xp = _backend.array_module(x, g)
-        groups = geometry.groups
-        shape = (g.shape[1], x.shape[1] // groups) + tuple(geometry.kernel_size)
-        if columns is None:  # else _columns(x, geometry), already built by Conv's forward
+        shape = (g.shape[1], x.shape[1] // geometry.groups) + tuple(geometry.kernel_size)
+        if prepared is None:  # else _prepare(x, geometry), already built by Conv's forward
             blocks = _sample_blocks(x, geometry)
-            buffer = _column_buffer(x, geometry, blocks)
-            w = sum(_weight_product(g[start:stop], _columns(x[start:stop], geometry, buffer),
-                                    groups) for start, stop in blocks)
+            buffer = _block_buffer(x, geometry, blocks)
+            w = sum(_weight_product(g[start:stop], _prepare(x[start:stop], geometry, buffer),
+                                    geometry) for start, stop in blocks)
         else:
-            w = _weight_product(g, columns, groups)
+            w = _weight_product(g, prepared, geometry)
         # (G, C/G * K, O/G) -> (O, C/G, *kernel)
         return xp.ascontiguousarray(w.swapaxes(1, 2), dtype=x.dtype).reshape(shape)
 

@@ -40,6 +40,12 @@ SPECS = [
     conv("conv2d", [(2, 4, 6, 5), (8, 1, 3, 3), (8,)], padding=1, groups=4),  # depthwise x2
     conv("conv2d", [(3, 5, 5), (2, 3, 3, 3)], stride=2),                      # unbatched
     conv("conv2d", [(2, 3, 4, 4), (2, 3, 1, 1), (2,)]),
+    # Row products (Note [row products]: C/groups * kW >= 16, stride 1 down the rows).
+    conv("conv2d", [(2, 8, 6, 5), (4, 8, 3, 2), (4,)]),
+    conv("conv2d", [(2, 8, 5, 5), (8, 8, 3, 2)], padding=1),  # its input gradient too
+    conv("conv2d", [(2, 16, 7, 8), (6, 8, 3, 2), (6,)], stride=(1, 2), padding=(1, 2),
+         dilation=(2, 1), groups=2),
+    conv("conv2d", [(2, 8, 5, 6), (3, 8, 2, 3)], padding="same", dilation=(1, 2)),
     conv("conv3d", [(2, 2, 4, 5, 4), (3, 2, 2, 3, 2), (3,)], stride=(1, 2, 1), padding=1),
     conv("conv3d", [(1, 2, 5, 4, 4), (2, 1, 2, 2, 2)], dilation=2, groups=2),
     conv("conv_transpose1d", [(2, 3, 6), (3, 4, 3), (4,)], stride=2, padding=1,
@@ -70,6 +76,7 @@ BLOCKED_SPECS = [
     conv("conv1d", [(5, 4, 10), (6, 2, 3), (6,)], stride=2, padding=2, dilation=2, groups=2),
     conv("conv2d", [(5, 3, 6, 5), (4, 3, 3, 2), (4,)], padding=1),
     conv("conv2d", [(5, 4, 7, 6), (6, 2, 3, 3)], stride=2, padding=(1, 2), groups=2),
+    conv("conv2d", [(5, 8, 5, 4), (4, 8, 3, 2), (4,)], padding=1),  # row products
     conv("conv3d", [(5, 2, 4, 5, 4), (3, 2, 2, 3, 2), (3,)], stride=(1, 2, 1), padding=1),
     conv("conv_transpose2d", [(5, 4, 4, 3), (4, 3, 3, 2), (6,)], stride=(2, 3),
          padding=(1, 0), output_padding=(1, 2), groups=2, dilation=(1, 2)),
@@ -95,6 +102,7 @@ GRADCHECK_SPECS = [
     conv("conv1d", [(1, 2, 5), (2, 1, 2), (2,)], stride=2, padding=1, groups=2),
     conv("conv2d", [(1, 2, 4, 4), (2, 2, 2, 2), (2,)], stride=2, padding=1, dilation=1),
     conv("conv2d", [(1, 2, 4, 3), (2, 1, 2, 2)], padding="same", groups=2),
+    conv("conv2d", [(1, 8, 3, 3), (2, 8, 2, 2), (2,)], padding=1),  # row products
     conv("conv_transpose2d", [(1, 2, 3, 2), (2, 1, 2, 2), (2,)], stride=2, output_padding=1,
          groups=2),
     Spec("unfold", lambda x: F(x).unfold(x, 2, padding=1, stride=2), shapes=[(1, 2, 3, 3)]),
