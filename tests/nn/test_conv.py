@@ -55,6 +55,8 @@ SPECS = [
     conv("conv_transpose2d", [(2, 4, 4, 3), (4, 3, 3, 2), (6,)], stride=(2, 3), padding=(1, 0),
          output_padding=(1, 2), groups=2, dilation=(1, 2)),
     conv("conv_transpose2d", [(3, 4, 4), (3, 2, 2, 2)], stride=2, dilation=3, output_padding=2),
+    conv("conv_transpose2d", [(2, 4, 4, 5), (4, 8, 3, 2), (8,)], stride=(1, 2),
+         padding=(1, 0), dilation=(2, 1)),  # row products
     conv("conv_transpose3d", [(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)], stride=2, padding=1),
     Spec("unfold", lambda x: F(x).unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
          shapes=[(2, 3, 5, 6)]),
