@@ -126,7 +126,7 @@ def _prod(sizes) -> int:
 # the rows' in runs of 64. The weight gradient uses the same slices, so Conv keeps the rows for
 # it, kH times less memory than the columns. Run side by side in one process (three runs of
 # `benchmarks/run.py cnn` each), the LeNet step went from 1.09-1.12x PyTorch's time to
-# 1.03-1.07x; the step no longer page-faults for fresh column memory.
+# 1.03-1.07x, and it page-faulted far less often for fresh memory.
 
 
 def _by_rows(geometry: Geometry, channels: int) -> bool:
@@ -353,9 +353,9 @@ def _weight_product(g, prepared, geometry: Geometry):
     """The sum over samples of g (N, O, *output) times the prepared input's transpose, as
     (G, C/G * K, O/G).
 
-    Columns (rows: 576 for a 64-channel 3x3 conv) times g^T ran 20-25% faster than g times
-    columns^T (84-88 against 110-114 ms for conv_resnet's 32 samples). Rows give one such
-    product per kernel row (Note [row products])."""
+    Columns times g^T (a 576-row left factor for a 64-channel 3x3 conv) ran 20-25% faster
+    than g times columns^T (84-88 against 110-114 ms for conv_resnet's 32 samples). Rows give
+    one such product per kernel row (Note [row products])."""
     xp = _backend.array_module(g, prepared)
     g_t = _per_group(g, geometry.groups).swapaxes(2, 3)  # (N, G, P, O/G)
     if not _is_rows(prepared):
